@@ -1,0 +1,46 @@
+#!/bin/sh
+# The two Quick-start commands (README):
+#   ./build.sh demo   install what is missing, build, and show libdbg at
+#                     work on the bundled demo target
+#   ./build.sh test   install what is missing, build, and run the whole
+#                     suite: a -Werror build, then the same under ASan+UBSan
+set -eu
+cd "$(dirname "$0")"
+here=$(pwd)
+jobs=$(nproc 2>/dev/null || echo 2)
+
+build() { # build DIR [cmake args...]
+	dir=$1; shift
+	cmake -S "$here" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" > "$dir.configure.log" 2>&1 ||
+		{ cat "$dir.configure.log"; exit 1; }
+	cmake --build "$dir" -j "$jobs" > "$dir.build.log" 2>&1 ||
+		{ tail -n 50 "$dir.build.log"; exit 1; }
+}
+
+case "${1:-}" in
+demo)
+	scripts/deps.sh
+	mkdir -p build
+	build build
+	target=build/examples/demo-target
+	"$target" > build/demo-target.pid &
+	tpid=$!
+	trap 'kill $tpid 2>/dev/null || true' EXIT
+	while [ ! -s build/demo-target.pid ]; do sleep 0.05; done
+	sleep 0.2 # let its threads start
+	build/examples/dbg-threads "$tpid"
+	;;
+test)
+	scripts/deps.sh
+	mkdir -p build build-asan
+	build build -DDBG_WERROR=ON
+	(cd build && ctest --output-on-failure -j "$jobs")
+	echo "== the same suite under ASan+UBSan"
+	build build-asan -DDBG_WERROR=ON -DDBG_SANITIZE=ON -DDBG_BUILD_BENCH=OFF
+	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz')
+	;;
+*)
+	echo "usage: $0 demo|test" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file dbg.h
+ * libdbg: a debugger backend for Linux. This umbrella header includes
+ * every public module header.
+ */
+#ifndef DBG_H
+#define DBG_H
+
+#include <dbg/common.h>
+#include <dbg/proc.h>
+#include <dbg/regs.h>
+#include <dbg/maps.h>
+#include <dbg/mem.h>
+
+#endif /* DBG_H */

@@ -1,0 +1,167 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Internal definitions shared by the modules. Nothing here is public.
+ */
+#ifndef DBG_INTERNAL_H
+#define DBG_INTERNAL_H
+
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <errno.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/user.h>
+
+#include <dbg.h>
+
+#define DBG__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define DBG__PAGE_SIZE 4096u
+
+/* Validate an options struct per the libbpf rules: known size prefix,
+ * and any bytes beyond what we know must be zero. */
+bool dbg__opts_valid(const void *opts, size_t known_sz);
+
+/* ---- threads ------------------------------------------------------- */
+
+enum dbg__tstate {
+	T_RUNNING = DBG_THREAD_RUNNING,
+	T_STOPPED = DBG_THREAD_STOPPED,
+	T_LISTENING = DBG_THREAD_GROUP_STOPPED, /* group-stop, PTRACE_LISTEN */
+	T_EXITED = DBG_THREAD_EXITED,
+};
+
+struct dbg__thread {
+	pid_t tid;
+	enum dbg__tstate state;
+	/* The signal to give on resume (signal-delivery-stop). */
+	int pending_sig;
+	/* Stopped in a group-stop (its WSTOPSIG is the stop signal). */
+	bool group_stop;
+	/* We sent PTRACE_INTERRUPT and have not seen its trap yet; an
+	 * interrupt trap may still come after the next resume. */
+	bool interrupt_pending;
+	/* A new clone child: its first stop is the auto-attach trap. */
+	bool expect_initial_stop;
+	bool regs_valid;
+	struct user_regs_struct regs;
+	/* Debug registers we changed, with their values before us. */
+	uint8_t dr_saved_mask;
+	uint64_t dr_saved[8];
+};
+
+/* A fork child kept traced until the caller takes it over. */
+struct dbg__child {
+	pid_t pid;
+	bool stopped;
+};
+
+struct dbg__event_queue {
+	struct dbg_event *ev;
+	size_t head, len, cap;
+};
+
+/* ---- memory -------------------------------------------------------- */
+
+struct dbg__cache_page {
+	uint64_t addr;        /* page address; UINT64_MAX when empty */
+	uint64_t generation;  /* valid only if == mem.generation */
+	uint8_t *data;
+};
+
+struct dbg__mem {
+	int mem_fd;                    /* /proc/PID/mem, O_RDWR or O_RDONLY */
+	enum dbg_mem_backend forced;
+	bool unavailable[DBG_MEM__NR_BACKENDS];
+	bool kernel_fast_path;
+	size_t cache_cap;              /* pages */
+	struct dbg__cache_page *cache; /* cache_cap slots, hashed */
+	uint8_t *cache_mem;
+	uint64_t generation;           /* bumped on resume/write/exec */
+	struct dbg_mem_stats stats;
+};
+
+/* ---- the process ---------------------------------------------------- */
+
+struct dbg_proc {
+	pid_t pid;
+	pid_t tracer_tid;
+	pid_t tracer_pid;
+	unsigned int flags;
+	int stop_timeout_ms;
+	dbg_log_fn log_fn;
+	void *log_ctx;
+	bool spawned;
+	bool exited;      /* every thread is gone */
+	bool exit_reported;
+	int exit_status;  /* wait status of the leader */
+
+	struct dbg__thread *threads;
+	size_t nthreads, cap_threads;
+	/* tids whose exit status we still have to reap silently (threads
+	 * killed by an exec in another thread). */
+	pid_t *ghosts;
+	size_t nghosts, cap_ghosts;
+	struct dbg__child *children;
+	size_t nchildren, cap_children;
+	/* The last tids whose exit we reaped: a clone event that arrives
+	 * after its child already lived and died must not bring it back. */
+	pid_t reaped[64];
+	unsigned int nreaped;
+
+	struct dbg__event_queue events;
+	int sigfd;        /* signalfd for SIGCHLD; the pollable fd */
+
+	/* maps */
+	struct dbg_maps *maps;
+	bool maps_stale;
+	int maps_fd;      /* /proc/PID/maps, for PROCMAP_QUERY */
+	int procmap_query; /* 1 works, 0 unknown, -1 unsupported */
+
+	struct dbg__mem mem;
+
+	char errmsg[512];
+};
+
+/* Record a message for dbg_proc_errmsg() (and the log); returns err. */
+int dbg__fail(struct dbg_proc *p, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void dbg__log(struct dbg_proc *p, enum dbg_log_level lvl, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* The caller check every public entry with a proc does first. */
+int dbg__enter(struct dbg_proc *p);
+
+struct dbg__thread *dbg__thread_find(struct dbg_proc *p, pid_t tid);
+/* A stopped thread to issue PEEK/POKE through, or NULL. */
+struct dbg__thread *dbg__any_stopped(struct dbg_proc *p);
+/* All live threads are in a ptrace-stop or group-stop: memory is still. */
+bool dbg__all_stopped(const struct dbg_proc *p);
+/* Check that @tid is known and in a ptrace-stop. */
+int dbg__stopped_thread(struct dbg_proc *p, pid_t tid, struct dbg__thread **ret_t);
+
+/* Memory module hooks, called by proc. */
+int dbg__mem_init(struct dbg_proc *p);
+void dbg__mem_fini(struct dbg_proc *p);
+void dbg__mem_on_resume(struct dbg_proc *p);
+int dbg__mem_on_exec(struct dbg_proc *p);
+
+/* Maps module hooks. */
+void dbg__maps_fini(struct dbg_proc *p);
+void dbg__maps_invalidate(struct dbg_proc *p);
+int dbg__maps_refresh(struct dbg_proc *p);
+/* The table was wrong about @addr: re-learn that one address. */
+int dbg__maps_refresh_addr(struct dbg_proc *p, uint64_t addr);
+/* Current table (refreshed if stale). */
+int dbg__maps_get(struct dbg_proc *p, const struct dbg_maps **ret);
+
+/* Registers: drop the cache (on resume), and restore debug registers. */
+void dbg__regs_restore_debugregs(struct dbg_proc *p, struct dbg__thread *t);
+
+/* Read a whole small /proc file into buf (NUL-terminated). Returns the
+ * length or -errno. */
+ssize_t dbg__read_file(const char *path, char *buf, size_t size);
+
+#endif /* DBG_INTERNAL_H */

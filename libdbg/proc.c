@@ -1,0 +1,1277 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Process control: attach/spawn/detach, the thread table, waiting for and
+ * interpreting ptrace stops, stop-all and resume.
+ *
+ * Every wait status goes through one function, handle_status(), whatever
+ * waits for it (dbg_proc_wait, stop-all, detach, kill), so a thread's state
+ * has one source of truth. See doc/process.md for the event model.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define TRACE_OPTS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
+		    PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)
+#define DEFAULT_STOP_TIMEOUT_MS 5000
+
+static pid_t my_tid(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+int dbg__enter(struct dbg_proc *p)
+{
+	if (!p)
+		return -EINVAL;
+	if (getpid() != p->tracer_pid)
+		return -ECHILD;
+	if (my_tid() != p->tracer_tid)
+		return -EXDEV;
+	p->errmsg[0] = 0;
+	return 0;
+}
+
+/* ---- tables ------------------------------------------------------- */
+
+static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
+{
+	if (need <= *cap)
+		return arr;
+	size_t ncap = *cap ? *cap * 2 : 16;
+	while (ncap < need)
+		ncap *= 2;
+	void *n = realloc(arr, ncap * elem);
+	if (n)
+		*cap = ncap;
+	return n;
+}
+
+struct dbg__thread *dbg__thread_find(struct dbg_proc *p, pid_t tid)
+{
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].tid == tid)
+			return &p->threads[i];
+	return NULL;
+}
+
+static struct dbg__thread *thread_add(struct dbg_proc *p, pid_t tid)
+{
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	if (t)
+		return t;
+	void *n = grow(p->threads, &p->cap_threads, p->nthreads + 1, sizeof(*p->threads));
+	if (!n)
+		return NULL;
+	p->threads = n;
+	t = &p->threads[p->nthreads++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	t->state = T_RUNNING;
+	return t;
+}
+
+static void thread_remove(struct dbg_proc *p, struct dbg__thread *t)
+{
+	size_t i = t - p->threads;
+	memmove(&p->threads[i], &p->threads[i + 1], (p->nthreads - i - 1) * sizeof(*t));
+	p->nthreads--;
+}
+
+static bool ghost_take(struct dbg_proc *p, pid_t tid)
+{
+	for (size_t i = 0; i < p->nghosts; i++) {
+		if (p->ghosts[i] == tid) {
+			p->ghosts[i] = p->ghosts[--p->nghosts];
+			return true;
+		}
+	}
+	return false;
+}
+
+static void ghost_add(struct dbg_proc *p, pid_t tid)
+{
+	void *n = grow(p->ghosts, &p->cap_ghosts, p->nghosts + 1, sizeof(pid_t));
+	if (!n)
+		return; /* worst case a zombie thread waits for our detach */
+	p->ghosts = n;
+	p->ghosts[p->nghosts++] = tid;
+}
+
+static struct dbg__child *child_find(struct dbg_proc *p, pid_t pid)
+{
+	for (size_t i = 0; i < p->nchildren; i++)
+		if (p->children[i].pid == pid)
+			return &p->children[i];
+	return NULL;
+}
+
+static struct dbg__child *child_add(struct dbg_proc *p, pid_t pid)
+{
+	struct dbg__child *c = child_find(p, pid);
+	if (c)
+		return c;
+	void *n = grow(p->children, &p->cap_children, p->nchildren + 1, sizeof(*c));
+	if (!n)
+		return NULL;
+	p->children = n;
+	c = &p->children[p->nchildren++];
+	c->pid = pid;
+	c->stopped = false;
+	return c;
+}
+
+static void child_remove(struct dbg_proc *p, struct dbg__child *c)
+{
+	*c = p->children[--p->nchildren];
+}
+
+static int ev_push(struct dbg_proc *p, const struct dbg_event *ev)
+{
+	struct dbg__event_queue *q = &p->events;
+	if (q->len == q->cap) {
+		size_t ncap = q->cap ? q->cap * 2 : 16;
+		struct dbg_event *n = malloc(ncap * sizeof(*n));
+		if (!n)
+			return -ENOMEM;
+		for (size_t i = 0; i < q->len; i++)
+			n[i] = q->ev[(q->head + i) % q->cap];
+		free(q->ev);
+		q->ev = n;
+		q->cap = ncap;
+		q->head = 0;
+	}
+	q->ev[(q->head + q->len) % q->cap] = *ev;
+	q->len++;
+	return 0;
+}
+
+static bool ev_pop(struct dbg_proc *p, struct dbg_event *ev)
+{
+	struct dbg__event_queue *q = &p->events;
+	if (!q->len)
+		return false;
+	*ev = q->ev[q->head];
+	q->head = (q->head + 1) % q->cap;
+	q->len--;
+	return true;
+}
+
+bool dbg__all_stopped(const struct dbg_proc *p)
+{
+	if (!p->nthreads)
+		return false;
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state == T_RUNNING)
+			return false;
+	return true;
+}
+
+struct dbg__thread *dbg__any_stopped(struct dbg_proc *p)
+{
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state == T_STOPPED)
+			return &p->threads[i];
+	return NULL;
+}
+
+int dbg__stopped_thread(struct dbg_proc *p, pid_t tid, struct dbg__thread **ret_t)
+{
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	if (!t) {
+		if (p->exited)
+			return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
+		return dbg__fail(p, -ENOENT, "thread %d is not a thread of %d", tid, p->pid);
+	}
+	if (t->state != T_STOPPED)
+		return dbg__fail(p, -DBG_ERRNO_RUNNING, "thread %d is not in a ptrace-stop", tid);
+	*ret_t = t;
+	return 0;
+}
+
+/* ---- /proc helpers -------------------------------------------------- */
+
+struct task_status {
+	pid_t tgid, ppid, tracer;
+	char state;
+};
+
+static int read_status(pid_t tid, struct task_status *st)
+{
+	char path[64], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/status", tid);
+	ssize_t n = dbg__read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	memset(st, 0, sizeof(*st));
+	const char *s;
+	if ((s = strstr(buf, "\nState:\t")))
+		st->state = s[8];
+	if ((s = strstr(buf, "\nTgid:\t")))
+		st->tgid = atoi(s + 7);
+	if ((s = strstr(buf, "\nPPid:\t")))
+		st->ppid = atoi(s + 7);
+	if ((s = strstr(buf, "\nTracerPid:\t")))
+		st->tracer = atoi(s + 12);
+	if (!st->tgid)
+		return -DBG_ERRNO_PARSE;
+	return 0;
+}
+
+/* Explain an EPERM from PTRACE_SEIZE: the usual three causes. */
+static int explain_eperm(struct dbg_proc *p, pid_t pid)
+{
+	char buf[64];
+	struct task_status st;
+	if (read_status(pid, &st) == 0 && st.tracer && st.tracer != p->tracer_tid) {
+		char comm[64] = "?";
+		snprintf(buf, sizeof(buf), "/proc/%d/comm", st.tracer);
+		if (dbg__read_file(buf, comm, sizeof(comm)) > 0)
+			comm[strcspn(comm, "\n")] = 0;
+		return dbg__fail(p, -EPERM, "cannot attach to %d: already traced by %d (%s)",
+				 pid, st.tracer, comm);
+	}
+	if (dbg__read_file("/proc/sys/kernel/yama/ptrace_scope", buf, sizeof(buf)) > 0 &&
+	    buf[0] != '0')
+		return dbg__fail(p, -EPERM,
+				 "cannot attach to %d: Yama ptrace_scope is %c (needs 0, or "
+				 "CAP_SYS_PTRACE, or the target's PR_SET_PTRACER)",
+				 pid, buf[0]);
+	return dbg__fail(p, -EPERM,
+			 "cannot attach to %d: not permitted (different user, setuid "
+			 "target, or no CAP_SYS_PTRACE)", pid);
+}
+
+/* ---- waiting ------------------------------------------------------- */
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t deadline_after(int timeout_ms)
+{
+	return timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
+}
+
+/* Is @pid ours to reap? Known threads, ghosts and children are; an unknown
+ * tracee of ours is adopted: a clone child whose parent's clone event we
+ * have not seen yet, or a fork child likewise. */
+static bool claim(struct dbg_proc *p, pid_t pid)
+{
+	if (dbg__thread_find(p, pid) || child_find(p, pid))
+		return true;
+	for (size_t i = 0; i < p->nghosts; i++)
+		if (p->ghosts[i] == pid)
+			return true;
+	struct task_status st;
+	if (read_status(pid, &st) < 0 || st.tracer != p->tracer_tid)
+		return false;
+	if (st.tgid == p->pid) {
+		struct dbg__thread *t = thread_add(p, pid);
+		if (t)
+			t->expect_initial_stop = true;
+		return t != NULL;
+	}
+	if (st.ppid == p->pid)
+		return child_add(p, pid) != NULL;
+	return false;
+}
+
+/* Reap one status of ours without blocking. 1: got one; 0: none. */
+static int try_reap(struct dbg_proc *p, pid_t *tid, int *status)
+{
+	siginfo_t si;
+	si.si_pid = 0;
+	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0)
+		return errno == ECHILD ? -ECHILD : 0;
+	if (!si.si_pid)
+		return 0; /* nothing pending for any child of ours */
+	if (claim(p, si.si_pid)) {
+		pid_t r = waitpid(si.si_pid, status, __WALL | WNOHANG);
+		if (r > 0) {
+			*tid = r;
+			return 1;
+		}
+	}
+	/* The first in line belongs to someone else (the host or another
+	 * proc of this thread): look at ours one by one. */
+	for (size_t i = 0; i < p->nthreads + p->nghosts + p->nchildren; i++) {
+		pid_t t = i < p->nthreads ? p->threads[i].tid
+			: i < p->nthreads + p->nghosts ? p->ghosts[i - p->nthreads]
+			: p->children[i - p->nthreads - p->nghosts].pid;
+		pid_t r = waitpid(t, status, __WALL | WNOHANG);
+		if (r > 0) {
+			*tid = r;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static bool is_ours(struct dbg_proc *p, pid_t pid)
+{
+	return dbg__thread_find(p, pid) || child_find(p, pid) || pid == p->pid;
+}
+
+/*
+ * Wait until one of our tracees has a status, or the deadline passes.
+ * SIGCHLD is blocked in this thread only for the duration, so that the
+ * signalfd sees it; a SIGCHLD that was about some other child of the host
+ * is raised again once we restore the mask. Returns 1, 0 on timeout, or a
+ * negative errno.
+ */
+static int reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status)
+{
+	sigset_t chld, old;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	pthread_sigmask(SIG_BLOCK, &chld, &old);
+	struct sigaction sa;
+	sigaction(SIGCHLD, NULL, &sa);
+	/* With SA_NOCLDSTOP the kernel sends no SIGCHLD for stops: poll. */
+	bool nocldstop = sa.sa_flags & SA_NOCLDSTOP;
+	bool foreign = false;
+	int r;
+	for (;;) {
+		r = try_reap(p, tid, status);
+		if (r)
+			break;
+		int ms = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ns();
+			if (left <= 0)
+				break;
+			ms = (int)((left + 999999) / 1000000);
+		}
+		if (nocldstop && (ms < 0 || ms > 1))
+			ms = 1;
+		struct pollfd pfd = { .fd = p->sigfd, .events = POLLIN };
+		if (poll(&pfd, 1, ms) < 0 && errno == EINTR) {
+			r = -EINTR;
+			break;
+		}
+		struct signalfd_siginfo ssi;
+		while (read(p->sigfd, &ssi, sizeof(ssi)) == sizeof(ssi))
+			if ((pid_t)ssi.ssi_pid != getpid() && !is_ours(p, ssi.ssi_pid))
+				foreign = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (foreign)
+		kill(getpid(), SIGCHLD);
+	return r;
+}
+
+/* ---- interpreting statuses ----------------------------------------- */
+
+enum disposition {
+	D_REPORT,  /* *ev is an event for the caller */
+	D_QUIET,   /* an internal stop: the thread is stopped, nothing to say */
+	D_NONE,    /* nothing happened to a live thread we track */
+};
+
+static void fill_siginfo(struct dbg_siginfo *d, const siginfo_t *si)
+{
+	d->signo = si->si_signo;
+	d->code = si->si_code;
+	d->err = si->si_errno;
+	d->pid = si->si_pid;
+	d->uid = si->si_uid;
+	d->addr = 0;
+	if (si->si_code > 0 && (si->si_signo == SIGSEGV || si->si_signo == SIGBUS ||
+				si->si_signo == SIGILL || si->si_signo == SIGFPE ||
+				si->si_signo == SIGTRAP))
+		d->addr = (uint64_t)(uintptr_t)si->si_addr;
+}
+
+static void mark_exited_if_empty(struct dbg_proc *p)
+{
+	if (!p->nthreads)
+		p->exited = true;
+}
+
+static void on_exec(struct dbg_proc *p, struct dbg__thread *t, pid_t former)
+{
+	pid_t tid = t->tid;
+	/* Every other thread is dead now. The former tid of the execing
+	 * thread and the old leader report nothing more; the others report
+	 * an exit we must reap (man 2 ptrace, "execve(2) under ptrace"). */
+	for (size_t i = 0; i < p->nthreads;) {
+		struct dbg__thread *o = &p->threads[i];
+		if (o->tid == tid) {
+			i++;
+			continue;
+		}
+		if (o->tid != former)
+			ghost_add(p, o->tid);
+		thread_remove(p, o);
+	}
+	t = dbg__thread_find(p, tid);
+	/* exec flushes hardware breakpoints (flush_ptrace_hw_breakpoint). */
+	t->dr_saved_mask = 0;
+	t->regs_valid = false;
+	dbg__maps_invalidate(p);
+	dbg__mem_on_exec(p);
+}
+
+static void on_fork_child(struct dbg_proc *p, pid_t child)
+{
+	struct dbg__child *c = child_add(p, child);
+	if (!c || (p->flags & DBG_ATTACH_FOLLOW_FORK))
+		return;
+	/* Not followed: wait for the child's first stop (it comes at once)
+	 * and let it go untraced. */
+	int st;
+	if (!c->stopped) {
+		pid_t r;
+		while ((r = waitpid(child, &st, __WALL)) < 0 && errno == EINTR)
+			;
+		if (r == child && WIFSTOPPED(st))
+			c->stopped = true;
+	}
+	if (c->stopped)
+		ptrace(PTRACE_DETACH, child, 0, 0);
+	child_remove(p, c);
+}
+
+static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
+{
+	for (size_t i = 0; i < DBG__ARRAY_SIZE(p->reaped); i++)
+		if (p->reaped[i] == tid)
+			return true;
+	return false;
+}
+
+static bool is_stop_signal(int sig)
+{
+	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
+}
+
+static enum disposition handle_status(struct dbg_proc *p, pid_t tid, int status,
+				      struct dbg_event *ev)
+{
+	memset(ev, 0, sizeof(*ev));
+	ev->tid = tid;
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	dbg__log(p, DBG_LOG_DEBUG, "status %06x of %d (%s, state %d)", status, tid,
+		 t ? "thread" : "other", t ? (int)t->state : -1);
+	if (!t) {
+		if (ghost_take(p, tid))
+			return D_NONE;
+		struct dbg__child *c = child_find(p, tid);
+		if (c) {
+			if (WIFSTOPPED(status))
+				c->stopped = true;
+			else
+				child_remove(p, c);
+			return D_NONE;
+		}
+		return D_NONE;
+	}
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		bool leader = tid == p->pid;
+		p->reaped[p->nreaped++ % DBG__ARRAY_SIZE(p->reaped)] = tid;
+		thread_remove(p, t);
+		mark_exited_if_empty(p);
+		if (leader) {
+			p->exit_status = status;
+			p->exited = true;
+			ev->kind = WIFEXITED(status) ? DBG_EVENT_EXITED : DBG_EVENT_KILLED;
+			ev->status = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+			ev->signo = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+			/* The leader is reaped last; anything else left over
+			 * (an unreaped thread) is gone with it. */
+			p->nthreads = 0;
+		} else {
+			ev->kind = DBG_EVENT_THREAD_EXIT;
+			ev->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		}
+		return D_REPORT;
+	}
+	if (!WIFSTOPPED(status))
+		return D_NONE;
+
+	enum dbg__tstate prev = t->state;
+	int sig = WSTOPSIG(status);
+	int event = (unsigned)status >> 16;
+	unsigned long msg = 0;
+	siginfo_t si;
+
+	t->state = T_STOPPED;
+	t->regs_valid = false;
+	t->group_stop = false;
+	/* Any trap clears a pending PTRACE_INTERRUPT ("any trap clears
+	 * pending STOP trap", ptrace_stop() in kernel/signal.c). One sent
+	 * after the trap began stays pending and shows up after the next
+	 * resume as a PTRACE_EVENT_STOP, which is absorbed as quiet. */
+	t->interrupt_pending = false;
+
+	switch (event) {
+	case PTRACE_EVENT_STOP:
+		if (is_stop_signal(sig)) {
+			t->group_stop = true;
+			if (prev == T_LISTENING)
+				return D_QUIET; /* re-trapped by our INTERRUPT */
+			ev->kind = DBG_EVENT_GROUP_STOP;
+			ev->signo = sig;
+			return D_REPORT;
+		}
+		/* An INTERRUPT trap, the first trap of an auto-attached
+		 * clone child, or a LISTENing thread woken by SIGCONT. */
+		t->expect_initial_stop = false;
+		return D_QUIET;
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+		ev->child = (pid_t)msg;
+		if (event == PTRACE_EVENT_CLONE) {
+			/* The child may be known already (its first stop came
+			 * first and adopted it), or even be dead and reaped. */
+			if (!dbg__thread_find(p, (pid_t)msg) && !recently_reaped(p, (pid_t)msg)) {
+				struct dbg__thread *n = thread_add(p, (pid_t)msg);
+				if (n)
+					n->expect_initial_stop = true;
+			}
+			ev->kind = DBG_EVENT_CLONE;
+		} else {
+			on_fork_child(p, (pid_t)msg);
+			ev->kind = event == PTRACE_EVENT_FORK ? DBG_EVENT_FORK : DBG_EVENT_VFORK;
+		}
+		return D_REPORT;
+	case PTRACE_EVENT_EXEC:
+		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+		ev->kind = DBG_EVENT_EXEC;
+		ev->child = (pid_t)msg;
+		on_exec(p, t, (pid_t)msg);
+		return D_REPORT;
+	case 0:
+		break;
+	default:
+		return D_QUIET; /* events we did not ask for */
+	}
+
+	if (sig == (SIGTRAP | 0x80))
+		return D_QUIET; /* syscall-stop: not used yet */
+	memset(&si, 0, sizeof(si));
+	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
+		si.si_signo = sig;
+	fill_siginfo(&ev->siginfo, &si);
+	ev->signo = sig;
+	if (sig == SIGTRAP && si.si_code > 0) {
+		/* Sent by the kernel: a breakpoint, single-step or int3. A
+		 * step or hardware trap is ours; an int3 is delivered unless
+		 * the caller filters it (no breakpoint module claims it yet). */
+		ev->kind = DBG_EVENT_TRAP;
+		t->pending_sig = (si.si_code == TRAP_TRACE || si.si_code == TRAP_HWBKPT) ? 0 : SIGTRAP;
+		return D_REPORT;
+	}
+	ev->kind = DBG_EVENT_SIGNAL;
+	t->pending_sig = sig;
+	return D_REPORT;
+}
+
+/* ---- resuming ------------------------------------------------------ */
+
+static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
+{
+	if (t->state != T_STOPPED)
+		return 0;
+	long r = -1;
+	if (t->group_stop && !step) {
+		/* Stay in group-stop as job control wants, yet let the
+		 * kernel tell us about SIGCONT. */
+		r = ptrace(PTRACE_LISTEN, t->tid, 0, 0);
+		if (r == 0)
+			t->state = T_LISTENING;
+		else if (errno == EINVAL)
+			t->group_stop = false; /* SIGCONT came first */
+	}
+	if (!t->group_stop || step) {
+		r = ptrace(step ? PTRACE_SINGLESTEP : PTRACE_CONT, t->tid, 0, t->pending_sig);
+		if (r == 0) {
+			t->pending_sig = 0;
+			t->state = T_RUNNING;
+			t->group_stop = false;
+		}
+	}
+	t->regs_valid = false;
+	dbg__mem_on_resume(p);
+	if (r < 0) {
+		/* Killed under our feet: its exit status is on its way. */
+		if (errno == ESRCH) {
+			t->state = T_RUNNING;
+			return -ESRCH;
+		}
+		return -errno;
+	}
+	return 0;
+}
+
+/* Outside stop-all, an internal stop is undone at once. */
+static int settle(struct dbg_proc *p, pid_t tid, enum disposition d)
+{
+	if (d != D_QUIET)
+		return 0;
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	return t ? resume_thread(p, t, false) : 0;
+}
+
+static bool any_running(const struct dbg_proc *p)
+{
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state == T_RUNNING || p->threads[i].state == T_LISTENING)
+			return true;
+	return false;
+}
+
+static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
+{
+	if (t->state == T_STOPPED || t->expect_initial_stop)
+		return;
+	if (t->state == T_RUNNING && t->interrupt_pending)
+		return;
+	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
+		t->interrupt_pending = true;
+		return;
+	}
+	/* The thread is dying or dead. If no status will ever come for it
+	 * (reaped elsewhere), forget it so nobody waits forever. */
+	int st;
+	pid_t r = waitpid(t->tid, &st, __WALL | WNOHANG | WNOWAIT);
+	if (r < 0 && errno == ECHILD) {
+		thread_remove(p, t);
+		mark_exited_if_empty(p);
+	}
+}
+
+/*
+ * Stop every thread. New threads born meanwhile report their first stop
+ * and are stopped too. Events other than our interrupt are queued.
+ */
+static int stop_all(struct dbg_proc *p, int timeout_ms)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	for (size_t i = 0; i < p->nthreads;) {
+		size_t n = p->nthreads;
+		interrupt_thread(p, &p->threads[i]);
+		if (p->nthreads == n)
+			i++;
+	}
+	while (any_running(p)) {
+		pid_t tid;
+		int status;
+		int r = reap_one(p, deadline, &tid, &status);
+		if (r < 0)
+			return dbg__fail(p, r, "waiting for threads of %d to stop", p->pid);
+		if (r == 0) {
+			for (size_t i = 0; i < p->nthreads; i++)
+				if (p->threads[i].state != T_STOPPED)
+					return dbg__fail(p, -ETIMEDOUT,
+							 "thread %d of %d did not stop in %d ms",
+							 p->threads[i].tid, p->pid, timeout_ms);
+			break;
+		}
+		struct dbg_event ev;
+		if (handle_status(p, tid, status, &ev) == D_REPORT)
+			ev_push(p, &ev);
+		/* New threads found by the clone events are interrupted too
+		 * (their first stop suffices). */
+		for (size_t i = 0; i < p->nthreads;) {
+			size_t n = p->nthreads;
+			if (p->threads[i].state == T_RUNNING)
+				interrupt_thread(p, &p->threads[i]);
+			if (p->nthreads == n)
+				i++;
+		}
+	}
+	if (p->exited)
+		return dbg__fail(p, -ESRCH, "process %d exited", p->pid);
+	return 0;
+}
+
+/* ---- construction ---------------------------------------------------- */
+
+static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout_ms,
+				 dbg_log_fn log_fn, void *log_ctx)
+{
+	struct dbg_proc *p = calloc(1, sizeof(*p));
+	if (!p)
+		return NULL;
+	p->pid = pid;
+	p->tracer_tid = my_tid();
+	p->tracer_pid = getpid();
+	p->flags = flags;
+	p->stop_timeout_ms = stop_timeout_ms ? stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
+	p->log_fn = log_fn;
+	p->log_ctx = log_ctx;
+	p->maps_fd = -1;
+	p->maps_stale = true;
+	p->mem.mem_fd = -1;
+	sigset_t chld;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	p->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (p->sigfd < 0) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void proc_free(struct dbg_proc *p)
+{
+	dbg__mem_fini(p);
+	dbg__maps_fini(p);
+	if (p->sigfd >= 0)
+		close(p->sigfd);
+	free(p->threads);
+	free(p->ghosts);
+	free(p->children);
+	free(p->events.ev);
+	free(p);
+}
+
+static int list_tasks(struct dbg_proc *p, bool *found_new)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? -ESRCH : -errno;
+	struct dirent *de;
+	int err = 0;
+	*found_new = false;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		pid_t tid = atoi(de->d_name);
+		if (dbg__thread_find(p, tid))
+			continue;
+		if (ptrace(PTRACE_SEIZE, tid, 0, TRACE_OPTS) == 0) {
+			struct dbg__thread *t = thread_add(p, tid);
+			if (!t) {
+				err = -ENOMEM;
+				break;
+			}
+			*found_new = true;
+			continue;
+		}
+		int e = errno;
+		if (e == ESRCH)
+			continue; /* exited before we got to it */
+		struct task_status st;
+		if (e == EPERM) {
+			int sr = read_status(tid, &st);
+			if (sr < 0 || st.state == 'Z' || st.state == 'X')
+				continue; /* exiting: ptrace_attach refuses exit_state */
+			if (st.tracer == p->tracer_tid) {
+				/* A clone child of a thread we had seized:
+				 * already ours, its first stop is coming. */
+				struct dbg__thread *t = thread_add(p, tid);
+				if (!t) {
+					err = -ENOMEM;
+					break;
+				}
+				t->expect_initial_stop = true;
+				*found_new = true;
+				continue;
+			}
+		}
+		err = e == EPERM ? explain_eperm(p, tid)
+				 : dbg__fail(p, -e, "PTRACE_SEIZE of thread %d", tid);
+		break;
+	}
+	closedir(d);
+	return err;
+}
+
+static int seize_all(struct dbg_proc *p)
+{
+	/* Rounds: threads can be created while we attach; a round that finds
+	 * no new thread once every known one is stopped ends it. */
+	for (int round = 0; round < 1000; round++) {
+		bool found_new = false;
+		int r = list_tasks(p, &found_new);
+		if (r < 0)
+			return r;
+		if (!p->nthreads)
+			return dbg__fail(p, -ESRCH, "process %d has no threads", p->pid);
+		if (!found_new && dbg__all_stopped(p))
+			return 0;
+		r = stop_all(p, p->stop_timeout_ms);
+		if (r < 0)
+			return r;
+	}
+	return dbg__fail(p, -EAGAIN, "threads of %d keep appearing", p->pid);
+}
+
+static int proc_finish_setup(struct dbg_proc *p)
+{
+	return dbg__mem_init(p);
+}
+
+int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_proc **ret_proc)
+{
+	if (pid <= 0 || !ret_proc || !dbg__opts_valid(opts, sizeof(*opts)))
+		return -EINVAL;
+	if (pid == getpid())
+		return -EPERM;
+	unsigned int flags = opts ? opts->flags : 0;
+	struct dbg_proc *p = proc_new(pid, flags, opts ? opts->stop_timeout_ms : 0,
+				      opts ? opts->log_fn : NULL, opts ? opts->log_ctx : NULL);
+	if (!p)
+		return -ENOMEM;
+	struct task_status st;
+	int r = read_status(pid, &st);
+	if (r < 0)
+		r = dbg__fail(p, r == -ENOENT ? -ESRCH : r, "no process %d", pid);
+	else if (st.tgid != pid)
+		r = dbg__fail(p, -EINVAL, "%d is a thread of %d, not a process", pid, st.tgid);
+	if (r < 0) {
+		proc_free(p);
+		return r;
+	}
+	/* The leader first, so a permission problem has a clear message. */
+	if (ptrace(PTRACE_SEIZE, pid, 0, TRACE_OPTS) < 0) {
+		int e = errno;
+		if (e == ESRCH)
+			r = dbg__fail(p, -ESRCH, "no process %d", pid);
+		else if (e == EPERM && (st.state == 'Z' || st.state == 'X') && !st.tracer)
+			r = 0; /* a zombie leader; the other threads are seized below */
+		else
+			r = e == EPERM ? explain_eperm(p, pid) : dbg__fail(p, -e, "PTRACE_SEIZE %d", pid);
+	} else if (!thread_add(p, pid)) {
+		r = -ENOMEM;
+	}
+	if (r == 0)
+		r = seize_all(p);
+	if (r == 0)
+		r = proc_finish_setup(p);
+	if (r == 0 && (flags & DBG_ATTACH_NO_STOP))
+		r = dbg_proc_resume(p);
+	if (r < 0) {
+		/* The message went to the log callback; the handle goes. */
+		dbg_proc_detach(p);
+		return r;
+	}
+	*ret_proc = p;
+	return 0;
+}
+
+/* Resolve @file as execvp would, before fork (the child must only call
+ * async-signal-safe functions). */
+static int resolve_path(const char *file, char *const *envp, char *out, size_t outlen)
+{
+	if (strchr(file, '/')) {
+		if (strlen(file) >= outlen)
+			return -ENAMETOOLONG;
+		strcpy(out, file);
+		return 0;
+	}
+	const char *path = NULL;
+	for (char *const *e = envp; e && *e; e++)
+		if (!strncmp(*e, "PATH=", 5))
+			path = *e + 5;
+	if (!path)
+		path = "/usr/local/bin:/usr/bin:/bin";
+	int err = -ENOENT;
+	while (*path) {
+		size_t n = strcspn(path, ":");
+		if (n + strlen(file) + 2 <= outlen) {
+			memcpy(out, path, n);
+			out[n] = '/';
+			strcpy(out + n + 1, file);
+			if (access(out, X_OK) == 0)
+				return 0;
+			if (errno == EACCES)
+				err = -EACCES;
+		}
+		path += n;
+		if (*path == ':')
+			path++;
+	}
+	return err;
+}
+
+int dbg_proc_spawn(const char *path, char *const argv[], const struct dbg_spawn_opts *opts,
+		   struct dbg_proc **ret_proc)
+{
+	if (!path || !argv || !argv[0] || !ret_proc || !dbg__opts_valid(opts, sizeof(*opts)))
+		return -EINVAL;
+	char *const *envp = opts && opts->envp ? opts->envp : environ;
+	char resolved[PATH_MAX];
+	int r = resolve_path(path, envp, resolved, sizeof(resolved));
+	if (r < 0)
+		return r;
+	int go[2], err[2];
+	if (pipe2(go, O_CLOEXEC) < 0)
+		return -errno;
+	if (pipe2(err, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(go[0]);
+		close(go[1]);
+		return r;
+	}
+	int fds[3] = { opts ? opts->stdin_fd : 0, opts ? opts->stdout_fd : 0,
+		       opts ? opts->stderr_fd : 0 };
+	const char *cwd = opts ? opts->cwd : NULL;
+	pid_t pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		close(go[0]); close(go[1]); close(err[0]); close(err[1]);
+		return r;
+	}
+	if (pid == 0) {
+		char c;
+		int e;
+		close(go[1]);
+		close(err[0]);
+		/* Wait until the parent has seized us. */
+		while (read(go[0], &c, 1) < 0 && errno == EINTR)
+			;
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		for (int i = 0; i < 3; i++)
+			if (fds[i] > 0 && fds[i] != i && dup2(fds[i], i) < 0)
+				goto fail;
+		if (cwd && chdir(cwd) < 0)
+			goto fail;
+		execve(resolved, argv, envp);
+fail:
+		e = errno;
+		if (write(err[1], &e, sizeof(e)) < 0)
+			_exit(126);
+		_exit(127);
+	}
+	close(go[0]);
+	close(err[1]);
+	unsigned int flags = opts ? opts->flags & ~DBG_ATTACH_NO_STOP : 0;
+	long topts = TRACE_OPTS | (opts && opts->no_exit_kill ? 0 : PTRACE_O_EXITKILL);
+	struct dbg_proc *p = proc_new(pid, flags, 0, opts ? opts->log_fn : NULL,
+				      opts ? opts->log_ctx : NULL);
+	if (!p || ptrace(PTRACE_SEIZE, pid, 0, topts) < 0) {
+		r = p ? -errno : -ENOMEM;
+		kill(pid, SIGKILL);
+		close(go[1]);
+		close(err[0]);
+		waitpid(pid, NULL, __WALL);
+		if (p)
+			proc_free(p);
+		return r;
+	}
+	p->spawned = true;
+	if (write(go[1], "g", 1) < 0)
+		r = -errno;
+	close(go[1]);
+	/* Run the child to its exec event, passing on any signal. */
+	for (;;) {
+		int st;
+		pid_t w = waitpid(pid, &st, __WALL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (WIFEXITED(st) || WIFSIGNALED(st)) {
+			int e = 0;
+			r = read(err[0], &e, sizeof(e)) == sizeof(e) ? -e : -ECHILD;
+			p->exited = true;
+			break;
+		}
+		if (WIFSTOPPED(st) && ((unsigned)st >> 16) == PTRACE_EVENT_EXEC) {
+			struct dbg__thread *t = thread_add(p, pid);
+			if (!t) {
+				r = -ENOMEM;
+				break;
+			}
+			t->state = T_STOPPED;
+			r = 0;
+			break;
+		}
+		int sig = WIFSTOPPED(st) && ((unsigned)st >> 16) == 0 ? WSTOPSIG(st) : 0;
+		ptrace(PTRACE_CONT, pid, 0, sig);
+	}
+	close(err[0]);
+	if (r == 0)
+		r = proc_finish_setup(p);
+	if (r < 0) {
+		if (!p->exited) {
+			kill(pid, SIGKILL);
+			while (waitpid(pid, NULL, __WALL) < 0 && errno == EINTR)
+				;
+		}
+		proc_free(p);
+		return r;
+	}
+	*ret_proc = p;
+	return 0;
+}
+
+int dbg_proc_attach_child(struct dbg_proc *p, pid_t child, struct dbg_proc **ret_child)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (!ret_child)
+		return -EINVAL;
+	struct dbg__child *c = child_find(p, child);
+	if (!c)
+		return dbg__fail(p, -ENOENT, "%d is not a pending child of %d", child, p->pid);
+	if (!c->stopped) {
+		int st;
+		pid_t w;
+		while ((w = waitpid(child, &st, __WALL)) < 0 && errno == EINTR)
+			;
+		if (w != child || !WIFSTOPPED(st)) {
+			child_remove(p, c);
+			return dbg__fail(p, -ESRCH, "child %d exited", child);
+		}
+	}
+	struct dbg_proc *n = proc_new(child, p->flags, p->stop_timeout_ms, p->log_fn, p->log_ctx);
+	if (!n)
+		return -ENOMEM;
+	struct dbg__thread *t = thread_add(n, child);
+	if (!t) {
+		proc_free(n);
+		return -ENOMEM;
+	}
+	t->state = T_STOPPED;
+	r = proc_finish_setup(n);
+	if (r < 0) {
+		proc_free(n);
+		return r;
+	}
+	child_remove(p, c);
+	*ret_child = n;
+	return 0;
+}
+
+/* ---- public control --------------------------------------------------- */
+
+pid_t dbg_proc_pid(const struct dbg_proc *p)
+{
+	return p ? p->pid : -1;
+}
+
+int dbg_proc_fd(const struct dbg_proc *p)
+{
+	return p ? p->sigfd : -EINVAL;
+}
+
+int dbg_proc_threads(struct dbg_proc *p, pid_t *buf, size_t cap)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < p->nthreads && i < cap; i++)
+		buf[i] = p->threads[i].tid;
+	return (int)p->nthreads;
+}
+
+int dbg_proc_thread_state(struct dbg_proc *p, pid_t tid)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	if (!t)
+		return -ENOENT;
+	return t->state;
+}
+
+int dbg_proc_stop(struct dbg_proc *p)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (p->exited)
+		return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
+	return stop_all(p, p->stop_timeout_ms);
+}
+
+int dbg_proc_resume(struct dbg_proc *p)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (p->exited)
+		return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
+	int err = 0;
+	for (size_t i = 0; i < p->nthreads; i++) {
+		r = resume_thread(p, &p->threads[i], false);
+		if (r < 0 && r != -ESRCH && !err)
+			err = dbg__fail(p, r, "resuming thread %d", p->threads[i].tid);
+	}
+	return err;
+}
+
+static int resume_one(struct dbg_proc *p, pid_t tid, bool step)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	/* Resuming a running thread is a no-op: an event queued by stop-all
+	 * may name a thread that dbg_proc_resume() has let go since. */
+	if (!step && t && (t->state == T_RUNNING || t->state == T_LISTENING))
+		return 0;
+	r = dbg__stopped_thread(p, tid, &t);
+	if (r < 0)
+		return r;
+	r = resume_thread(p, t, step);
+	return r < 0 ? dbg__fail(p, r, "resuming thread %d", tid) : 0;
+}
+
+int dbg_proc_resume_thread(struct dbg_proc *p, pid_t tid)
+{
+	return resume_one(p, tid, false);
+}
+
+int dbg_proc_step_thread(struct dbg_proc *p, pid_t tid)
+{
+	return resume_one(p, tid, true);
+}
+
+int dbg_proc_set_signal(struct dbg_proc *p, pid_t tid, int signo)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (signo < 0 || signo >= NSIG)
+		return -EINVAL;
+	struct dbg__thread *t;
+	r = dbg__stopped_thread(p, tid, &t);
+	if (r < 0)
+		return r;
+	t->pending_sig = signo;
+	return 0;
+}
+
+int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_event)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (!ret_event)
+		return -EINVAL;
+	int64_t deadline = deadline_after(timeout_ms);
+	for (;;) {
+		if (ev_pop(p, ret_event))
+			return 0;
+		if (p->exited)
+			return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
+		pid_t tid;
+		int status;
+		r = reap_one(p, deadline, &tid, &status);
+		if (r < 0)
+			return r;
+		if (r == 0)
+			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
+		struct dbg_event ev;
+		enum disposition d = handle_status(p, tid, status, &ev);
+		if (d == D_REPORT) {
+			*ret_event = ev;
+			return 0;
+		}
+		settle(p, tid, d);
+	}
+}
+
+static void reap_all(struct dbg_proc *p, int timeout_ms)
+{
+	int64_t deadline = deadline_after(timeout_ms);
+	while (!p->exited) {
+		pid_t tid;
+		int status;
+		if (reap_one(p, deadline, &tid, &status) <= 0)
+			break;
+		struct dbg_event ev;
+		if (handle_status(p, tid, status, &ev) == D_REPORT)
+			ev_push(p, &ev);
+	}
+}
+
+int dbg_proc_kill(struct dbg_proc *p)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (p->exited)
+		return 0;
+	if (kill(p->pid, SIGKILL) < 0 && errno != ESRCH)
+		return dbg__fail(p, -errno, "kill %d", p->pid);
+	reap_all(p, 5000);
+	return p->exited ? 0 : dbg__fail(p, -ETIMEDOUT, "process %d did not die", p->pid);
+}
+
+void dbg_proc_detach(struct dbg_proc *p)
+{
+	if (!p)
+		return;
+	if (dbg__enter(p) < 0) {
+		/* Not our thread: ptrace would fail. The kernel detaches
+		 * when the tracing thread exits; we can only free. */
+		proc_free(p);
+		return;
+	}
+	if (!p->exited) {
+		/* Everything must be in a ptrace-stop to be detached, and to
+		 * undo what we changed. Events met now are dropped, but the
+		 * signals they carry are kept per thread and given back. */
+		bool dying = stop_all(p, p->stop_timeout_ms) == -ESRCH;
+		for (size_t i = 0; i < p->nthreads;) {
+			struct dbg__thread *t = &p->threads[i];
+			if (t->state == T_STOPPED) {
+				dbg__regs_restore_debugregs(p, t);
+				int sig = t->group_stop ? 0 : t->pending_sig;
+				if (ptrace(PTRACE_DETACH, t->tid, 0, sig) == 0) {
+					thread_remove(p, t);
+					continue;
+				}
+				dying |= errno == ESRCH;
+			}
+			i++;
+		}
+		/* Threads of a target killed meanwhile are zombies only their
+		 * tracer can reap; until they are, the leader cannot be reaped
+		 * by its parent. Reap them now. */
+		if (dying && p->nthreads)
+			reap_all(p, p->stop_timeout_ms);
+		if (p->nthreads)
+			dbg__log(p, DBG_LOG_WARN, "%zu threads of %d could not be detached",
+				 p->nthreads, p->pid);
+	}
+	for (size_t i = 0; i < p->nchildren; i++) {
+		struct dbg__child *c = &p->children[i];
+		int st;
+		if (!c->stopped && waitpid(c->pid, &st, __WALL) == c->pid && WIFSTOPPED(st))
+			c->stopped = true;
+		if (c->stopped)
+			ptrace(PTRACE_DETACH, c->pid, 0, 0);
+	}
+	/* Reap threads that died in an exec so they do not linger. */
+	for (size_t i = 0; i < p->nghosts; i++)
+		waitpid(p->ghosts[i], NULL, __WALL | WNOHANG);
+	proc_free(p);
+}

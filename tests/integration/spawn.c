@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Spawn: the child is stopped at its exec, before its first instruction;
+ * exit statuses and kills are reported; a missing program is -ENOENT.
+ */
+#include "../harness.h"
+#include <sys/stat.h>
+
+int main(void)
+{
+	struct dbg_proc *p;
+	char *argv_true[] = { "sh", "-c", "exit 3", NULL };
+	int r = dbg_proc_spawn("sh", argv_true, NULL, &p);
+	if (r == -EPERM)
+		skip_unless_ptrace();
+	OK(r);
+	pid_t pid = dbg_proc_pid(p);
+	CHECK(dbg_proc_threads(p, NULL, 0) == 1, "one thread");
+	CHECK(dbg_proc_thread_state(p, pid) == DBG_THREAD_STOPPED, "stopped at exec");
+	/* At the exec stop rip is the dynamic loader's entry: AT_ENTRY of
+	 * ld.so, inside its mapping. */
+	struct dbg_regs regs;
+	OK(dbg_regs_get(p, pid, &regs));
+	const struct dbg_maps *maps;
+	OK(dbg_proc_maps(p, &maps));
+	const struct dbg_vma *v = dbg_maps_find(maps, regs.rip);
+	CHECK(v && strstr(v->name, "ld-linux"), "rip %llx is in %s", (unsigned long long)regs.rip,
+	      v ? v->name : "a hole");
+	OK(dbg_proc_resume(p));
+	struct dbg_event ev = wait_for(p, DBG_EVENT_EXITED, 5000);
+	CHECK(ev.status == 3, "exit status %d", ev.status);
+	CHECK(dbg_proc_wait(p, 0, &ev) == -ESRCH, "after exit");
+	dbg_proc_detach(p);
+
+	/* Kill is reported as such. */
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/sleepers", INFERIOR_DIR);
+	char *argv_s[] = { path, "1", NULL };
+	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+	DBG_OPTS(dbg_spawn_opts, so, .stdout_fd = devnull, .stdin_fd = devnull);
+	OK(dbg_proc_spawn(path, argv_s, &so, &p));
+	OK(dbg_proc_resume(p));
+	sleep_ms(20);
+	kill(dbg_proc_pid(p), SIGKILL);
+	ev = wait_for(p, DBG_EVENT_KILLED, 5000);
+	CHECK(ev.signo == SIGKILL, "killed by %d", ev.signo);
+	dbg_proc_detach(p);
+
+	/* dbg_proc_kill. */
+	OK(dbg_proc_spawn(path, argv_s, &so, &p));
+	OK(dbg_proc_kill(p));
+	CHECK(dbg_proc_stop(p) == -ESRCH, "stop after kill");
+	dbg_proc_detach(p);
+
+	char *argv_no[] = { "no-such-program-here", NULL };
+	r = dbg_proc_spawn("no-such-program-here", argv_no, NULL, &p);
+	CHECK(r == -ENOENT, "missing program: %d", r);
+	char noexec[] = "/tmp/libdbg-noexec-XXXXXX";
+	int fd = mkstemp(noexec);
+	CHECK(fd >= 0 && fchmod(fd, 0644) == 0, "mkstemp");
+	close(fd);
+	r = dbg_proc_spawn(noexec, argv_no, NULL, &p);
+	unlink(noexec);
+	CHECK(r == -EACCES, "not executable: %d", r);
+	DBG_OPTS(dbg_spawn_opts, bad, .cwd = "/no/such/dir");
+	r = dbg_proc_spawn("sh", argv_true, &bad, &p);
+	CHECK(r == -ENOENT, "bad cwd: %d", r);
+	close(devnull);
+	printf("spawn: stopped at exec, exit 3, kill, ENOENT/EACCES\n");
+	return 0;
+}
