@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 #include <sys/user.h>
+#include <pthread.h>
 
 #include <dbg.h>
 
@@ -80,6 +81,7 @@ struct dbg__mem {
 	struct dbg__cache_page *cache; /* cache_cap slots, hashed */
 	uint8_t *cache_mem;
 	uint64_t generation;           /* bumped on resume/write/exec */
+	uint64_t stopped_gen;          /* generation + 1 when all were stopped */
 	struct dbg_mem_stats stats;
 };
 
@@ -89,6 +91,10 @@ struct dbg_proc {
 	pid_t pid;
 	pid_t tracer_tid;
 	pid_t tracer_pid;
+	pthread_t owner;
+	/* A MADV_WIPEONFORK page: reads zero in a forked child, so the
+	 * caller check needs no system call (NULL: compare getpid()). */
+	volatile uint64_t *fork_guard;
 	unsigned int flags;
 	int stop_timeout_ms;
 	dbg_log_fn log_fn;

@@ -351,8 +351,15 @@ static ssize_t read_planned(struct dbg_proc *p, uint64_t addr, void *buf, size_t
 static bool cache_usable(struct dbg_proc *p)
 {
 	struct dbg__mem *m = &p->mem;
-	if (!m->cache_cap || m->forced == DBG_MEM_PEEK || !dbg__all_stopped(p))
+	if (!m->cache_cap || m->forced == DBG_MEM_PEEK)
 		return false;
+	/* "All stopped" is remembered per generation: any resume, and any
+	 * new thread, bumps the generation. */
+	if (m->stopped_gen != m->generation + 1) {
+		if (!dbg__all_stopped(p))
+			return false;
+		m->stopped_gen = m->generation + 1;
+	}
 	if (!m->cache) {
 		m->cache = calloc(m->cache_cap, sizeof(*m->cache));
 		m->cache_mem = malloc(m->cache_cap * DBG__PAGE_SIZE);
@@ -368,17 +375,60 @@ static bool cache_usable(struct dbg_proc *p)
 	return true;
 }
 
+#define CACHE_READAHEAD 4
+
+static struct dbg__cache_page *cache_slot(struct dbg__mem *m, uint64_t page)
+{
+	/* Direct-mapped: the cap is a power of two. Stacks and the data an
+	 * unwinder touches are contiguous, so neighbours never collide. */
+	return &m->cache[(page / DBG__PAGE_SIZE) & (m->cache_cap - 1)];
+}
+
+static bool cache_valid(const struct dbg__mem *m, const struct dbg__cache_page *c, uint64_t page)
+{
+	return c->addr == page && c->generation == m->generation;
+}
+
+/*
+ * A miss fills the page and up to CACHE_READAHEAD - 1 following pages of
+ * the same VMA that are missing too, in one kernel call.
+ */
 static struct dbg__cache_page *cache_page(struct dbg_proc *p, uint64_t page)
 {
 	struct dbg__mem *m = &p->mem;
-	/* Direct-mapped: the cap is a power of two. Stacks and the data an
-	 * unwinder touches are contiguous, so neighbours never collide. */
-	struct dbg__cache_page *c = &m->cache[(page / DBG__PAGE_SIZE) & (m->cache_cap - 1)];
-	if (c->addr == page && c->generation == m->generation) {
+	struct dbg__cache_page *c = cache_slot(m, page);
+	if (cache_valid(m, c, page)) {
 		m->stats.cache_hits++;
 		return c;
 	}
 	m->stats.cache_misses++;
+	const struct dbg_vma *v = p->maps ? dbg_maps_find(p->maps, page) : NULL;
+	if (v && pvr_first(p, v)) {
+		struct iovec local[CACHE_READAHEAD], remote[CACHE_READAHEAD];
+		struct dbg__cache_page *slot[CACHE_READAHEAD];
+		/* Consecutive pages have distinct slots while n <= cache_cap. */
+		size_t n = 0, most = m->cache_cap < CACHE_READAHEAD ? m->cache_cap : CACHE_READAHEAD;
+		for (uint64_t pg = page; n < most && pg < v->end; pg += DBG__PAGE_SIZE) {
+			struct dbg__cache_page *s = cache_slot(m, pg);
+			if (n && cache_valid(m, s, pg))
+				break;
+			local[n].iov_base = s->data;
+			local[n].iov_len = DBG__PAGE_SIZE;
+			remote[n].iov_base = (void *)(uintptr_t)pg;
+			remote[n].iov_len = DBG__PAGE_SIZE;
+			slot[n++] = s;
+		}
+		ssize_t got = pvr_batch(p, local, remote, n);
+		for (size_t i = 0; i < n; i++) {
+			bool whole = got >= (ssize_t)((i + 1) * DBG__PAGE_SIZE);
+			slot[i]->addr = whole ? page + i * DBG__PAGE_SIZE : UINT64_MAX;
+			slot[i]->generation = m->generation;
+		}
+		if (got >= (ssize_t)DBG__PAGE_SIZE)
+			return c;
+	}
+	/* Not a plain readable page (or the table was wrong): the planner
+	 * with all its fallbacks. */
 	if (read_planned(p, page, c->data, DBG__PAGE_SIZE) != DBG__PAGE_SIZE) {
 		c->addr = UINT64_MAX;
 		return NULL;

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
@@ -35,13 +36,17 @@ static pid_t my_tid(void)
 	return (pid_t)syscall(SYS_gettid);
 }
 
+#define FORK_GUARD_MAGIC 0x64626721ull
+
+/* Called first by every public function that takes a proc; on the hot
+ * path of cached reads, so it makes no system call. */
 int dbg__enter(struct dbg_proc *p)
 {
 	if (!p)
 		return -EINVAL;
-	if (getpid() != p->tracer_pid)
+	if (p->fork_guard ? *p->fork_guard != FORK_GUARD_MAGIC : getpid() != p->tracer_pid)
 		return -ECHILD;
-	if (my_tid() != p->tracer_tid)
+	if (!pthread_equal(pthread_self(), p->owner))
 		return -EXDEV;
 	p->errmsg[0] = 0;
 	return 0;
@@ -83,6 +88,7 @@ static struct dbg__thread *thread_add(struct dbg_proc *p, pid_t tid)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	t->state = T_RUNNING;
+	p->mem.generation++; /* a running thread: memory may move */
 	return t;
 }
 
@@ -719,6 +725,15 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 	p->pid = pid;
 	p->tracer_tid = my_tid();
 	p->tracer_pid = getpid();
+	p->owner = pthread_self();
+	void *guard = mmap(NULL, DBG__PAGE_SIZE, PROT_READ | PROT_WRITE,
+			   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (guard != MAP_FAILED && madvise(guard, DBG__PAGE_SIZE, MADV_WIPEONFORK) == 0) {
+		*(uint64_t *)guard = FORK_GUARD_MAGIC;
+		p->fork_guard = guard;
+	} else if (guard != MAP_FAILED) {
+		munmap(guard, DBG__PAGE_SIZE); /* before Linux 4.14 */
+	}
 	p->flags = flags;
 	p->stop_timeout_ms = stop_timeout_ms ? stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
 	p->log_fn = log_fn;
@@ -731,6 +746,8 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 	sigaddset(&chld, SIGCHLD);
 	p->sigfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (p->sigfd < 0) {
+		if (p->fork_guard)
+			munmap((void *)p->fork_guard, DBG__PAGE_SIZE);
 		free(p);
 		return NULL;
 	}
@@ -747,6 +764,8 @@ static void proc_free(struct dbg_proc *p)
 	free(p->ghosts);
 	free(p->children);
 	free(p->events.ev);
+	if (p->fork_guard)
+		munmap((void *)p->fork_guard, DBG__PAGE_SIZE);
 	free(p);
 }
 
