@@ -143,10 +143,15 @@ static int maps_push(struct dbg_maps *m, const struct dbg_vma *v, size_t at)
 	return 0;
 }
 
-int dbg_maps_parse(const char *text, size_t len, struct dbg_maps **ret_maps)
+/*
+ * @seams: the text is a live /proc/PID/maps, which the kernel writes in
+ * page-sized chunks, dropping the mmap_lock between them: a VMA that
+ * changes meanwhile can make an entry at a seam overlap or precede the one
+ * before it. Such an entry is dropped (the table is a plan; a read that
+ * misses refreshes that address). Malformed lines are errors either way.
+ */
+static int maps_parse(const char *text, size_t len, bool seams, struct dbg_maps **ret_maps)
 {
-	if ((!text && len) || !ret_maps)
-		return -EINVAL;
 	struct dbg_maps *m = calloc(1, sizeof(*m));
 	if (!m)
 		return -ENOMEM;
@@ -164,13 +169,19 @@ int dbg_maps_parse(const char *text, size_t len, struct dbg_maps **ret_maps)
 		char *nl = memchr(s, '\n', end - s);
 		char *le = nl ? nl : end;
 		struct dbg_vma v;
-		if (!parse_line(s, le, &v) || (m->n && v.start < m->v[m->n - 1].end)) {
+		if (!parse_line(s, le, &v)) {
+			r = -DBG_ERRNO_PARSE;
+			break;
+		}
+		s = le + 1;
+		if (m->n && v.start < m->v[m->n - 1].end) {
+			if (seams)
+				continue;
 			r = -DBG_ERRNO_PARSE;
 			break;
 		}
 		if ((r = maps_push(m, &v, m->n)) < 0)
 			break;
-		s = le + 1;
 	}
 	if (r < 0) {
 		dbg_maps_free(m);
@@ -178,6 +189,13 @@ int dbg_maps_parse(const char *text, size_t len, struct dbg_maps **ret_maps)
 	}
 	*ret_maps = m;
 	return 0;
+}
+
+int dbg_maps_parse(const char *text, size_t len, struct dbg_maps **ret_maps)
+{
+	if ((!text && len) || !ret_maps)
+		return -EINVAL;
+	return maps_parse(text, len, false, ret_maps);
 }
 
 void dbg_maps_free(struct dbg_maps *m)
@@ -299,7 +317,7 @@ int dbg__maps_refresh(struct dbg_proc *p)
 	}
 	struct dbg_maps *m = NULL;
 	if (r == 0)
-		r = dbg_maps_parse(buf, len, &m);
+		r = maps_parse(buf, len, true, &m);
 	free(buf);
 	if (r < 0)
 		return dbg__fail(p, r, "reading /proc/%d/maps", p->pid);

@@ -18,25 +18,33 @@ int have_avx512;
 __attribute__((aligned(64))) uint8_t stack_area[65536];
 volatile int spin_flag = 1;
 
-static void hex(const uint8_t *b, int n)
+static char *hex(char *out, const char *label, const uint8_t *b, int n)
 {
-	for (int i = n - 1; i >= 0; i--)
-		printf("%02x", b[i]);
+	static const char digits[] = "0123456789abcdef";
+	while (*label)
+		*out++ = *label++;
+	for (int i = n - 1; i >= 0; i--) {
+		*out++ = digits[b[i] >> 4];
+		*out++ = digits[b[i] & 15];
+	}
+	return out;
 }
 
+/* Runs on a hijacked thread, which may have been stopped anywhere, even
+ * inside stdio: so no stdio here, only write(2). */
 __attribute__((used, noreturn)) void report(void)
 {
-	printf("landed rsp=0x%llx ymm0=", (unsigned long long)out_rsp);
-	hex(out_ymm0, 32);
-	printf(" ymm1=");
-	hex(out_ymm1, 32);
+	char line[512], *p = line;
+	p += snprintf(p, 64, "landed rsp=0x%llx", (unsigned long long)out_rsp);
+	p = hex(p, " ymm0=", out_ymm0, 32);
+	p = hex(p, " ymm1=", out_ymm1, 32);
 	if (have_avx512) {
-		printf(" zmm2=");
-		hex(out_zmm2, 64);
-		printf(" k1=0x%llx", (unsigned long long)out_k1);
+		p = hex(p, " zmm2=", out_zmm2, 64);
+		p += snprintf(p, 64, " k1=0x%llx", (unsigned long long)out_k1);
 	}
-	printf("\n");
-	fflush(stdout);
+	*p++ = '\n';
+	if (write(1, line, p - line) < 0)
+		_exit(2);
 	_exit(0);
 }
 
