@@ -4,6 +4,8 @@
 #                     work on the bundled demo target
 #   ./build.sh test   install what is missing, build, and run the whole
 #                     suite: a -Werror build, then the same under ASan+UBSan
+# and the benchmarks:
+#   ./build.sh bench  the memory benchmark (doc/memory.md), arguments passed on
 set -eu
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -39,8 +41,15 @@ test)
 	build build-asan -DDBG_WERROR=ON -DDBG_SANITIZE=ON -DDBG_BUILD_BENCH=OFF
 	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz')
 	;;
+bench)
+	shift
+	scripts/deps.sh
+	mkdir -p build
+	build build
+	build/bench/mem-bench "$@"
+	;;
 *)
-	echo "usage: $0 demo|test" >&2
+	echo "usage: $0 demo|test|bench" >&2
 	exit 2
 	;;
 esac

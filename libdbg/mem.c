@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define PVR_MAX_IOV 1024   /* UIO_MAXIOV */
-#define CACHE_MAX_READ (2 * DBG__PAGE_SIZE)
+#define CACHE_MAX_READ 512 /* the unwinder's words; larger reads go straight through */
 #define DEFAULT_CACHE_PAGES 256
 
 static const char *const backend_names[] = { "auto", "process_vm_readv", "/proc/PID/mem",
