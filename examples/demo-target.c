@@ -64,7 +64,7 @@ static void *reader(void *arg)
 int main(void)
 {
 	pthread_t t[4];
-	char name[16];
+	char name[24]; /* room for any int; thread names stop at 15 */
 	for (int i = 0; i < 2; i++) {
 		pthread_create(&t[i], NULL, worker, (void *)(intptr_t)i);
 		snprintf(name, sizeof(name), "worker-%d", i);
