@@ -91,6 +91,34 @@ static void boundary_suite(struct dbg_proc *p, enum dbg_mem_backend b, const cha
 	printf("%-8s %-8s %d boundary reads exact\n", bnames[b], mode, n);
 }
 
+/* Vectored reads: many ranges, each with the result a single read gives,
+ * whether the ranges go batched into process_vm_readv or one by one. */
+static void readv_suite(struct dbg_proc *p, const char *mode)
+{
+	enum { N = 600 };
+	static struct dbg_mem_range rg[N];
+	static uint8_t bufs[N][5000];
+	unsigned seed = 5;
+	for (int i = 0; i < N; i++) {
+		rg[i].addr = base + rand_r(&seed) % (NPAGES * PG);
+		rg[i].len = 1 + rand_r(&seed) % (i % 3 ? 64 : 5000);
+		rg[i].buf = bufs[i];
+		rg[i].result = 12345;
+		memset(bufs[i], 0, sizeof(bufs[i]));
+	}
+	OK(dbg_mem_set_backend(p, DBG_MEM_AUTO));
+	OK(dbg_mem_readv(p, rg, N));
+	for (int i = 0; i < N; i++) {
+		ssize_t want = expected(rg[i].addr, rg[i].len, DBG_MEM_AUTO);
+		CHECK(rg[i].result == want, "%s readv range %d (base+0x%llx, %zu): %zd, want %zd", mode,
+		      i, (unsigned long long)(rg[i].addr - base), rg[i].len, rg[i].result, want);
+		for (ssize_t k = 0; k < rg[i].result; k++)
+			CHECK(bufs[i][k] == pattern_at(rg[i].addr + k), "%s readv range %d byte %zd", mode,
+			      i, k);
+	}
+	printf("readv    %-8s %d ranges exact\n", mode, N);
+}
+
 /* [vdso] and [vvar] against a raw pread of /proc/PID/mem. */
 static void special_suite(struct dbg_proc *p)
 {
@@ -165,6 +193,7 @@ int main(void)
 	/* Stopped: reads may come from the page cache (not for PEEK). */
 	for (int b = DBG_MEM_AUTO; b < DBG_MEM__NR_BACKENDS; b++)
 		boundary_suite(p, b, "stopped");
+	readv_suite(p, "stopped");
 	struct dbg_mem_stats st;
 	OK(dbg_mem_get_stats(p, &st));
 	CHECK(st.cache_hits > 0 && st.splits > 0 && st.fallbacks > 0,
@@ -176,6 +205,7 @@ int main(void)
 	OK(dbg_proc_resume(p));
 	for (int b = DBG_MEM_AUTO; b < DBG_MEM_PEEK; b++)
 		boundary_suite(p, b, "running");
+	readv_suite(p, "running");
 	OK(dbg_mem_set_backend(p, DBG_MEM_PEEK));
 	uint8_t x;
 	CHECK(dbg_mem_read(p, base, &x, 1) == -EFAULT, "PEEK with no stopped thread reads nothing");
