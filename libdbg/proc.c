@@ -357,6 +357,14 @@ static int reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *statu
 	bool foreign = false;
 	int r;
 	for (;;) {
+		/* Drain first, then look: a SIGCHLD that comes after the
+		 * drain stays pending and wakes the next poll, ours or the
+		 * host's, so no event is missed and the fd never stays
+		 * readable for nothing. */
+		struct signalfd_siginfo ssi;
+		while (read(p->sigfd, &ssi, sizeof(ssi)) == sizeof(ssi))
+			if ((pid_t)ssi.ssi_pid != getpid() && !is_ours(p, ssi.ssi_pid))
+				foreign = true;
 		r = try_reap(p, tid, status);
 		if (r)
 			break;
@@ -374,10 +382,6 @@ static int reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *statu
 			r = -EINTR;
 			break;
 		}
-		struct signalfd_siginfo ssi;
-		while (read(p->sigfd, &ssi, sizeof(ssi)) == sizeof(ssi))
-			if ((pid_t)ssi.ssi_pid != getpid() && !is_ours(p, ssi.ssi_pid))
-				foreign = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (foreign)

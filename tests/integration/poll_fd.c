@@ -21,6 +21,10 @@ int main(void)
 	while (dbg_proc_wait(p, 0, &ev) == 0)
 		dbg_proc_resume_thread(p, ev.tid);
 	CHECK(dbg_proc_wait(p, 0, &ev) == -EAGAIN, "no event pending");
+	/* ...and the fd is quiet: a wait drains it even when it finds
+	 * nothing, so a host's loop does not spin. */
+	struct pollfd quiet = { .fd = dbg_proc_fd(p), .events = POLLIN };
+	CHECK(poll(&quiet, 1, 0) == 0, "fd readable with no event pending");
 
 	inferior_say(&inf, "spawn\n");
 	bool got_clone = false;

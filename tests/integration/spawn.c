@@ -17,15 +17,34 @@ int main(void)
 	pid_t pid = dbg_proc_pid(p);
 	CHECK(dbg_proc_threads(p, NULL, 0) == 1, "one thread");
 	CHECK(dbg_proc_thread_state(p, pid) == DBG_THREAD_STOPPED, "stopped at exec");
-	/* At the exec stop rip is the dynamic loader's entry: AT_ENTRY of
-	 * ld.so, inside its mapping. */
+	/* At the exec stop no instruction of the program has run: rip is the
+	 * entry of its interpreter (AT_BASE in auxv) or, for a static
+	 * program, its own entry (AT_ENTRY). */
 	struct dbg_regs regs;
 	OK(dbg_regs_get(p, pid, &regs));
+	char auxv_path[64];
+	uint64_t auxv[128] = { 0 }, at_base = 0, at_entry = 0;
+	snprintf(auxv_path, sizeof(auxv_path), "/proc/%d/auxv", pid);
+	int afd = open(auxv_path, O_RDONLY | O_CLOEXEC);
+	CHECK(afd >= 0 && read(afd, auxv, sizeof(auxv)) > 0, "auxv");
+	close(afd);
+	for (int i = 0; i + 1 < 128 && auxv[i]; i += 2) {
+		if (auxv[i] == 7)
+			at_base = auxv[i + 1];
+		if (auxv[i] == 9)
+			at_entry = auxv[i + 1];
+	}
 	const struct dbg_maps *maps;
 	OK(dbg_proc_maps(p, &maps));
-	const struct dbg_vma *v = dbg_maps_find(maps, regs.rip);
-	CHECK(v && strstr(v->name, "ld-linux"), "rip %llx is in %s", (unsigned long long)regs.rip,
-	      v ? v->name : "a hole");
+	if (at_base) {
+		const struct dbg_vma *v = dbg_maps_find(maps, regs.rip);
+		const struct dbg_vma *interp = dbg_maps_find(maps, at_base);
+		CHECK(v && interp && !strcmp(v->name, interp->name), "rip %llx is not in the interpreter",
+		      (unsigned long long)regs.rip);
+	} else {
+		CHECK(regs.rip == at_entry, "static program: rip %llx, AT_ENTRY %llx",
+		      (unsigned long long)regs.rip, (unsigned long long)at_entry);
+	}
 	OK(dbg_proc_resume(p));
 	struct dbg_event ev = wait_for(p, DBG_EVENT_EXITED, 5000);
 	CHECK(ev.status == 3, "exit status %d", ev.status);

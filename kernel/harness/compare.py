@@ -1,0 +1,43 @@
+#!/usr/bin/env python3
+"""compare.py STOCK_LOG PATCHED_LOG: the contention table of mem-bench on
+both kernels, with the goals of the kernel series:
+  /proc/PID/mem and PEEKDATA reads inside one VMA, patched kernel:
+    p99 under contention <= 2x their idle p99, and >= 50x lower than stock;
+  libdbg's automatic choice the same; process_vm_readv reported."""
+import re
+import sys
+
+
+def table(path):
+    rows = {}
+    for line in open(path, errors="replace"):
+        m = re.match(r"\s*mem-bench: +(raw \S+(?: \S+)?|libdbg [a-z ]+?)\s+([\d.]+)us\s+([\d.]+)us"
+                     r"\s+([\d.]+)us\s+([\d.]+)us\s+([\d.]+)us", line)
+        if m:
+            rows[m.group(1).strip()] = [float(x) for x in m.groups()[1:]]
+    return rows
+
+
+stock, patched = table(sys.argv[1]), table(sys.argv[2])
+if not stock or not patched:
+    print("compare: no contention table in a log")
+    sys.exit(1)
+print(f"{'reads of 64 B, one VMA':26} {'stock p99':>11} {'patched idle p99':>17} "
+      f"{'patched p99':>12} {'p99/idle':>9} {'stock/patched':>14}  goals")
+ok = True
+for name in stock:
+    if name not in patched:
+        continue
+    s, p = stock[name], patched[name]
+    idle99, p99, s99 = p[1], p[3], s[3]
+    goal = ""
+    if "/proc/PID/mem" in name or "PEEKDATA" in name or "procmem" in name or \
+            "peek" in name or name == "libdbg auto":
+        met = p99 <= 2 * idle99 and s99 >= 50 * p99
+        ok &= met
+        goal = f"<= 2x idle, >= 50x lower: {'MEETS' if met else 'MISSES'}"
+    else:
+        goal = "(reported: process_vm_readv keeps the mmap_lock)"
+    print(f"{name:26} {s99:9.1f}us {idle99:15.1f}us {p99:10.1f}us {p99 / idle99:8.1f}x "
+          f"{s99 / p99:13.0f}x  {goal}")
+sys.exit(0 if ok else 1)

@@ -1,0 +1,28 @@
+#!/bin/sh
+# mkinitramfs.sh BUILD_DIR OUT.cpio: busybox, libdbg's test binaries,
+# inferiors and benchmark, with their shared libraries, at the same
+# absolute paths as in BUILD_DIR (the tests find their inferiors by path).
+set -eu
+build=$1
+cpio_out=$2
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/etc"
+cp /bin/busybox "$root/bin/busybox"
+copy() { # copy FILE with its shared libraries
+	mkdir -p "$root$(dirname "$1")"
+	cp -L "$1" "$root$1"
+	ldd "$1" 2>/dev/null | grep -o '/[^ ]*' | while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+for f in "$build"/tests/test_* "$build"/tests/inferiors/* "$build"/bench/mem-bench \
+	 "$build"/bench/bench-target; do
+	[ -f "$f" ] && [ -x "$f" ] && copy "$f"
+done
+sed "s|@BUILD@|$build|g" "$here/init" > "$root/init"
+chmod +x "$root/init"
+(cd "$root" && find . | cpio -o -H newc --quiet) > "$cpio_out"

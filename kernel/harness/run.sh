@@ -1,0 +1,51 @@
+#!/bin/sh
+# kernel/harness/run.sh BUILD_DIR [VARIANT...]
+# Boot each kernel variant (default: stock patched) in QEMU with an
+# initramfs of libdbg's tests and benchmark from BUILD_DIR (a built libdbg
+# tree), collect the results over the serial console, and fail on any test
+# failure or kernel splat (WARNING, BUG, lockdep, KASAN, Oops, panic).
+# Kernels come from build-kernel.sh (cached outside the clone). Prints the
+# results and the contention table of the stock and patched kernels.
+set -eu
+build=$(cd "$1" && pwd)
+shift
+variants=${*:-stock patched}
+here=$(cd "$(dirname "$0")" && pwd)
+out=$build/kernel-harness
+mkdir -p "$out"
+
+initramfs=$out/initramfs.cpio
+"$here/mkinitramfs.sh" "$build" "$initramfs"
+
+boot() { # boot KERNEL MODE LOG SECONDS ACCEL...
+	kernel=$1 mode=$2 log=$3 secs=$4
+	shift 4
+	timeout "$secs" qemu-system-x86_64 "$@" -smp 2 -m 3G -nographic -no-reboot \
+		-kernel "$kernel" -initrd "$initramfs" \
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=4 transparent_hugepage=madvise secretmem.enable=1 harness_mode=$mode" \
+		< /dev/null > "$log" 2>&1 || true
+}
+
+# KVM where it works: nested KVM can exist and still hang the guest, so
+# boot once in it and look for the guest's first line.
+first=$("$here/build-kernel.sh" $(echo "$variants" | cut -d' ' -f1))
+accel="-accel tcg,thread=multi -cpu max"
+if [ -w /dev/kvm ]; then
+	boot "$first" probe "$out/probe.log" 30 -accel kvm -cpu host,-arch-capabilities
+	grep -q '^HARNESS kernel' "$out/probe.log" && accel="-accel kvm -cpu host,-arch-capabilities"
+fi
+echo "harness: qemu $accel"
+
+status=0
+for v in $variants; do
+	kernel=$("$here/build-kernel.sh" "$v")
+	log=$out/$v.log
+	echo "== $v: booting $kernel"
+	# shellcheck disable=SC2086
+	boot "$kernel" "${HARNESS_MODE:-full}" "$log" 2400 $accel
+	"$here/parse-log.py" "$v" "$log" || status=1
+done
+if echo "$variants" | grep -q stock && echo "$variants" | grep -q patched; then
+	"$here/compare.py" "$out/stock.log" "$out/patched.log" || status=1
+fi
+exit $status
