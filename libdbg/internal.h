@@ -99,10 +99,7 @@ struct dbg_proc {
 	int stop_timeout_ms;
 	dbg_log_fn log_fn;
 	void *log_ctx;
-	bool spawned;
 	bool exited;      /* every thread is gone */
-	bool exit_reported;
-	int exit_status;  /* wait status of the leader */
 
 	struct dbg__thread *threads;
 	size_t nthreads, cap_threads;

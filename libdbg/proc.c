@@ -502,7 +502,6 @@ static enum disposition handle_status(struct dbg_proc *p, pid_t tid, int status,
 		thread_remove(p, t);
 		mark_exited_if_empty(p);
 		if (leader) {
-			p->exit_status = status;
 			p->exited = true;
 			ev->kind = WIFEXITED(status) ? DBG_EVENT_EXITED : DBG_EVENT_KILLED;
 			ev->status = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
@@ -1002,7 +1001,6 @@ fail:
 			proc_free(p);
 		return r;
 	}
-	p->spawned = true;
 	if (write(go[1], "g", 1) < 0)
 		r = -errno;
 	close(go[1]);
