@@ -40,7 +40,12 @@ rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 log=$out.tmp/build.log
 src=$out.tmp/src
-{
+# The steps run in a subshell with -e of its own: on the left of || (or
+# inside a { } list that is) the shell ignores set -e, and a failed step
+# (a patch that does not apply, an option that did not stick) went on.
+set +e
+(
+	set -e
 	mkdir -p "$src"
 	tar xJf "$tarball" -C "$src" --strip-components=1
 	if [ -n "$patches" ]; then
@@ -55,7 +60,14 @@ src=$out.tmp/src
 	# Every option asked for must have survived olddefconfig.
 	"$here/harness/check-config.py" "$src/.config" $(for f in $frags; do echo "$here/config/$f"; done)
 	make -C "$src" ARCH=x86_64 -j"$jobs" bzImage
-} > "$log" 2>&1 || { tail -n 40 "$log" >&2; echo "build-kernel: $variant failed, log in $log" >&2; exit 1; }
+) > "$log" 2>&1
+rc=$?
+set -e
+if [ $rc -ne 0 ]; then
+	tail -n 40 "$log" >&2
+	echo "build-kernel: $variant failed, log in $log" >&2
+	exit 1
+fi
 cp "$src/arch/x86/boot/bzImage" "$out.tmp/bzImage"
 cp "$src/.config" "$out.tmp/config"
 rm -rf "$src"
