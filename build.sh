@@ -3,7 +3,8 @@
 #   ./build.sh demo   install what is missing, build, and show libdbg at
 #                     work on the bundled demo target
 #   ./build.sh test   install what is missing, build, and run the whole
-#                     suite: a -Werror build, then the same under ASan+UBSan
+#                     suite: a -Werror build, the same under ASan+UBSan, and
+#                     the same in QEMU on the stock and patched kernels
 # and the benchmarks:
 #   ./build.sh bench  the memory benchmark (doc/memory.md), arguments passed on
 #   ./build.sh kernel the kernel series in QEMU, stock against patched
@@ -35,13 +36,15 @@ demo)
 	build/examples/dbg-threads "$tpid"
 	;;
 test)
-	scripts/deps.sh
+	scripts/deps.sh kernel
 	mkdir -p build build-asan
 	build build -DDBG_WERROR=ON
 	(cd build && ctest --output-on-failure -j "$jobs")
 	echo "== the same suite under ASan+UBSan"
 	build build-asan -DDBG_WERROR=ON -DDBG_SANITIZE=ON -DDBG_BUILD_BENCH=OFF
 	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz')
+	echo "== the suite again in QEMU, on the stock and the patched 6.12 kernel"
+	kernel/harness/run.sh build
 	;;
 bench)
 	shift
