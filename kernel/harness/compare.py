@@ -12,7 +12,8 @@ import sys
 def table(path):
     rows = {}
     for line in open(path, errors="replace"):
-        m = re.match(r"\s*mem-bench: +(raw \S+(?: \S+)?|libdbg [a-z ]+?)\s+([\d.]+)us\s+([\d.]+)us"
+        m = re.match(r"\s*mem-bench: +(raw process_vm_readv|raw /proc/PID/mem|raw PTRACE_PEEKDATA|"
+                     r"libdbg auto|libdbg forced \w+)\s+([\d.]+)us\s+([\d.]+)us"
                      r"\s+([\d.]+)us\s+([\d.]+)us\s+([\d.]+)us", line)
         if m:
             rows[m.group(1).strip()] = [float(x) for x in m.groups()[1:]]
@@ -20,7 +21,7 @@ def table(path):
 
 
 stock, patched = table(sys.argv[1]), table(sys.argv[2])
-if not stock or not patched:
+if not stock or set(stock) != set(patched):
     print("compare: no contention table in a log")
     sys.exit(1)
 print(f"{'reads of 64 B, one VMA':26} {'stock p99':>11} {'patched idle p99':>17} "
