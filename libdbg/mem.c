@@ -102,24 +102,26 @@ int dbg__mem_on_exec(struct dbg_proc *p)
  * addr (possibly short), or a negative errno if it could not even try.
  */
 
-static bool fatal_errno(int e)
+/* process_vm_readv of many single-VMA pieces in one call. Returns the
+ * bytes read from the first piece on, contiguously. */
+static ssize_t pvr_batch(struct dbg_proc *p, struct iovec *local, struct iovec *remote, size_t n)
 {
-	return e == ESRCH;
-}
-
-static ssize_t rd_pvr(struct dbg_proc *p, uint64_t addr, void *buf, size_t len)
-{
-	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
 	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t n = process_vm_readv(p->pid, &l, 1, &r, 1, 0);
-	if (n < 0) {
+	ssize_t r = process_vm_readv(p->pid, local, n, remote, n, 0);
+	if (r < 0) {
 		int e = errno;
 		if (e == ENOSYS || e == EPERM)
 			p->mem.unavailable[DBG_MEM_PVR] = true;
 		return e == EFAULT ? 0 : -e;
 	}
-	p->mem.stats.bytes[DBG_MEM_PVR] += n;
-	return n;
+	p->mem.stats.bytes[DBG_MEM_PVR] += r;
+	return r;
+}
+
+static ssize_t rd_pvr(struct dbg_proc *p, uint64_t addr, void *buf, size_t len)
+{
+	struct iovec l = { buf, len }, r = { (void *)(uintptr_t)addr, len };
+	return pvr_batch(p, &l, &r, 1);
 }
 
 static ssize_t rd_procmem(struct dbg_proc *p, uint64_t addr, void *buf, size_t len)
@@ -175,7 +177,7 @@ static ssize_t rd_peek(struct dbg_proc *p, uint64_t addr, void *buf, size_t len)
 		p->mem.stats.calls[DBG_MEM_PEEK]++;
 		long v = ptrace(PTRACE_PEEKDATA, t->tid, (void *)(uintptr_t)w, 0);
 		if (errno) {
-			if (fatal_errno(errno) && !done)
+			if (errno == ESRCH && !done)
 				return -errno;
 			break;
 		}
@@ -237,22 +239,6 @@ static ssize_t read_piece(struct dbg_proc *p, const struct dbg_vma *v, uint64_t 
 			done += r;
 	}
 	return done;
-}
-
-/* process_vm_readv of many single-VMA pieces in one call. Returns the
- * bytes read from the first piece on, contiguously. */
-static ssize_t pvr_batch(struct dbg_proc *p, struct iovec *local, struct iovec *remote, size_t n)
-{
-	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t r = process_vm_readv(p->pid, local, n, remote, n, 0);
-	if (r < 0) {
-		int e = errno;
-		if (e == ENOSYS || e == EPERM)
-			p->mem.unavailable[DBG_MEM_PVR] = true;
-		return e == EFAULT ? 0 : -e;
-	}
-	p->mem.stats.bytes[DBG_MEM_PVR] += r;
-	return r;
 }
 
 static bool pvr_first(const struct dbg_proc *p, const struct dbg_vma *v)
