@@ -4,7 +4,8 @@
 #                     work on the bundled demo target
 #   ./build.sh test   install what is missing, build, and run the whole
 #                     suite: a -Werror build, the same under ASan+UBSan, and
-#                     the same in QEMU on the stock and patched kernels
+#                     the same in QEMU on the stock and patched kernels, and
+#                     5 minutes of stress on the debug (KASAN, lockdep) kernel
 # and the benchmarks:
 #   ./build.sh bench  the memory benchmark (doc/memory.md), arguments passed on
 #   ./build.sh kernel the kernel series in QEMU, stock against patched
@@ -36,15 +37,28 @@ demo)
 	build/examples/dbg-threads "$tpid"
 	;;
 test)
+	t_start=$(date +%s)
+	step() { echo "== $1 [$(( $(date +%s) - t_start )) s]"; }
 	scripts/deps.sh kernel
 	mkdir -p build build-asan
+	# The three kernels build (niced) while the userspace suite runs,
+	# which mostly waits on its targets; QEMU starts once all are built,
+	# so nothing competes with the contention benchmark in the guests.
+	( for v in stock patched debug; do
+		nice kernel/harness/build-kernel.sh "$v" || exit 1
+	  done ) > build/kernels.log 2>&1 &
+	kernels=$!
+	step "the suite, -Werror build"
 	build build -DDBG_WERROR=ON
 	(cd build && ctest --output-on-failure -j "$jobs")
-	echo "== the same suite under ASan+UBSan"
+	step "the same suite under ASan+UBSan"
 	build build-asan -DDBG_WERROR=ON -DDBG_SANITIZE=ON -DDBG_BUILD_BENCH=OFF
 	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz')
-	echo "== the suite again in QEMU, on the stock and the patched 6.12 kernel"
+	step "waiting for the kernel builds"
+	wait "$kernels" || { tail -n 30 build/kernels.log; exit 1; }
+	step "the suite in QEMU: stock and patched 6.12 (full), debug kernel (stress)"
 	kernel/harness/run.sh build
+	step "done"
 	;;
 bench)
 	shift

@@ -11,13 +11,15 @@ splats = [l for l in text.splitlines() if re.search(
     r"inconsistent lock state|KASAN|UBSAN|suspicious RCU usage|"
     r"sleeping function called from invalid context|lockdep", l)]
 results = re.findall(r"^RESULT (\S+) (\d+)", text, re.M)
+secs = sum(int(s) for s in re.findall(r"^RESULT \S+ \d+ (\d+)s", text, re.M))
 failed = [(n, rc) for n, rc in results if rc not in ("0", "77")]
 skipped = [n for n, rc in results if rc == "77"]
 done = "HARNESS DONE" in text
 head = re.search(r"^HARNESS .*$", text, re.M)
 print(f"{variant}: {head.group(0) if head else 'no HARNESS line'}")
 print(f"{variant}: {len(results)} tests, {len(failed)} failed, {len(skipped)} skipped"
-      f"{' (' + ', '.join(skipped) + ')' if skipped else ''}; {len(splats)} kernel splats")
+      f"{' (' + ', '.join(skipped) + ')' if skipped else ''}; {len(splats)} kernel splats; "
+      f"{secs} s of tests")
 for n, rc in failed:
     print(f"{variant}: FAILED {n} (exit {rc})")
 for l in splats[:20]:

@@ -1,15 +1,18 @@
 #!/bin/sh
 # kernel/harness/run.sh BUILD_DIR [VARIANT...]
-# Boot each kernel variant (default: stock patched) in QEMU with an
+# Boot each kernel variant (default: stock patched debug) in QEMU with an
 # initramfs of libdbg's tests and benchmark from BUILD_DIR (a built libdbg
 # tree), collect the results over the serial console, and fail on any test
 # failure or kernel splat (WARNING, BUG, lockdep, KASAN, Oops, panic).
-# Kernels come from build-kernel.sh (cached outside the clone). Prints the
-# results and the contention table of the stock and patched kernels.
+# stock and patched run the whole suite and the contention benchmark
+# (mode full); debug runs the kernel-path tests and 5 minutes of stress
+# (mode stress). HARNESS_MODE=full|stress forces one mode for all.
+# Kernels come from build-kernel.sh (cached outside the clone). Prints a
+# results table and the contention table of the stock and patched kernels.
 set -eu
 build=$(cd "$1" && pwd)
 shift
-variants=${*:-stock patched}
+variants=${*:-stock patched debug}
 here=$(cd "$(dirname "$0")" && pwd)
 out=$build/kernel-harness
 mkdir -p "$out"
@@ -37,14 +40,25 @@ fi
 echo "harness: qemu $accel"
 
 status=0
+summary=""
 for v in $variants; do
 	kernel=$("$here/build-kernel.sh" "$v")
 	log=$out/$v.log
-	echo "== $v: booting $kernel"
+	mode=${HARNESS_MODE:-full}
+	[ "$v" = debug ] && mode=${HARNESS_MODE:-stress}
+	echo "== $v ($mode): booting $kernel"
+	t0=$(date +%s)
 	# shellcheck disable=SC2086
-	boot "$kernel" "${HARNESS_MODE:-full}" "$log" 2400 $accel
-	"$here/parse-log.py" "$v" "$log" || status=1
+	boot "$kernel" "$mode" "$log" 2400 $accel
+	secs=$(( $(date +%s) - t0 ))
+	if "$here/parse-log.py" "$v" "$log" > "$out/$v.result"; then verdict=pass; else verdict=FAIL; status=1; fi
+	cat "$out/$v.result"
+	summary="$summary$(printf '%-10s %-7s %5ss  %s' "$v" "$mode" "$secs" "$verdict")
+"
 done
+echo "== harness results"
+printf '%-10s %-7s %6s  %s\n' kernel mode boot verdict
+printf '%s' "$summary"
 if echo "$variants" | grep -q stock && echo "$variants" | grep -q patched; then
 	"$here/compare.py" "$out/stock.log" "$out/patched.log"
 fi
