@@ -12,5 +12,7 @@
 #include <dbg/regs.h>
 #include <dbg/maps.h>
 #include <dbg/mem.h>
+#include <dbg/sym.h>
+#include <dbg/unwind.h>
 
 #endif /* DBG_H */

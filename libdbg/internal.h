@@ -163,6 +163,52 @@ int dbg__maps_get(struct dbg_proc *p, const struct dbg_maps **ret);
 /* Registers: drop the cache (on resume), and restore debug registers. */
 void dbg__regs_restore_debugregs(struct dbg_proc *p, struct dbg__thread *t);
 
+/* ---- symbols (sym.c), shared with unwind.c --------------------------- */
+
+struct Dwfl;
+struct Dwfl_Module;
+
+/* A target range that maps file bytes read-only: reads of it can be
+ * served from the local copy of the file. */
+struct dbg__seg {
+	uint64_t start, end, offset;
+};
+
+/* One mapped ELF file (or the vdso) and its local copy. */
+struct dbg__image {
+	char *path;             /* as in maps */
+	bool deleted, vdso;
+	uint64_t start, end;    /* span of its VMAs */
+	uint64_t bias;
+	const uint8_t *data;    /* the file, mmapped (or the vdso, malloced) */
+	size_t size;
+	struct dbg__seg *segs;
+	size_t nsegs;
+	uint64_t relro_lo, relro_hi; /* relocated at load: never served locally */
+	/* .eh_frame_hdr's binary-search table (target addresses), for
+	 * libunwind; eh_hdr == 0 when the image has none. */
+	uint64_t eh_hdr, eh_table, eh_count;
+	struct Dwfl_Module *mod;
+	const char *error;      /* why the file is not usable, or NULL */
+};
+
+struct dbg_sym {
+	struct dbg_proc *proc;
+	struct Dwfl *dwfl;
+	char *debuginfo_path;
+	struct dbg__image *images; /* sorted by start, disjoint */
+	size_t nimages;
+	size_t hint;            /* the last image found */
+	char exe[4096];         /* the main executable's path, as in maps */
+	unsigned int generation; /* bumped each time the table is rebuilt */
+};
+
+/* The image containing @addr, or NULL. */
+struct dbg__image *dbg__sym_image(struct dbg_sym *s, uint64_t addr);
+/* Copy @len bytes at @addr from the local copy of a read-only file
+ * mapping; false when they are not all there. */
+bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len);
+
 /* Read a whole small /proc file into buf (NUL-terminated). Returns the
  * length or -errno. */
 ssize_t dbg__read_file(const char *path, char *buf, size_t size);

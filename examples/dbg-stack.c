@@ -1,0 +1,400 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dbg-stack: print the stack of every thread of a running process, like
+ * pstack or eu-stack, symbolized with functions, inlined functions and
+ * source lines. Text by default, JSON with --json.
+ *
+ * Two ways to stop the target:
+ *   (default)   keep every thread stopped while it is unwound;
+ *   --snapshot  copy each thread's registers and stack, let the target
+ *               run again, then unwind the copies.
+ *
+ * Exit status: 0 stacks printed; 1 usage; 2 no such process; 3 not
+ * allowed to trace it (the reason is printed); 4 the target exited while
+ * we worked; 5 any other error.
+ */
+#define _GNU_SOURCE
+#include <dbg.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+enum { EXIT_USAGE = 1, EXIT_NOPROC = 2, EXIT_PERM = 3, EXIT_GONE = 4, EXIT_OTHER = 5 };
+
+struct opts {
+	bool json, snapshot, no_symbols, timing;
+	enum dbg_unwind_backend backend;
+	size_t max_frames;
+	size_t stack_max;
+	pid_t *tids;
+	size_t ntids;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: dbg-stack [options] PID\n"
+		"  -j, --json             JSON instead of text\n"
+		"  -n, --max-frames N     at most N frames per thread (default 256; 0: no limit)\n"
+		"  -t, --thread TID       only this thread (may be repeated)\n"
+		"  -s, --snapshot         copy registers and stacks, resume, then unwind\n"
+		"      --stack-max BYTES  stack copied per thread in --snapshot (default 1 MiB)\n"
+		"  -b, --backend NAME     libunwind (default) or libdw\n"
+		"  -a, --addresses        frames without symbols or lines\n"
+		"      --timing           print how long the target was stopped (stderr)\n"
+		"  -h, --help\n");
+}
+
+static void thread_name(pid_t pid, pid_t tid, char *buf, size_t len)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
+	FILE *f = fopen(path, "r");
+	buf[0] = 0;
+	if (f) {
+		if (fgets(buf, (int)len, f))
+			buf[strcspn(buf, "\n")] = 0;
+		fclose(f);
+	}
+}
+
+static const char *base(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	if (!s) {
+		fputs("null", f);
+		return;
+	}
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+static double now_us(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+#define MAX_LOCS 16
+
+static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int idx,
+			const struct dbg_frame *fr)
+{
+	/* A return address points after the call: look up the call. */
+	uint64_t at = fr->pc - ((fr->flags & DBG_FRAME_ACTIVATION) ? 0 : 1);
+	struct dbg_module mod;
+	bool have_mod = !o->no_symbols && dbg_sym_module(sym, at, &mod) == 0;
+	struct dbg_symbol s;
+	bool have_sym = have_mod && dbg_sym_lookup(sym, at, &s) == 0;
+	uint64_t off = have_sym ? fr->pc - s.addr : 0;
+	struct dbg_srcloc locs[MAX_LOCS];
+	int nlocs = have_mod ? dbg_sym_srclocs(sym, at, locs, MAX_LOCS) : 0;
+	if (nlocs > MAX_LOCS)
+		nlocs = MAX_LOCS;
+	if (nlocs < 0)
+		nlocs = 0;
+
+	if (o->json) {
+		fprintf(f, "%s{\"pc\":\"0x%" PRIx64 "\",\"sp\":\"0x%" PRIx64 "\"", idx ? "," : "",
+			fr->pc, fr->sp);
+		if (fr->flags & DBG_FRAME_SIGNAL)
+			fputs(",\"signal_frame\":true", f);
+		if (have_mod) {
+			fputs(",\"module\":", f);
+			json_str(f, mod.path);
+		}
+		if (have_sym) {
+			fputs(",\"symbol\":", f);
+			json_str(f, s.name);
+			fprintf(f, ",\"offset\":%" PRIu64, off);
+		}
+		fputs(",\"locations\":[", f);
+		for (int i = 0; i < nlocs; i++) {
+			fputs(i ? ",{\"function\":" : "{\"function\":", f);
+			json_str(f, locs[i].function);
+			fputs(",\"file\":", f);
+			json_str(f, locs[i].file);
+			fprintf(f, ",\"line\":%d,\"inlined\":%s}", locs[i].line,
+				locs[i].inlined ? "true" : "false");
+		}
+		fputs("]}", f);
+		return;
+	}
+
+	fprintf(f, "#%-3d 0x%016" PRIx64, idx, fr->pc);
+	if (!have_mod) {
+		fputs(fr->flags & DBG_FRAME_SIGNAL ? " <signal handler called>\n" : "\n", f);
+		return;
+	}
+	/* The innermost inlined function first, each on its own line, the
+	 * function holding the code last, with its symbol offset. */
+	for (int i = 0; i < nlocs; i++) {
+		const struct dbg_srcloc *l = &locs[i];
+		const char *fn = l->function ? l->function : have_sym ? s.name : "??";
+		if (i > 0)
+			fputs("                          ", f);
+		if (l->inlined)
+			fprintf(f, " %s (inlined)", fn);
+		else if (have_sym)
+			fprintf(f, " %s+0x%" PRIx64, fn, off);
+		else
+			fprintf(f, " %s", fn);
+		fprintf(f, " in %s", base(mod.path));
+		if (l->file)
+			fprintf(f, " at %s:%d", l->file, l->line);
+		fputc('\n', f);
+	}
+	if (nlocs == 0)
+		fprintf(f, " ?? in %s\n", base(mod.path));
+	if (fr->flags & DBG_FRAME_SIGNAL)
+		fputs("     <signal handler called>\n", f);
+}
+
+/* Keep the @n frames an unwind left in @scratch (or pass its error on). */
+static int keep(struct dbg_frame **ret, size_t *ret_n, const struct dbg_frame *scratch, int n)
+{
+	if (n < 0)
+		return n;
+	*ret = malloc((n ? n : 1) * sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	memcpy(*ret, scratch, n * sizeof(**ret));
+	*ret_n = n;
+	return 0;
+}
+
+static int exit_code(int err)
+{
+	switch (err) {
+	case -ESRCH: return EXIT_GONE;
+	case -EPERM: return EXIT_PERM;
+	default: return EXIT_OTHER;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .max_frames = 256, .stack_max = 1 << 20 };
+	static const struct option longopts[] = {
+		{ "json", no_argument, NULL, 'j' },
+		{ "max-frames", required_argument, NULL, 'n' },
+		{ "thread", required_argument, NULL, 't' },
+		{ "snapshot", no_argument, NULL, 's' },
+		{ "stack-max", required_argument, NULL, 'S' },
+		{ "backend", required_argument, NULL, 'b' },
+		{ "addresses", no_argument, NULL, 'a' },
+		{ "timing", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "jn:t:sb:ah", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'j': o.json = true; break;
+		case 's': o.snapshot = true; break;
+		case 'a': o.no_symbols = true; break;
+		case 'T': o.timing = true; break;
+		case 'n':
+		case 'S': {
+			unsigned long long v = strtoull(optarg, &end, 0);
+			if (*end || !*optarg) {
+				fprintf(stderr, "dbg-stack: bad number '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			if (c == 'n')
+				o.max_frames = v ? v : 1u << 20; /* "no limit": a million */
+			else
+				o.stack_max = v;
+			break;
+		}
+		case 't': {
+			long v = strtol(optarg, &end, 10);
+			pid_t *n = realloc(o.tids, (o.ntids + 1) * sizeof(*n));
+			if (*end || v <= 0 || !n) {
+				fprintf(stderr, "dbg-stack: bad thread id '%s'\n", optarg);
+				free(n ? n : o.tids);
+				return EXIT_USAGE;
+			}
+			o.tids = n;
+			o.tids[o.ntids++] = (pid_t)v;
+			break;
+		}
+		case 'b':
+			if (strcmp(optarg, "libunwind") == 0)
+				o.backend = DBG_UNWIND_LIBUNWIND;
+			else if (strcmp(optarg, "libdw") == 0)
+				o.backend = DBG_UNWIND_LIBDW;
+			else {
+				fprintf(stderr, "dbg-stack: unknown backend '%s'\n", optarg);
+				return EXIT_USAGE;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind != argc - 1) {
+		usage(stderr);
+		return EXIT_USAGE;
+	}
+	char *end;
+	long lpid = strtol(argv[optind], &end, 10);
+	if (*end || lpid <= 0) {
+		fprintf(stderr, "dbg-stack: bad pid '%s'\n", argv[optind]);
+		return EXIT_USAGE;
+	}
+	pid_t pid = (pid_t)lpid;
+
+	double t0 = now_us();
+	struct dbg_proc *proc;
+	int r = dbg_proc_attach(pid, NULL, &proc);
+	if (r < 0) {
+		if (r == -ESRCH) {
+			fprintf(stderr, "dbg-stack: no process %d\n", pid);
+			return EXIT_NOPROC;
+		}
+		fprintf(stderr, "dbg-stack: cannot attach to %d: %s\n", pid, dbg_strerror(r));
+		return exit_code(r);
+	}
+	double t_stopped = now_us();
+	int status = 0;
+	struct dbg_sym *sym = NULL;
+	struct dbg_unwinder *u = NULL;
+	struct dbg_snapshot **snaps = NULL;
+	struct dbg_frame *frames = NULL, **stacks = NULL;
+	size_t *nframes = NULL;
+	pid_t *tids = NULL;
+	int ntids = dbg_proc_threads(proc, NULL, 0);
+	if (ntids > 0 && (tids = calloc(ntids, sizeof(*tids))))
+		ntids = dbg_proc_threads(proc, tids, ntids);
+	if (ntids <= 0 || !tids) {
+		r = ntids < 0 ? ntids : -ENOMEM;
+		goto fail;
+	}
+	/* Phase 1, target stopped: registers and a stack copy per thread
+	 * (--snapshot), or the whole unwind. */
+	bool *wanted = calloc(ntids, sizeof(*wanted));
+	nframes = calloc(ntids, sizeof(*nframes));
+	stacks = calloc(ntids, sizeof(*stacks));
+	frames = calloc(o.max_frames, sizeof(*frames));
+	snaps = calloc(ntids, sizeof(*snaps));
+	if (!wanted || !nframes || !stacks || !frames || !snaps) {
+		free(wanted);
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (int i = 0; i < ntids; i++) {
+		wanted[i] = o.ntids == 0;
+		for (size_t k = 0; k < o.ntids; k++)
+			wanted[i] |= o.tids[k] == tids[i];
+	}
+	DBG_OPTS(dbg_unwind_opts, uopts, .backend = o.backend);
+	if (!o.snapshot &&
+	    ((r = dbg_sym_new(proc, NULL, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0))
+		goto fail_wanted;
+	for (int i = 0; i < ntids; i++) {
+		if (!wanted[i])
+			continue;
+		if (o.snapshot) {
+			r = dbg_snapshot_take(proc, tids[i], o.stack_max, &snaps[i]);
+			if (r < 0)
+				goto fail_wanted;
+		} else if ((r = keep(&stacks[i], &nframes[i], frames,
+				     dbg_unwind_thread(u, tids[i], frames, o.max_frames))) < 0) {
+			goto fail_wanted;
+		}
+	}
+	/* Phase 2: the target runs again; unwind the copies, then read
+	 * symbols and lines, which may take a while the first time. */
+	if ((r = dbg_proc_resume(proc)) < 0)
+		goto fail_wanted;
+	double t_resumed = now_us();
+	if (o.snapshot) {
+		if ((r = dbg_sym_new(proc, NULL, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0)
+			goto fail_wanted;
+		for (int i = 0; i < ntids; i++)
+			if (wanted[i] && (r = keep(&stacks[i], &nframes[i], frames,
+						   dbg_unwind_snapshot(u, snaps[i], frames, o.max_frames))) < 0)
+				goto fail_wanted;
+	}
+	FILE *f = stdout;
+	if (o.json)
+		fprintf(f, "{\"pid\":%d,\"threads\":[", pid);
+	bool first = true;
+	for (int i = 0; i < ntids; i++) {
+		if (!wanted[i])
+			continue;
+		char name[64];
+		thread_name(pid, tids[i], name, sizeof(name));
+		if (o.json) {
+			fprintf(f, "%s{\"tid\":%d,\"name\":", first ? "" : ",", tids[i]);
+			json_str(f, name);
+			fputs(",\"frames\":[", f);
+		} else {
+			fprintf(f, "%sTID %d (%s):\n", first ? "" : "\n", tids[i], name);
+		}
+		for (size_t k = 0; k < nframes[i]; k++)
+			print_frame(f, &o, sym, (int)k, &stacks[i][k]);
+		if (o.json)
+			fputs("]}", f);
+		first = false;
+	}
+	if (o.json)
+		fputs("]}\n", f);
+	free(wanted);
+	if (o.timing)
+		fprintf(stderr, "dbg-stack: %d threads; attach+stop %.0f us; stopped %.0f us (%.1f us/thread)\n",
+			ntids, t_stopped - t0, t_resumed - t_stopped, (t_resumed - t_stopped) / ntids);
+	goto out;
+fail_wanted:
+	free(wanted);
+fail:
+	if (r == -ESRCH || r == -ECHILD)
+		fprintf(stderr, "dbg-stack: process %d exited while it was examined\n", pid);
+	else
+		fprintf(stderr, "dbg-stack: %s: %s\n", dbg_proc_errmsg(proc)[0] ? dbg_proc_errmsg(proc) : "error",
+			dbg_strerror(r));
+	status = exit_code(r);
+out:
+	for (int i = 0; i < ntids; i++) {
+		if (snaps)
+			dbg_snapshot_free(snaps[i]);
+		if (stacks)
+			free(stacks[i]);
+	}
+	free(snaps);
+	free(stacks);
+	free(nframes);
+	free(frames);
+	free(tids);
+	free(o.tids);
+	dbg_unwind_free(u);
+	dbg_sym_free(sym);
+	dbg_proc_detach(proc);
+	return status;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/**
+ * @file dbg/unwind.h
+ * Remote stack unwinding of a stopped thread, or of a snapshot (registers
+ * and a copy of the stack) taken while it was stopped and unwound after
+ * the target runs again. Two backends behind one API: libunwind (the
+ * default) and elfutils libdw. Both read target memory through libdbg:
+ * the stack from the snapshot or the stopped-target cache, unwind tables
+ * and code from the module files mapped locally. See doc/unwinding.md.
+ */
+#ifndef DBG_UNWIND_H
+#define DBG_UNWIND_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <dbg/common.h>
+
+DBG_BEGIN_DECLS
+
+struct dbg_proc;
+struct dbg_sym;
+struct dbg_unwinder;
+struct dbg_snapshot;
+
+/** Unwinder implementations. */
+enum dbg_unwind_backend {
+	DBG_UNWIND_LIBUNWIND = 0, /**< libunwind's DWARF CFI unwinder */
+	DBG_UNWIND_LIBDW = 1,     /**< elfutils libdwfl's unwinder */
+};
+
+/** Options for dbg_unwind_new(). */
+struct dbg_unwind_opts {
+	size_t sz; /**< sizeof(struct dbg_unwind_opts) */
+	enum dbg_unwind_backend backend;
+};
+
+/**
+ * An unwinder over @sym's modules (which must belong to @proc).
+ * @param opts  may be NULL (libunwind).
+ * @param ret   owned; free with dbg_unwind_free() before @sym and @proc.
+ * @return 0; -EINVAL; -ENOMEM; -DBG_ERRNO_UNSUPPORTED (backend).
+ * Since: 0.1
+ */
+DBG_API int dbg_unwind_new(struct dbg_proc *proc, struct dbg_sym *sym,
+			   const struct dbg_unwind_opts *opts, struct dbg_unwinder **ret);
+
+/** Free @u. NULL-safe. */
+DBG_API void dbg_unwind_free(struct dbg_unwinder *u);
+
+/** dbg_frame.flags bits. */
+enum dbg_frame_flags {
+	/**
+	 * pc is where the thread was interrupted (the innermost frame, or
+	 * the frame a signal interrupted), not a return address: look it up
+	 * as is, not as pc - 1.
+	 */
+	DBG_FRAME_ACTIVATION = 1u << 0,
+	/** The signal-return trampoline between a handler and the code the
+	 * signal interrupted. */
+	DBG_FRAME_SIGNAL = 1u << 1,
+};
+
+/** One frame, innermost first. */
+struct dbg_frame {
+	uint64_t pc;
+	uint64_t sp;      /**< the stack pointer in this frame */
+	uint32_t flags;   /**< enum dbg_frame_flags */
+};
+
+/**
+ * Unwind stopped thread @tid of @u's target.
+ * @param frames  filled with up to @cap frames, innermost first.
+ * @return the number of frames (>= 1 when the thread's registers could be
+ *         read); -ESRCH; -DBG_ERRNO_RUNNING the thread is not stopped;
+ *         -EINVAL.
+ * A frame the unwinder cannot get past ends the stack; it is not an error.
+ */
+DBG_API int dbg_unwind_thread(struct dbg_unwinder *u, pid_t tid,
+			      struct dbg_frame *frames, size_t cap);
+
+/**
+ * Capture stopped thread @tid's registers and its stack from the stack
+ * pointer (less the 128-byte red zone) up to the end of its VMA, at most
+ * @stack_max bytes, so that it can be unwound after the target resumes.
+ * This is all the target waits for: a register read and one copy.
+ * @param ret  owned; free with dbg_snapshot_free().
+ * @return 0; -ESRCH; -DBG_ERRNO_RUNNING; -EINVAL; -ENOMEM; -EFAULT the
+ *         stack pointer is in no readable VMA.
+ */
+DBG_API int dbg_snapshot_take(struct dbg_proc *proc, pid_t tid, size_t stack_max,
+			      struct dbg_snapshot **ret);
+
+/** Free @s. NULL-safe. */
+DBG_API void dbg_snapshot_free(struct dbg_snapshot *s);
+
+/** The thread @s was taken from. */
+DBG_API pid_t dbg_snapshot_tid(const struct dbg_snapshot *s);
+
+/** Bytes of stack @s holds; a stack cut at stack_max ends its unwind early. */
+DBG_API size_t dbg_snapshot_stack_size(const struct dbg_snapshot *s);
+
+/**
+ * Unwind a snapshot. Stack reads come from the snapshot only; code and
+ * unwind tables from the module files; any other read from the target,
+ * which may be running.
+ * @return as dbg_unwind_thread().
+ */
+DBG_API int dbg_unwind_snapshot(struct dbg_unwinder *u, const struct dbg_snapshot *s,
+				struct dbg_frame *frames, size_t cap);
+
+DBG_END_DECLS
+
+#endif /* DBG_UNWIND_H */

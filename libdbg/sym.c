@@ -1,0 +1,633 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Modules and symbols. The module table comes from our VMA table, not from
+ * libdwfl's own /proc/PID/maps reader: each ELF file is opened once through
+ * /proc/PID/map_files (the inode the target mapped) and mmapped here, so
+ * the unwinder reads unwind tables and code locally instead of from the
+ * target, and libdwfl gets the same descriptor for symbols and lines.
+ * See doc/unwinding.md.
+ */
+#include "internal.h"
+
+#include <elf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <dwarf.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define DW_EH_PE_omit 0xff
+#define DW_EH_PE_udata4 0x03
+#define DW_EH_PE_sdata4 0x0b
+#define DW_EH_PE_datarel 0x30
+#define EH_TABLE_ENC (DW_EH_PE_datarel | DW_EH_PE_sdata4)
+
+static const char default_debuginfo_path[] = ":.debug:/usr/lib/debug";
+static const char not_elf[] = "not an ELF file";
+
+/* ---- the local copy of an image -------------------------------------- */
+
+/* Open the file behind @v as the target sees it. map_files names the very
+ * inode mapped (deleted files, other mount namespaces) but needs
+ * CAP_SYS_ADMIN; the path under the target's root is checked against the
+ * device and inode that maps reports. */
+static int open_mapped_file(pid_t pid, const struct dbg_vma *v, const char **ret_err)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%" PRIx64 "-%" PRIx64, pid, v->start, v->end);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0)
+		return fd;
+	if (v->flags & DBG_VMA_DELETED) {
+		*ret_err = "deleted file, and /proc/PID/map_files is refused (needs CAP_SYS_ADMIN)";
+		return -1;
+	}
+	snprintf(path, sizeof(path), "/proc/%d/root%s", pid, v->name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*ret_err = "cannot open the file under /proc/PID/root";
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_ino != v->inode || major(st.st_dev) != v->dev_major ||
+	    minor(st.st_dev) != v->dev_minor) {
+		close(fd);
+		*ret_err = "the file at the mapped path is not the mapped inode";
+		return -1;
+	}
+	return fd;
+}
+
+/* Where the bytes at link-time address @vaddr are in the file, from the
+ * program headers; false when no segment holds them in the file. */
+static bool vaddr_to_offset(const Elf64_Phdr *ph, unsigned n, uint64_t vaddr, uint64_t len,
+			    uint64_t *ret_off)
+{
+	for (unsigned i = 0; i < n; i++) {
+		if (ph[i].p_type != PT_LOAD || vaddr < ph[i].p_vaddr ||
+		    vaddr - ph[i].p_vaddr > ph[i].p_filesz || len > ph[i].p_filesz - (vaddr - ph[i].p_vaddr))
+			continue;
+		*ret_off = ph[i].p_offset + (vaddr - ph[i].p_vaddr);
+		return true;
+	}
+	return false;
+}
+
+/* Read the program headers of the local copy and derive the bias, the
+ * RELRO range and the .eh_frame_hdr table. Every offset and count comes
+ * from a file the target controls: all are checked against the size. */
+static const char *parse_elf(struct dbg__image *im, const struct dbg_vma *first)
+{
+	const uint8_t *d = im->data;
+	if (im->size < sizeof(Elf64_Ehdr) || memcmp(d, ELFMAG, SELFMAG) != 0)
+		return not_elf;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)d;
+	if (d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB || eh->e_machine != EM_X86_64)
+		return "not an x86_64 ELF file";
+	if (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > im->size ||
+	    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > im->size - eh->e_phoff || eh->e_phoff % 8)
+		return "bad program headers";
+	const Elf64_Phdr *ph = (const Elf64_Phdr *)(d + eh->e_phoff);
+	unsigned n = eh->e_phnum;
+
+	/* The first VMA maps file offset first->offset: the PT_LOAD holding
+	 * it says which link-time address that is. */
+	im->bias = 0;
+	bool found = false;
+	for (unsigned i = 0; i < n && !found; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		uint64_t off = ph[i].p_offset & ~(uint64_t)(DBG__PAGE_SIZE - 1);
+		if (first->offset < off || first->offset - off > ph[i].p_filesz)
+			continue;
+		uint64_t vaddr = (ph[i].p_vaddr & ~(uint64_t)(DBG__PAGE_SIZE - 1)) + (first->offset - off);
+		im->bias = eh->e_type == ET_DYN ? first->start - vaddr : 0;
+		found = true;
+	}
+	if (!found)
+		return "no loadable segment matches the mapping";
+
+	for (unsigned i = 0; i < n; i++) {
+		if (ph[i].p_type == PT_GNU_RELRO) {
+			im->relro_lo = im->bias + ph[i].p_vaddr;
+			im->relro_hi = im->relro_lo + ph[i].p_memsz;
+		} else if (ph[i].p_type == PT_GNU_EH_FRAME) {
+			uint64_t off;
+			if (!vaddr_to_offset(ph, n, ph[i].p_vaddr, 12, &off) || off > im->size - 12)
+				continue;
+			const uint8_t *h = d + off;
+			/* version 1, a 4-byte eh_frame pointer, a 4-byte count
+			 * and the sorted table libunwind can search. */
+			if (h[0] != 1 || h[3] != EH_TABLE_ENC || (h[1] & 0x0f) != DW_EH_PE_sdata4 ||
+			    h[2] != DW_EH_PE_udata4)
+				continue;
+			uint32_t count;
+			memcpy(&count, h + 8, 4);
+			uint64_t toff;
+			if (!vaddr_to_offset(ph, n, ph[i].p_vaddr + 12, (uint64_t)count * 8, &toff))
+				continue;
+			im->eh_hdr = im->bias + ph[i].p_vaddr;
+			im->eh_table = im->eh_hdr + 12;
+			im->eh_count = count;
+		}
+	}
+	return NULL;
+}
+
+/* The read-only file-backed VMAs of an image, as local ranges. */
+static int add_seg(struct dbg__image *im, const struct dbg_vma *v)
+{
+	if ((v->prot & (DBG_PROT_WRITE | DBG_PROT_READ)) != DBG_PROT_READ || v->offset >= im->size)
+		return 0;
+	struct dbg__seg *n = realloc(im->segs, (im->nsegs + 1) * sizeof(*n));
+	if (!n)
+		return -ENOMEM;
+	im->segs = n;
+	uint64_t len = v->end - v->start;
+	if (len > im->size - v->offset)
+		len = im->size - v->offset; /* past the end of the file: not ours to serve */
+	n[im->nsegs++] = (struct dbg__seg){ v->start, v->start + len, v->offset };
+	return 0;
+}
+
+static void image_fini(struct dbg__image *im)
+{
+	if (im->data) {
+		if (im->vdso)
+			free((void *)im->data);
+		else
+			munmap((void *)im->data, im->size);
+	}
+	free(im->segs);
+	free(im->path);
+	memset(im, 0, sizeof(*im));
+}
+
+/* ---- building the table ------------------------------------------- */
+
+static void free_images(struct dbg_sym *s)
+{
+	for (size_t i = 0; i < s->nimages; i++)
+		image_fini(&s->images[i]);
+	free(s->images);
+	s->images = NULL;
+	s->nimages = 0;
+	s->hint = 0;
+	if (s->dwfl)
+		dwfl_end(s->dwfl);
+	s->dwfl = NULL;
+}
+
+static bool same_file(const struct dbg_vma *a, const struct dbg_vma *b)
+{
+	return a->inode == b->inode && a->dev_major == b->dev_major && a->dev_minor == b->dev_minor &&
+	       strcmp(a->name, b->name) == 0;
+}
+
+/* Hand an image to libdwfl: a duplicate of the descriptor we mapped (a
+ * memfd holding the bytes for the vdso), under the path as seen from the
+ * target's root so that .gnu_debuglink is looked up there. */
+static void report_image(struct dbg_sym *s, struct dbg__image *im, int fd)
+{
+	int dfd;
+	if (im->vdso) {
+		dfd = memfd_create("dbg-vdso", MFD_CLOEXEC);
+		if (dfd >= 0 && write(dfd, im->data, im->size) != (ssize_t)im->size) {
+			close(dfd);
+			dfd = -1;
+		}
+	} else {
+		dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	}
+	if (dfd < 0) {
+		im->error = "cannot duplicate the file descriptor";
+		return;
+	}
+	char file[PATH_MAX + 64];
+	if (im->vdso)
+		snprintf(file, sizeof(file), "[vdso: %d]", s->proc->pid);
+	else
+		snprintf(file, sizeof(file), "/proc/%d/root%s", s->proc->pid, im->path);
+	im->mod = dwfl_report_elf(s->dwfl, im->path, file, dfd, im->bias, true);
+	if (!im->mod) {
+		close(dfd);
+		im->error = "libdwfl refused the file";
+	}
+}
+
+static int add_image(struct dbg_sym *s, const struct dbg_maps *maps, size_t *idx)
+{
+	size_t begin = *idx;
+	const struct dbg_vma *first = dbg_maps_get(maps, begin);
+	size_t end = begin + 1;
+	bool vdso = strcmp(first->name, "[vdso]") == 0;
+	if (!vdso) {
+		/* The file's VMAs follow each other; the next mapping of the
+		 * file at offset 0 is another image. */
+		while (end < dbg_maps_count(maps)) {
+			const struct dbg_vma *v = dbg_maps_get(maps, end);
+			if (!same_file(first, v) || v->offset == 0)
+				break;
+			end++;
+		}
+	}
+	const struct dbg_vma *last = dbg_maps_get(maps, end - 1);
+	*idx = end;
+
+	struct dbg__image im = { .vdso = vdso, .start = first->start, .end = last->end,
+				 .deleted = first->flags & DBG_VMA_DELETED };
+	im.path = strdup(first->name);
+	if (!im.path)
+		return -ENOMEM;
+	int fd = -1;
+	if (vdso) {
+		size_t len = first->end - first->start;
+		uint8_t *buf = malloc(len);
+		if (!buf) {
+			image_fini(&im);
+			return -ENOMEM;
+		}
+		if (dbg_mem_read(s->proc, first->start, buf, len) != (ssize_t)len) {
+			free(buf);
+			im.error = "cannot read the vdso";
+		} else {
+			im.data = buf;
+			im.size = len;
+		}
+	} else {
+		fd = open_mapped_file(s->proc->pid, first, &im.error);
+		struct stat st;
+		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
+			void *m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (m != MAP_FAILED) {
+				im.data = m;
+				im.size = st.st_size;
+			} else {
+				im.error = "cannot map the file";
+			}
+		} else if (fd >= 0) {
+			im.error = "empty or unreadable file";
+		}
+	}
+	if (im.data) {
+		im.error = parse_elf(&im, first);
+		if (im.error == not_elf && !vdso) {
+			/* A font, a locale archive: not a module. */
+			if (fd >= 0)
+				close(fd);
+			image_fini(&im);
+			return 0;
+		}
+	}
+	if (im.data && !im.error) {
+		for (size_t i = begin; i < end; i++)
+			if (add_seg(&im, dbg_maps_get(maps, i)) < 0) {
+				if (fd >= 0)
+					close(fd);
+				image_fini(&im);
+				return -ENOMEM;
+			}
+		report_image(s, &im, fd);
+	}
+	if (fd >= 0)
+		close(fd);
+	struct dbg__image *n = realloc(s->images, (s->nimages + 1) * sizeof(*n));
+	if (!n) {
+		image_fini(&im);
+		return -ENOMEM;
+	}
+	s->images = n;
+	n[s->nimages++] = im;
+	return 0;
+}
+
+static int build(struct dbg_sym *s)
+{
+	static const Dwfl_Callbacks callbacks_template = {
+		.find_elf = dwfl_linux_proc_find_elf,
+		.find_debuginfo = dwfl_standard_find_debuginfo,
+	};
+	free_images(s);
+	s->generation++;
+	Dwfl_Callbacks *cb = (Dwfl_Callbacks *)(s + 1);
+	*cb = callbacks_template;
+	cb->debuginfo_path = &s->debuginfo_path;
+	s->dwfl = dwfl_begin(cb);
+	if (!s->dwfl)
+		return dbg__fail(s->proc, -ENOMEM, "dwfl_begin: %s", dwfl_errmsg(-1));
+
+	const struct dbg_maps *maps;
+	int r = dbg__maps_get(s->proc, &maps);
+	if (r < 0)
+		return dbg__fail(s->proc, r, "reading the maps of %d", s->proc->pid);
+	char link[64];
+	snprintf(link, sizeof(link), "/proc/%d/exe", s->proc->pid);
+	ssize_t n = readlink(link, s->exe, sizeof(s->exe) - 1);
+	s->exe[n > 0 ? n : 0] = 0;
+	if (n > 10 && strcmp(s->exe + n - 10, " (deleted)") == 0)
+		s->exe[n - 10] = 0;
+
+	dwfl_report_begin(s->dwfl);
+	for (size_t i = 0; i < dbg_maps_count(maps);) {
+		const struct dbg_vma *v = dbg_maps_get(maps, i);
+		bool file = v->name[0] == '/' && !(v->flags & DBG_VMA_SPECIAL) && v->inode != 0;
+		if (!file && strcmp(v->name, "[vdso]") != 0) {
+			i++;
+			continue;
+		}
+		/* A library's first mapping is at offset 0; a VMA in the middle
+		 * of a file we did not see the start of is not an image. */
+		if (file && v->offset != 0) {
+			i++;
+			continue;
+		}
+		r = add_image(s, maps, &i);
+		if (r < 0) {
+			dwfl_report_end(s->dwfl, NULL, NULL);
+			return dbg__fail(s->proc, r, "building the module table");
+		}
+	}
+	dwfl_report_end(s->dwfl, NULL, NULL);
+	return 0;
+}
+
+/* ---- public: lifetime ------------------------------------------------ */
+
+int dbg_sym_new(struct dbg_proc *proc, const struct dbg_sym_opts *opts, struct dbg_sym **ret_sym)
+{
+	int r = dbg__enter(proc);
+	if (r < 0)
+		return r;
+	if (!ret_sym || !dbg__opts_valid(opts, sizeof(struct dbg_sym_opts)))
+		return -EINVAL;
+	/* The Dwfl_Callbacks libdwfl keeps a pointer to live right after
+	 * the struct, so one allocation holds both. */
+	struct dbg_sym *s = calloc(1, sizeof(*s) + sizeof(Dwfl_Callbacks));
+	if (!s)
+		return -ENOMEM;
+	s->proc = proc;
+	const char *dpath = opts && opts->debuginfo_path ? opts->debuginfo_path : default_debuginfo_path;
+	s->debuginfo_path = strdup(dpath);
+	if (!s->debuginfo_path) {
+		free(s);
+		return -ENOMEM;
+	}
+	r = build(s);
+	if (r < 0) {
+		dbg_sym_free(s);
+		return r;
+	}
+	*ret_sym = s;
+	return 0;
+}
+
+void dbg_sym_free(struct dbg_sym *sym)
+{
+	if (!sym)
+		return;
+	free_images(sym);
+	free(sym->debuginfo_path);
+	free(sym);
+}
+
+int dbg_sym_refresh(struct dbg_sym *sym)
+{
+	if (!sym)
+		return -EINVAL;
+	int r = dbg__enter(sym->proc);
+	return r < 0 ? r : build(sym);
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+struct dbg__image *dbg__sym_image(struct dbg_sym *s, uint64_t addr)
+{
+	if (s->hint < s->nimages) {
+		struct dbg__image *im = &s->images[s->hint];
+		if (addr >= im->start && addr < im->end)
+			return im;
+	}
+	size_t lo = 0, hi = s->nimages;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct dbg__image *im = &s->images[mid];
+		if (addr < im->start)
+			hi = mid;
+		else if (addr >= im->end)
+			lo = mid + 1;
+		else {
+			s->hint = mid;
+			return im;
+		}
+	}
+	return NULL;
+}
+
+bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len)
+{
+	struct dbg__image *im = dbg__sym_image(s, addr);
+	if (!im || addr + len < addr)
+		return false;
+	if (addr < im->relro_hi && addr + len > im->relro_lo)
+		return false;
+	for (size_t i = 0; i < im->nsegs; i++) {
+		const struct dbg__seg *g = &im->segs[i];
+		if (addr >= g->start && addr + len <= g->end) {
+			memcpy(buf, im->data + g->offset + (addr - g->start), len);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int module_of(struct dbg_sym *sym, uint64_t addr, struct dbg__image **ret)
+{
+	if (!sym)
+		return -EINVAL;
+	struct dbg__image *im = dbg__sym_image(sym, addr);
+	if (!im)
+		return -ENOENT;
+	*ret = im;
+	return 0;
+}
+
+int dbg_sym_module(struct dbg_sym *sym, uint64_t addr, struct dbg_module *ret_mod)
+{
+	struct dbg__image *im;
+	int r = module_of(sym, addr, &im);
+	if (r < 0)
+		return r;
+	if (!ret_mod)
+		return -EINVAL;
+	struct dbg_module m = { .start = im->start, .end = im->end, .bias = im->bias,
+				.path = im->path, .deleted = im->deleted, .error = im->error };
+	if (im->mod) {
+		const unsigned char *bits;
+		GElf_Addr vaddr;
+		int len = dwfl_module_build_id(im->mod, &bits, &vaddr);
+		if (len > 0) {
+			m.build_id = bits;
+			m.build_id_len = len;
+		}
+		m.has_symbols = dwfl_module_getsymtab(im->mod) > 0;
+		Dwarf_Addr bias;
+		m.has_dwarf = dwfl_module_getdwarf(im->mod, &bias) != NULL;
+	}
+	*ret_mod = m;
+	return 0;
+}
+
+int dbg_sym_lookup(struct dbg_sym *sym, uint64_t addr, struct dbg_symbol *ret_symbol)
+{
+	struct dbg__image *im;
+	int r = module_of(sym, addr, &im);
+	if (r < 0)
+		return r;
+	if (!ret_symbol)
+		return -EINVAL;
+	if (!im->mod)
+		return -ENOENT;
+	GElf_Off off;
+	GElf_Sym es;
+	const char *name = dwfl_module_addrinfo(im->mod, addr, &off, &es, NULL, NULL, NULL);
+	if (!name)
+		return -ENOENT;
+	*ret_symbol = (struct dbg_symbol){ .name = name, .addr = addr - off, .size = es.st_size,
+					   .offset = off };
+	return 0;
+}
+
+/* The name of a subprogram or inlined subroutine, through its abstract
+ * origin; the linkage name for languages that have one. */
+static const char *die_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute attr;
+	const char *name = NULL;
+	if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr))
+		name = dwarf_formstring(&attr);
+	if (!name && dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+		name = dwarf_formstring(&attr);
+	if (!name && dwarf_attr_integrate(die, DW_AT_name, &attr))
+		name = dwarf_formstring(&attr);
+	return name;
+}
+
+/* Where an inlined subroutine was called from. */
+static void call_site(Dwarf_Die *cudie, Dwarf_Die *inl, struct dbg_srcloc *loc)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word v;
+	loc->file = NULL;
+	loc->line = loc->column = 0;
+	if (dwarf_attr(inl, DW_AT_call_file, &attr) && dwarf_formudata(&attr, &v) == 0) {
+		Dwarf_Files *files;
+		size_t nfiles;
+		if (dwarf_getsrcfiles(cudie, &files, &nfiles) == 0 && v < nfiles)
+			loc->file = dwarf_filesrc(files, v, NULL, NULL);
+	}
+	if (dwarf_attr(inl, DW_AT_call_line, &attr) && dwarf_formudata(&attr, &v) == 0)
+		loc->line = v > INT32_MAX ? 0 : (int)v;
+	if (dwarf_attr(inl, DW_AT_call_column, &attr) && dwarf_formudata(&attr, &v) == 0)
+		loc->column = v > INT32_MAX ? 0 : (int)v;
+}
+
+int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs, size_t cap)
+{
+	struct dbg__image *im;
+	int r = module_of(sym, addr, &im);
+	if (r < 0)
+		return r;
+	if (!locs && cap)
+		return -EINVAL;
+	/* The line of the address itself: the innermost entry's. */
+	struct dbg_srcloc here = { 0 };
+	if (im->mod) {
+		Dwfl_Line *line = dwfl_module_getsrc(im->mod, addr);
+		if (line) {
+			int l = 0, c = 0;
+			here.file = dwfl_lineinfo(line, NULL, &l, &c, NULL, NULL);
+			here.line = l;
+			here.column = c;
+		}
+	}
+	size_t n = 0;
+	Dwarf_Addr bias;
+	Dwarf_Die *cudie = im->mod ? dwfl_module_addrdie(im->mod, addr, &bias) : NULL;
+	Dwarf_Die *scopes = NULL, *chain = NULL;
+	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+	int nchain = 0;
+	/* dwarf_getscopes() stops at the innermost inlined instance; the
+	 * instances it was inlined into come from the DIE tree above it. */
+	for (int i = 0; i < nscopes && nchain <= 0; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+			nchain = dwarf_getscopes_die(&scopes[i], &chain);
+	}
+	for (int i = 0; i < nchain; i++) {
+		int tag = dwarf_tag(&chain[i]);
+		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+			continue;
+		if (n < cap) {
+			locs[n] = here;
+			locs[n].function = die_name(&chain[i]);
+			locs[n].inlined = tag == DW_TAG_inlined_subroutine;
+		}
+		n++;
+		if (tag == DW_TAG_subprogram)
+			break;
+		call_site(cudie, &chain[i], &here); /* the caller's line */
+	}
+	free(chain);
+	free(scopes);
+	if (n == 0) {
+		/* No DWARF here: the symbol table's name, and the line table's
+		 * line if there is one. */
+		struct dbg_symbol s;
+		if (cap) {
+			locs[0] = here;
+			locs[0].function = dbg_sym_lookup(sym, addr, &s) == 0 ? s.name : NULL;
+		}
+		n = 1;
+	}
+	return n > INT32_MAX ? INT32_MAX : (int)n;
+}
+
+static bool find_in(struct dbg__image *im, const char *name, uint64_t *ret)
+{
+	if (!im->mod)
+		return false;
+	int n = dwfl_module_getsymtab(im->mod);
+	for (int i = 1; i < n; i++) {
+		GElf_Sym es;
+		GElf_Addr addr;
+		const char *sname = dwfl_module_getsym_info(im->mod, i, &es, &addr, NULL, NULL, NULL);
+		int type = GELF_ST_TYPE(es.st_info);
+		if (sname && es.st_shndx != SHN_UNDEF && (type == STT_FUNC || type == STT_OBJECT ||
+		    type == STT_GNU_IFUNC) && strcmp(sname, name) == 0) {
+			*ret = addr;
+			return true;
+		}
+	}
+	return false;
+}
+
+int dbg_sym_addr(struct dbg_sym *sym, const char *name, uint64_t *ret_addr)
+{
+	if (!sym || !name || !ret_addr)
+		return -EINVAL;
+	for (size_t i = 0; i < sym->nimages; i++)
+		if (strcmp(sym->images[i].path, sym->exe) == 0 && find_in(&sym->images[i], name, ret_addr))
+			return 0;
+	for (size_t i = 0; i < sym->nimages; i++)
+		if (strcmp(sym->images[i].path, sym->exe) != 0 && find_in(&sym->images[i], name, ret_addr))
+			return 0;
+	return -ENOENT;
+}

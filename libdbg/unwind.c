@@ -1,0 +1,456 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Remote unwinding with two backends over one memory source:
+ *   - the stack comes from a snapshot, or from the target through libdbg's
+ *     reader (whose page cache serves a stopped target);
+ *   - unwind tables and code come from the local copies of the module
+ *     files (sym.c), so no unwinder step costs a system call there.
+ * libunwind gets its own accessors and a proc-info lookup over each
+ * module's .eh_frame_hdr table (not libunwind-ptrace's PEEKDATA per word
+ * and maps re-read per object); libdw gets Dwfl thread callbacks over the
+ * same source. See doc/unwinding.md.
+ */
+#include "internal.h"
+
+#include <elfutils/libdwfl.h>
+#include <inttypes.h>
+#include <libunwind.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* libunwind exports this (libunwind-ptrace uses it) without declaring it:
+ * search a remote .eh_frame_hdr table for @ip. */
+extern int _Ux86_64_dwarf_search_unwind_table(unw_addr_space_t as, unw_word_t ip,
+					       unw_dyn_info_t *di, unw_proc_info_t *pi,
+					       int need_unwind_info, void *arg);
+
+struct dbg_snapshot {
+	pid_t tid;
+	struct dbg_regs regs;
+	uint64_t stack_lo; /* target address of stack[0] */
+	size_t stack_len;
+	uint64_t vma_lo, vma_hi; /* the stack's VMA */
+	uint8_t stack[];
+};
+
+/* One unwind in progress: where its registers and stack come from. */
+struct uctx {
+	struct dbg_unwinder *u;
+	const struct dbg_regs *regs;
+	const struct dbg_snapshot *snap; /* NULL: the live, stopped thread */
+};
+
+struct dbg_unwinder {
+	struct dbg_proc *proc;
+	struct dbg_sym *sym;
+	enum dbg_unwind_backend backend;
+	unsigned int generation; /* sym's, when the caches were filled */
+	unw_addr_space_t as;
+	bool dwfl_attached;
+	struct uctx *cur; /* libdw: the unwind its callbacks serve */
+};
+
+/* ---- the memory source -------------------------------------------------- */
+
+static bool read_word(struct uctx *c, uint64_t addr, uint64_t *val)
+{
+	const struct dbg_snapshot *s = c->snap;
+	if (s && s->stack_len >= 8 && addr >= s->stack_lo && addr - s->stack_lo <= s->stack_len - 8) {
+		memcpy(val, s->stack + (addr - s->stack_lo), 8);
+		return true;
+	}
+	if (dbg__sym_read_local(c->u->sym, addr, val, 8))
+		return true;
+	/* The stack of a snapshot is only what was copied: the live one has
+	 * moved on since. */
+	if (s && addr >= s->vma_lo && addr < s->vma_hi)
+		return false;
+	return dbg_mem_read(c->u->proc, addr, val, 8) == 8;
+}
+
+/* x86_64 DWARF register numbers 0-16 in struct dbg_regs. */
+static uint64_t dwarf_reg(const struct dbg_regs *r, int regno)
+{
+	switch (regno) {
+	case 0: return r->rax;
+	case 1: return r->rdx;
+	case 2: return r->rcx;
+	case 3: return r->rbx;
+	case 4: return r->rsi;
+	case 5: return r->rdi;
+	case 6: return r->rbp;
+	case 7: return r->rsp;
+	case 8: return r->r8;
+	case 9: return r->r9;
+	case 10: return r->r10;
+	case 11: return r->r11;
+	case 12: return r->r12;
+	case 13: return r->r13;
+	case 14: return r->r14;
+	case 15: return r->r15;
+	default: return r->rip;
+	}
+}
+
+/* ---- libunwind accessors -------------------------------------------- */
+
+static int ua_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			     int need_unwind_info, void *arg)
+{
+	struct uctx *c = arg;
+	struct dbg__image *im = dbg__sym_image(c->u->sym, ip);
+	if (!im || !im->eh_hdr)
+		return -UNW_ENOINFO;
+	unw_dyn_info_t di = {
+		.start_ip = im->start,
+		.end_ip = im->end,
+		.format = UNW_INFO_FORMAT_REMOTE_TABLE,
+		.u.rti = {
+			.name_ptr = 0,
+			.segbase = im->eh_hdr,
+			.table_len = im->eh_count * 8 / sizeof(unw_word_t),
+			.table_data = im->eh_table,
+		},
+	};
+	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+}
+
+static void ua_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
+{
+	/* libunwind frees what it parsed from an FDE itself. */
+	(void)as, (void)pi, (void)arg;
+}
+
+static int ua_get_dyn_info_list_addr(unw_addr_space_t as, unw_word_t *addr, void *arg)
+{
+	(void)as, (void)addr, (void)arg;
+	return -UNW_ENOINFO;
+}
+
+static int ua_access_mem(unw_addr_space_t as, unw_word_t addr, unw_word_t *val, int write,
+			 void *arg)
+{
+	(void)as;
+	if (write)
+		return -UNW_EREADONLYREG;
+	uint64_t v;
+	if (!read_word(arg, addr, &v))
+		return -UNW_EINVAL;
+	*val = v;
+	return 0;
+}
+
+static int ua_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val, int write,
+			 void *arg)
+{
+	(void)as;
+	struct uctx *c = arg;
+	if (write || reg < 0 || reg > UNW_X86_64_RIP)
+		return -UNW_EBADREG;
+	*val = dwarf_reg(c->regs, reg);
+	return 0;
+}
+
+static int ua_access_fpreg(unw_addr_space_t as, unw_regnum_t reg, unw_fpreg_t *val, int write,
+			   void *arg)
+{
+	(void)as, (void)reg, (void)val, (void)write, (void)arg;
+	return -UNW_EBADREG;
+}
+
+static int ua_resume(unw_addr_space_t as, unw_cursor_t *cur, void *arg)
+{
+	(void)as, (void)cur, (void)arg;
+	return -UNW_EINVAL;
+}
+
+static int ua_get_proc_name(unw_addr_space_t as, unw_word_t addr, char *buf, size_t len,
+			    unw_word_t *off, void *arg)
+{
+	(void)as;
+	struct uctx *c = arg;
+	struct dbg_symbol s;
+	if (dbg_sym_lookup(c->u->sym, addr, &s) < 0)
+		return -UNW_ENOINFO;
+	snprintf(buf, len, "%s", s.name);
+	*off = s.offset;
+	return 0;
+}
+
+static unw_accessors_t accessors = {
+	.find_proc_info = ua_find_proc_info,
+	.put_unwind_info = ua_put_unwind_info,
+	.get_dyn_info_list_addr = ua_get_dyn_info_list_addr,
+	.access_mem = ua_access_mem,
+	.access_reg = ua_access_reg,
+	.access_fpreg = ua_access_fpreg,
+	.resume = ua_resume,
+	.get_proc_name = ua_get_proc_name,
+};
+
+static int unwind_libunwind(struct uctx *c, struct dbg_frame *frames, size_t cap)
+{
+	unw_cursor_t cur;
+	if (unw_init_remote(&cur, c->u->as, c) < 0)
+		return 0;
+	size_t n = 0;
+	uint64_t prev_sp = 0;
+	while (n < cap) {
+		unw_word_t ip, sp;
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) < 0 ||
+		    ip == 0)
+			break;
+		/* A caller's frame lies above its callee's; anything else is
+		 * an unwinder going round in circles on bad data. */
+		if (n > 0 && sp < prev_sp)
+			break;
+		frames[n] = (struct dbg_frame){ .pc = ip, .sp = sp };
+		if (unw_is_signal_frame(&cur) > 0)
+			frames[n].flags |= DBG_FRAME_SIGNAL;
+		if (n == 0 || (frames[n - 1].flags & DBG_FRAME_SIGNAL))
+			frames[n].flags |= DBG_FRAME_ACTIVATION;
+		prev_sp = sp;
+		n++;
+		if (unw_step(&cur) <= 0)
+			break;
+		if (n > 0 && !(frames[n - 1].flags & DBG_FRAME_SIGNAL)) {
+			unw_word_t nip, nsp;
+			if (unw_get_reg(&cur, UNW_REG_IP, &nip) == 0 && unw_get_reg(&cur, UNW_REG_SP, &nsp) == 0 &&
+			    nip == ip && nsp == sp)
+				break;
+		}
+	}
+	return (int)n;
+}
+
+/* ---- libdw thread callbacks ------------------------------------------- */
+
+static pid_t dw_next_thread(Dwfl *dwfl, void *dwfl_arg, void **thread_argp)
+{
+	(void)dwfl, (void)dwfl_arg, (void)thread_argp;
+	return 0; /* threads are asked for by tid only */
+}
+
+static bool dw_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thread_argp)
+{
+	(void)dwfl, (void)tid;
+	*thread_argp = dwfl_arg;
+	return true;
+}
+
+static bool dw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
+{
+	(void)dwfl;
+	struct dbg_unwinder *u = dwfl_arg;
+	uint64_t v;
+	if (!u->cur || !read_word(u->cur, addr, &v))
+		return false;
+	*result = v;
+	return true;
+}
+
+static bool dw_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
+{
+	struct dbg_unwinder *u = thread_arg;
+	Dwarf_Word regs[17];
+	for (int i = 0; i < 17; i++)
+		regs[i] = dwarf_reg(u->cur->regs, i);
+	return dwfl_thread_state_registers(thread, 0, 17, regs);
+}
+
+static const Dwfl_Thread_Callbacks dw_callbacks = {
+	.next_thread = dw_next_thread,
+	.get_thread = dw_get_thread,
+	.memory_read = dw_memory_read,
+	.set_initial_registers = dw_set_initial_registers,
+};
+
+struct dw_walk {
+	struct dbg_frame *frames;
+	size_t cap, n;
+};
+
+static int dw_frame(Dwfl_Frame *state, void *arg)
+{
+	struct dw_walk *w = arg;
+	Dwarf_Addr pc;
+	bool activation;
+	if (!dwfl_frame_pc(state, &pc, &activation))
+		return DWARF_CB_ABORT;
+	Dwarf_Word sp = 0;
+	dwfl_frame_reg(state, 7, &sp);
+	if (w->n > 0 && activation)
+		w->frames[w->n - 1].flags |= DBG_FRAME_SIGNAL;
+	w->frames[w->n++] = (struct dbg_frame){ .pc = pc, .sp = sp,
+						.flags = activation ? DBG_FRAME_ACTIVATION : 0 };
+	return w->n < w->cap ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+static int unwind_libdw(struct uctx *c, pid_t tid, struct dbg_frame *frames, size_t cap)
+{
+	struct dbg_unwinder *u = c->u;
+	if (!u->dwfl_attached) {
+		if (!dwfl_attach_state(u->sym->dwfl, NULL, u->proc->pid, &dw_callbacks, u))
+			return dbg__fail(u->proc, -DBG_ERRNO_UNSUPPORTED, "dwfl_attach_state: %s",
+					 dwfl_errmsg(-1));
+		u->dwfl_attached = true;
+	}
+	struct dw_walk w = { frames, cap, 0 };
+	u->cur = c;
+	/* It ends every walk with an error ("no matching address range" and
+	 * the like); the frames before it are what there is. */
+	dwfl_getthread_frames(u->sym->dwfl, tid, dw_frame, &w);
+	u->cur = NULL;
+	return (int)w.n;
+}
+
+/* ---- public ------------------------------------------------------------ */
+
+int dbg_unwind_new(struct dbg_proc *proc, struct dbg_sym *sym, const struct dbg_unwind_opts *opts,
+		   struct dbg_unwinder **ret)
+{
+	int r = dbg__enter(proc);
+	if (r < 0)
+		return r;
+	if (!sym || sym->proc != proc || !ret || !dbg__opts_valid(opts, sizeof(struct dbg_unwind_opts)))
+		return -EINVAL;
+	enum dbg_unwind_backend b = opts ? opts->backend : DBG_UNWIND_LIBUNWIND;
+	if (b != DBG_UNWIND_LIBUNWIND && b != DBG_UNWIND_LIBDW)
+		return -EINVAL;
+	struct dbg_unwinder *u = calloc(1, sizeof(*u));
+	if (!u)
+		return -ENOMEM;
+	u->proc = proc;
+	u->sym = sym;
+	u->backend = b;
+	u->generation = sym->generation;
+	if (b == DBG_UNWIND_LIBUNWIND) {
+		u->as = unw_create_addr_space(&accessors, 0);
+		if (!u->as) {
+			free(u);
+			return -ENOMEM;
+		}
+		/* Keyed by pc: a frame seen before is not parsed again. */
+		unw_set_caching_policy(u->as, UNW_CACHE_GLOBAL);
+	}
+	*ret = u;
+	return 0;
+}
+
+void dbg_unwind_free(struct dbg_unwinder *u)
+{
+	if (!u)
+		return;
+	if (u->as)
+		unw_destroy_addr_space(u->as);
+	free(u);
+}
+
+static int run(struct dbg_unwinder *u, struct uctx *c, pid_t tid, struct dbg_frame *frames,
+	       size_t cap)
+{
+	if (u->generation != u->sym->generation) {
+		/* The module table was rebuilt: cached unwind info and the
+		 * Dwfl the libdw state hung on are gone. */
+		if (u->as)
+			unw_flush_cache(u->as, 0, 0);
+		u->dwfl_attached = false;
+		u->generation = u->sym->generation;
+	}
+	if (cap == 0)
+		return 0;
+	if (u->backend == DBG_UNWIND_LIBDW)
+		return unwind_libdw(c, tid, frames, cap);
+	return unwind_libunwind(c, frames, cap);
+}
+
+int dbg_unwind_thread(struct dbg_unwinder *u, pid_t tid, struct dbg_frame *frames, size_t cap)
+{
+	if (!u || (!frames && cap))
+		return -EINVAL;
+	int r = dbg__enter(u->proc);
+	if (r < 0)
+		return r;
+	struct dbg_regs regs;
+	r = dbg_regs_get(u->proc, tid, &regs);
+	if (r < 0)
+		return r;
+	struct uctx c = { .u = u, .regs = &regs };
+	return run(u, &c, tid, frames, cap);
+}
+
+int dbg_unwind_snapshot(struct dbg_unwinder *u, const struct dbg_snapshot *s,
+			struct dbg_frame *frames, size_t cap)
+{
+	if (!u || !s || (!frames && cap))
+		return -EINVAL;
+	int r = dbg__enter(u->proc);
+	if (r < 0)
+		return r;
+	struct uctx c = { .u = u, .regs = &s->regs, .snap = s };
+	return run(u, &c, s->tid, frames, cap);
+}
+
+#define RED_ZONE 128
+
+int dbg_snapshot_take(struct dbg_proc *proc, pid_t tid, size_t stack_max, struct dbg_snapshot **ret)
+{
+	int r = dbg__enter(proc);
+	if (r < 0)
+		return r;
+	if (!ret || stack_max < 8)
+		return -EINVAL;
+	struct dbg_regs regs;
+	r = dbg_regs_get(proc, tid, &regs);
+	if (r < 0)
+		return r;
+	const struct dbg_maps *maps;
+	r = dbg__maps_get(proc, &maps);
+	if (r < 0)
+		return r;
+	uint64_t lo = regs.rsp >= RED_ZONE ? regs.rsp - RED_ZONE : 0;
+	const struct dbg_vma *v = dbg_maps_find(maps, regs.rsp);
+	if (!v || !(v->prot & DBG_PROT_READ)) {
+		/* The table may predate this stack (a new thread's mmap). */
+		if (dbg__maps_refresh(proc) == 0 && dbg__maps_get(proc, &maps) == 0)
+			v = dbg_maps_find(maps, regs.rsp);
+		if (!v || !(v->prot & DBG_PROT_READ))
+			return dbg__fail(proc, -EFAULT, "thread %d: stack pointer %#" PRIx64
+					 " is in no readable VMA", tid, regs.rsp);
+	}
+	if (lo < v->start)
+		lo = v->start;
+	uint64_t hi = v->end - lo > stack_max ? lo + stack_max : v->end;
+	struct dbg_snapshot *s = malloc(sizeof(*s) + (hi - lo));
+	if (!s)
+		return -ENOMEM;
+	s->tid = tid;
+	s->regs = regs;
+	s->stack_lo = lo;
+	s->vma_lo = v->start;
+	s->vma_hi = v->end;
+	ssize_t got = dbg_mem_read(proc, lo, s->stack, hi - lo);
+	if (got < 0) {
+		free(s);
+		return got;
+	}
+	s->stack_len = got;
+	*ret = s;
+	return 0;
+}
+
+void dbg_snapshot_free(struct dbg_snapshot *s)
+{
+	free(s);
+}
+
+pid_t dbg_snapshot_tid(const struct dbg_snapshot *s)
+{
+	return s ? s->tid : -1;
+}
+
+size_t dbg_snapshot_stack_size(const struct dbg_snapshot *s)
+{
+	return s ? s->stack_len : 0;
+}
