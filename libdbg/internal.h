@@ -201,6 +201,10 @@ struct dbg_sym {
 	size_t hint;            /* the last image found */
 	char exe[4096];         /* the main executable's path, as in maps */
 	unsigned int generation; /* bumped each time the table is rebuilt */
+	/* libdw's unwinder: its thread callbacks are attached to the Dwfl
+	 * once, and serve whichever unwind is in progress. */
+	bool dwfl_attached;
+	void *unwind_ctx;
 };
 
 /* The image containing @addr, or NULL. */

@@ -184,6 +184,7 @@ static void free_images(struct dbg_sym *s)
 	if (s->dwfl)
 		dwfl_end(s->dwfl);
 	s->dwfl = NULL;
+	s->dwfl_attached = false;
 }
 
 static bool same_file(const struct dbg_vma *a, const struct dbg_vma *b)

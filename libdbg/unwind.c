@@ -47,8 +47,6 @@ struct dbg_unwinder {
 	enum dbg_unwind_backend backend;
 	unsigned int generation; /* sym's, when the caches were filled */
 	unw_addr_space_t as;
-	bool dwfl_attached;
-	struct uctx *cur; /* libdw: the unwind its callbacks serve */
 };
 
 /* ---- the memory source -------------------------------------------------- */
@@ -67,6 +65,33 @@ static bool read_word(struct uctx *c, uint64_t addr, uint64_t *val)
 	if (s && addr >= s->vma_lo && addr < s->vma_hi)
 		return false;
 	return dbg_mem_read(c->u->proc, addr, val, 8) == 8;
+}
+
+/* The x86_64 signal-return trampoline (glibc's and musl's __restore_rt):
+ * mov $15 (rt_sigreturn), %rax; syscall. The kernel returns from a
+ * handler there, so a frame at it sits between the handler and the code
+ * the signal interrupted. gdb and libunwind recognise it the same way. */
+static bool is_sigreturn(struct uctx *c, uint64_t pc)
+{
+	static const uint8_t code[9] = { 0x48, 0xc7, 0xc0, 0x0f, 0x00, 0x00, 0x00, 0x0f, 0x05 };
+	uint8_t buf[9];
+	if (!dbg__sym_read_local(c->u->sym, pc, buf, sizeof(buf)) &&
+	    dbg_mem_read(c->u->proc, pc, buf, sizeof(buf)) != sizeof(buf))
+		return false;
+	return memcmp(buf, code, sizeof(code)) == 0;
+}
+
+/* Flags that depend on the frame list: the trampoline, and the frame it
+ * returns to, whose pc is exact. */
+static void set_flags(struct uctx *c, struct dbg_frame *fr, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		fr[i].flags = 0;
+		if (i == 0 || (fr[i - 1].flags & DBG_FRAME_SIGNAL))
+			fr[i].flags |= DBG_FRAME_ACTIVATION;
+		if (is_sigreturn(c, fr[i].pc))
+			fr[i].flags |= DBG_FRAME_SIGNAL;
+	}
 }
 
 /* x86_64 DWARF register numbers 0-16 in struct dbg_regs. */
@@ -205,21 +230,13 @@ static int unwind_libunwind(struct uctx *c, struct dbg_frame *frames, size_t cap
 		 * an unwinder going round in circles on bad data. */
 		if (n > 0 && sp < prev_sp)
 			break;
-		frames[n] = (struct dbg_frame){ .pc = ip, .sp = sp };
-		if (unw_is_signal_frame(&cur) > 0)
-			frames[n].flags |= DBG_FRAME_SIGNAL;
-		if (n == 0 || (frames[n - 1].flags & DBG_FRAME_SIGNAL))
-			frames[n].flags |= DBG_FRAME_ACTIVATION;
+		/* The same pc and sp twice: a step that went nowhere. */
+		if (n > 0 && ip == frames[n - 1].pc && sp == prev_sp)
+			break;
+		frames[n++] = (struct dbg_frame){ .pc = ip, .sp = sp };
 		prev_sp = sp;
-		n++;
 		if (unw_step(&cur) <= 0)
 			break;
-		if (n > 0 && !(frames[n - 1].flags & DBG_FRAME_SIGNAL)) {
-			unw_word_t nip, nsp;
-			if (unw_get_reg(&cur, UNW_REG_IP, &nip) == 0 && unw_get_reg(&cur, UNW_REG_SP, &nsp) == 0 &&
-			    nip == ip && nsp == sp)
-				break;
-		}
 	}
 	return (int)n;
 }
@@ -242,9 +259,9 @@ static bool dw_get_thread(Dwfl *dwfl, pid_t tid, void *dwfl_arg, void **thread_a
 static bool dw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void *dwfl_arg)
 {
 	(void)dwfl;
-	struct dbg_unwinder *u = dwfl_arg;
+	struct dbg_sym *sym = dwfl_arg;
 	uint64_t v;
-	if (!u->cur || !read_word(u->cur, addr, &v))
+	if (!sym->unwind_ctx || !read_word(sym->unwind_ctx, addr, &v))
 		return false;
 	*result = v;
 	return true;
@@ -252,10 +269,11 @@ static bool dw_memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result, void
 
 static bool dw_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 {
-	struct dbg_unwinder *u = thread_arg;
+	struct dbg_sym *sym = thread_arg;
+	const struct uctx *c = sym->unwind_ctx;
 	Dwarf_Word regs[17];
 	for (int i = 0; i < 17; i++)
-		regs[i] = dwarf_reg(u->cur->regs, i);
+		regs[i] = dwarf_reg(c->regs, i);
 	return dwfl_thread_state_registers(thread, 0, 17, regs);
 }
 
@@ -278,30 +296,28 @@ static int dw_frame(Dwfl_Frame *state, void *arg)
 	bool activation;
 	if (!dwfl_frame_pc(state, &pc, &activation))
 		return DWARF_CB_ABORT;
+	(void)activation; /* set_flags() decides, the same way for both backends */
 	Dwarf_Word sp = 0;
 	dwfl_frame_reg(state, 7, &sp);
-	if (w->n > 0 && activation)
-		w->frames[w->n - 1].flags |= DBG_FRAME_SIGNAL;
-	w->frames[w->n++] = (struct dbg_frame){ .pc = pc, .sp = sp,
-						.flags = activation ? DBG_FRAME_ACTIVATION : 0 };
+	w->frames[w->n++] = (struct dbg_frame){ .pc = pc, .sp = sp };
 	return w->n < w->cap ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
 
 static int unwind_libdw(struct uctx *c, pid_t tid, struct dbg_frame *frames, size_t cap)
 {
-	struct dbg_unwinder *u = c->u;
-	if (!u->dwfl_attached) {
-		if (!dwfl_attach_state(u->sym->dwfl, NULL, u->proc->pid, &dw_callbacks, u))
-			return dbg__fail(u->proc, -DBG_ERRNO_UNSUPPORTED, "dwfl_attach_state: %s",
+	struct dbg_sym *sym = c->u->sym;
+	if (!sym->dwfl_attached) {
+		if (!dwfl_attach_state(sym->dwfl, NULL, sym->proc->pid, &dw_callbacks, sym))
+			return dbg__fail(sym->proc, -DBG_ERRNO_UNSUPPORTED, "dwfl_attach_state: %s",
 					 dwfl_errmsg(-1));
-		u->dwfl_attached = true;
+		sym->dwfl_attached = true;
 	}
 	struct dw_walk w = { frames, cap, 0 };
-	u->cur = c;
+	sym->unwind_ctx = c;
 	/* It ends every walk with an error ("no matching address range" and
 	 * the like); the frames before it are what there is. */
-	dwfl_getthread_frames(u->sym->dwfl, tid, dw_frame, &w);
-	u->cur = NULL;
+	dwfl_getthread_frames(sym->dwfl, tid, dw_frame, &w);
+	sym->unwind_ctx = NULL;
 	return (int)w.n;
 }
 
@@ -355,14 +371,15 @@ static int run(struct dbg_unwinder *u, struct uctx *c, pid_t tid, struct dbg_fra
 		 * Dwfl the libdw state hung on are gone. */
 		if (u->as)
 			unw_flush_cache(u->as, 0, 0);
-		u->dwfl_attached = false;
 		u->generation = u->sym->generation;
 	}
 	if (cap == 0)
 		return 0;
-	if (u->backend == DBG_UNWIND_LIBDW)
-		return unwind_libdw(c, tid, frames, cap);
-	return unwind_libunwind(c, frames, cap);
+	int n = u->backend == DBG_UNWIND_LIBDW ? unwind_libdw(c, tid, frames, cap)
+					       : unwind_libunwind(c, frames, cap);
+	if (n > 0)
+		set_flags(c, frames, n);
+	return n;
 }
 
 int dbg_unwind_thread(struct dbg_unwinder *u, pid_t tid, struct dbg_frame *frames, size_t cap)

@@ -62,12 +62,16 @@ struct inferior {
 	char ready[1024]; /* its ready line, without "ready " */
 };
 
-/* Start tests/inferiors/NAME with args; wait for its "ready ..." line. */
+/* Start tests/inferiors/NAME (or NAME itself when it is an absolute
+ * path) with args; wait for its "ready ..." line. */
 static inline void inferior_start(struct inferior *inf, const char *name, ...)
 {
 	const char *argv[16];
 	char path[4096];
-	snprintf(path, sizeof(path), "%s/%s", INFERIOR_DIR, name);
+	if (name[0] == '/')
+		snprintf(path, sizeof(path), "%s", name);
+	else
+		snprintf(path, sizeof(path), "%s/%s", INFERIOR_DIR, name);
 	int n = 0;
 	argv[n++] = path;
 	va_list ap;
