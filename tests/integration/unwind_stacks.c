@@ -11,9 +11,7 @@
  *     signal trampoline and the interrupted frame flagged.
  * Usage: test_unwind_stacks [BINARY...] (default: the three builds).
  */
-#include "../harness.h"
-
-#include <inttypes.h>
+#include "../stacks.h"
 
 #define MAX_THREADS 8
 #define MAX_FRAMES 128
@@ -72,85 +70,16 @@ static void same_pcs(const char *what, pid_t tid, const struct dbg_frame *fr, in
 	CHECK(same, "%s: thread %d differs from eu-stack", what, tid);
 }
 
-struct expect {
-	char thread[8];
-	char func[64];
-	int line;
-	bool inlined, activation;
-};
-
-/* The inferior's own frames of one thread, expanded into inlined
- * functions, must be exactly its expectations for that thread. */
-static void check_symbols(const char *bin, struct dbg_sym *sym, const char *thread,
-			  const struct dbg_frame *fr, int n, const struct expect *ex, int nex)
-{
-	char path[4096], real[4096];
-	if (bin[0] == '/')
-		snprintf(path, sizeof(path), "%s", bin);
-	else
-		snprintf(path, sizeof(path), "%s/%s", INFERIOR_DIR, bin);
-	CHECK(realpath(path, real), "realpath %s", path);
-	int k = 0;
-	while (k < nex && strcmp(ex[k].thread, thread) != 0)
-		k++;
-	for (int i = 0; i < n; i++) {
-		bool act = fr[i].flags & DBG_FRAME_ACTIVATION;
-		uint64_t at = fr[i].pc - (act ? 0 : 1);
-		struct dbg_module m;
-		if (dbg_sym_module(sym, at, &m) < 0 || strcmp(m.path, real) != 0)
-			continue;
-		struct dbg_srcloc locs[8];
-		int nl = dbg_sym_srclocs(sym, at, locs, 8);
-		CHECK(nl >= 1 && nl <= 8, "srclocs of %#" PRIx64 " = %d", at, nl);
-		for (int j = 0; j < nl; j++, k++) {
-			CHECK(k < nex && strcmp(ex[k].thread, thread) == 0,
-			      "%s thread %s: unexpected frame %s at %s:%d", bin, thread,
-			      locs[j].function ? locs[j].function : "??",
-			      locs[j].file ? locs[j].file : "??", locs[j].line);
-			CHECK(locs[j].function && strcmp(locs[j].function, ex[k].func) == 0 &&
-			      locs[j].line == ex[k].line && locs[j].inlined == ex[k].inlined,
-			      "%s thread %s frame #%d: got %s line %d%s, expected %s line %d%s", bin, thread,
-			      i, locs[j].function ? locs[j].function : "??", locs[j].line,
-			      locs[j].inlined ? " inlined" : "", ex[k].func, ex[k].line,
-			      ex[k].inlined ? " inlined" : "");
-			CHECK(locs[j].file && strstr(locs[j].file, "stacks.c"), "%s: file %s", ex[k].func,
-			      locs[j].file ? locs[j].file : "(none)");
-			if (j == nl - 1) {
-				CHECK(act == ex[k].activation, "%s: activation flag %d", ex[k].func, act);
-				if (ex[k].activation)
-					CHECK(i > 0 && (fr[i - 1].flags & DBG_FRAME_SIGNAL),
-					      "the frame below %s is not flagged as the signal frame",
-					      ex[k].func);
-				/* The symbol table agrees with the DWARF (a
-				 * stripped file has it from the debuginfo). */
-				struct dbg_symbol s;
-				OK(dbg_sym_lookup(sym, at, &s));
-				CHECK(strncmp(s.name, ex[k].func, strlen(ex[k].func)) == 0,
-				      "symbol %s for %s", s.name, ex[k].func);
-			}
-		}
-	}
-	CHECK(k == nex || strcmp(ex[k].thread, thread) != 0, "%s thread %s: frame %s missing", bin,
-	      thread, k < nex ? ex[k].func : "");
-}
-
 static void run(const char *bin)
 {
 	struct inferior inf;
 	inferior_start(&inf, bin, NULL);
 	pid_t tid_inl = (pid_t)ready_field(&inf, "inl"), tid_sig = (pid_t)ready_field(&inf, "sig");
 	struct expect ex[32];
-	int nex = 0;
-	char line[256];
-	while (strcmp(inferior_line(&inf, line, sizeof(line)), "end") != 0) {
-		CHECK(nex < 32, "too many expectations");
-		struct expect *e = &ex[nex++];
-		char flags[64] = "";
-		CHECK(sscanf(line, "expect %7s %63s %d %63[a-z ]", e->thread, e->func, &e->line, flags) >= 3,
-		      "bad line '%s'", line);
-		e->inlined = strstr(flags, "inlined");
-		e->activation = strstr(flags, "activation");
-	}
+	int nex = read_expectations(&inf, ex, 32);
+	char path[4096], real[4096];
+	snprintf(path, sizeof(path), "%s/%s", INFERIOR_DIR, bin);
+	CHECK(realpath(path, real), "realpath %s", path);
 
 	struct stack oracle[MAX_THREADS];
 	int noracle = eu_stack(inf.pid, oracle, MAX_THREADS);
@@ -179,9 +108,9 @@ static void run(const char *bin)
 			CHECK(n > 0, "%s: unwind thread %d = %d: %s", what, tids[i], n, dbg_proc_errmsg(p));
 			same_pcs(what, tids[i], fr, n, find_stack(oracle, noracle, tids[i]));
 			if (tids[i] == tid_inl)
-				check_symbols(bin, sym, "inl", fr, n, ex, nex);
+				check_symbols(real, sym, "inl", fr, n, ex, nex);
 			if (tids[i] == tid_sig)
-				check_symbols(bin, sym, "sig", fr, n, ex, nex);
+				check_symbols(real, sym, "sig", fr, n, ex, nex);
 		}
 		dbg_unwind_free(u);
 	}
