@@ -1,13 +1,14 @@
 #!/bin/sh
 # The two Quick-start commands (README):
-#   ./build.sh demo   install what is missing, build, and show libdbg at
-#                     work on the bundled demo target
+#   ./build.sh demo   install what is missing, build, and print every
+#                     thread's stack of the bundled demo target (dbg-stack)
 #   ./build.sh test   install what is missing, build, and run the whole
 #                     suite: a -Werror build, the same under ASan+UBSan, and
 #                     the same in QEMU on the stock and patched kernels, and
 #                     5 minutes of stress on the debug (KASAN, lockdep) kernel
 # and the benchmarks:
-#   ./build.sh bench  the memory benchmark (doc/memory.md), arguments passed on
+#   ./build.sh bench [mem|stack|all] [args]  the memory benchmark
+#                     (doc/memory.md) and the unwinding one (doc/unwinding.md)
 #   ./build.sh kernel the kernel series in QEMU, stock against patched
 #                     (doc/kernel.md); variants may follow
 set -eu
@@ -34,7 +35,7 @@ demo)
 	trap 'kill $tpid 2>/dev/null || true' EXIT
 	while [ ! -s build/demo-target.pid ]; do sleep 0.05; done
 	sleep 0.2 # let its threads start
-	build/examples/dbg-threads "$tpid"
+	build/examples/dbg-stack "$tpid"
 	;;
 test)
 	t_start=$(date +%s)
@@ -62,10 +63,17 @@ test)
 	;;
 bench)
 	shift
+	what=${1:-all}
+	[ $# -gt 0 ] && shift
 	scripts/deps.sh
 	mkdir -p build
 	build build
-	build/bench/mem-bench "$@"
+	case $what in
+	mem) build/bench/mem-bench "$@" ;;
+	stack) build/bench/stack-bench "$@" ;;
+	all) build/bench/mem-bench && build/bench/stack-bench ;;
+	*) echo "usage: $0 bench [mem|stack|all] [args]" >&2; exit 2 ;;
+	esac
 	;;
 kernel)
 	shift

@@ -192,8 +192,22 @@ struct dbg__image {
 	const char *error;      /* why the file is not usable, or NULL */
 };
 
+/* A recent address's answers: stacks repeat the same return addresses
+ * (recursion, the same call paths in many threads), and libdw's answer
+ * walks the DIE tree each time. */
+#define DBG__SYMCACHE_SLOTS 1024
+#define DBG__SYMCACHE_LOCS 8
+struct dbg__symcache_entry {
+	uint64_t addr;
+	int sym_rc;             /* dbg_sym_lookup()'s result, 1 = not yet asked */
+	int nlocs;              /* dbg_sym_srclocs()'s, 0 = not yet asked */
+	struct dbg_symbol sym;
+	struct dbg_srcloc locs[DBG__SYMCACHE_LOCS];
+};
+
 struct dbg_sym {
 	struct dbg_proc *proc;
+	struct dbg__symcache_entry *cache; /* DBG__SYMCACHE_SLOTS, or NULL */
 	struct Dwfl *dwfl;
 	char *debuginfo_path;
 	struct dbg__image *images; /* sorted by start, disjoint */

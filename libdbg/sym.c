@@ -185,6 +185,8 @@ static void free_images(struct dbg_sym *s)
 		dwfl_end(s->dwfl);
 	s->dwfl = NULL;
 	s->dwfl_attached = false;
+	free(s->cache);
+	s->cache = NULL;
 }
 
 static bool same_file(const struct dbg_vma *a, const struct dbg_vma *b)
@@ -449,6 +451,27 @@ bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len
 	return false;
 }
 
+/* The cache slot of @addr, reset for it if another address held it;
+ * NULL when there is no memory for a cache. */
+static struct dbg__symcache_entry *cache_slot(struct dbg_sym *sym, uint64_t addr)
+{
+	if (!sym->cache) {
+		sym->cache = calloc(DBG__SYMCACHE_SLOTS, sizeof(*sym->cache));
+		if (!sym->cache)
+			return NULL;
+		for (size_t i = 0; i < DBG__SYMCACHE_SLOTS; i++)
+			sym->cache[i].addr = UINT64_MAX;
+	}
+	struct dbg__symcache_entry *e =
+		&sym->cache[(addr * 0x9e3779b97f4a7c15ull) >> 54 & (DBG__SYMCACHE_SLOTS - 1)];
+	if (e->addr != addr) {
+		e->addr = addr;
+		e->sym_rc = 1;
+		e->nlocs = 0;
+	}
+	return e;
+}
+
 static int module_of(struct dbg_sym *sym, uint64_t addr, struct dbg__image **ret)
 {
 	if (!sym)
@@ -494,16 +517,28 @@ int dbg_sym_lookup(struct dbg_sym *sym, uint64_t addr, struct dbg_symbol *ret_sy
 		return r;
 	if (!ret_symbol)
 		return -EINVAL;
-	if (!im->mod)
-		return -ENOENT;
+	struct dbg__symcache_entry *e = cache_slot(sym, addr);
+	if (e && e->sym_rc != 1) {
+		if (e->sym_rc == 0)
+			*ret_symbol = e->sym;
+		return e->sym_rc;
+	}
 	GElf_Off off;
 	GElf_Sym es;
-	const char *name = dwfl_module_addrinfo(im->mod, addr, &off, &es, NULL, NULL, NULL);
-	if (!name)
-		return -ENOENT;
-	*ret_symbol = (struct dbg_symbol){ .name = name, .addr = addr - off, .size = es.st_size,
-					   .offset = off };
-	return 0;
+	const char *name = im->mod ? dwfl_module_addrinfo(im->mod, addr, &off, &es, NULL, NULL, NULL)
+				   : NULL;
+	r = name ? 0 : -ENOENT;
+	struct dbg_symbol s = { 0 };
+	if (name)
+		s = (struct dbg_symbol){ .name = name, .addr = addr - off, .size = es.st_size,
+					 .offset = off };
+	if (e) {
+		e->sym_rc = r;
+		e->sym = s;
+	}
+	if (r == 0)
+		*ret_symbol = s;
+	return r;
 }
 
 /* The name of a subprogram or inlined subroutine, through its abstract
@@ -548,6 +583,11 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 		return r;
 	if (!locs && cap)
 		return -EINVAL;
+	struct dbg__symcache_entry *e = cache_slot(sym, addr);
+	if (e && e->nlocs > 0) {
+		memcpy(locs, e->locs, (cap < (size_t)e->nlocs ? cap : (size_t)e->nlocs) * sizeof(*locs));
+		return e->nlocs;
+	}
 	/* The line of the address itself: the innermost entry's. */
 	struct dbg_srcloc here = { 0 };
 	if (im->mod) {
@@ -597,6 +637,12 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 			locs[0].function = dbg_sym_lookup(sym, addr, &s) == 0 ? s.name : NULL;
 		}
 		n = 1;
+	}
+	/* Only complete chains are kept. */
+	e = cache_slot(sym, addr);
+	if (e && n <= DBG__SYMCACHE_LOCS && n <= cap) {
+		memcpy(e->locs, locs, n * sizeof(*locs));
+		e->nlocs = (int)n;
 	}
 	return n > INT32_MAX ? INT32_MAX : (int)n;
 }

@@ -9,12 +9,16 @@
  *                 -> block, which blocks in read()
  *   thread "sig"  sig_entry -> sig_thread -> spin, interrupted by SIGUSR1; the handler
  *                 calls handler_leaf -> block
+ *   thread "fp"   fp_entry -> fp_thread -> nocfi_call (assembly with a frame
+ *                 pointer and no CFI: unwinders must follow the rbp chain)
+ *                 -> fp_leaf -> block
  *
- * It prints "ready inl=TID sig=TID", then one line per frame of its own
- * code, innermost first, then "end":
+ * It prints "ready inl=TID sig=TID fp=TID", then one line per frame of its
+ * own code, innermost first, then "end":
  *   expect THREAD FUNCTION LINE [inlined] [activation]
  * where LINE is the line of the call the frame is in (for block, of the
- * read; for spin, of its loop), "inlined" says FUNCTION was inlined into
+ * read; for spin, of its loop; -1 for code without line information),
+ * "inlined" says FUNCTION was inlined into
  * the next line's function, and "activation" that a signal interrupted
  * FUNCTION (the frame below it is the signal trampoline).
  */
@@ -38,6 +42,7 @@ static struct {
 	int block, leaf, middle, outer, inl_thread;
 	int handler_leaf, handler, spin, sig_thread;
 	int inl_entry, sig_entry;
+	int fp_leaf, fp_thread, fp_entry;
 } lines;
 
 NOIPA static int block(void)
@@ -107,12 +112,42 @@ NOIPA static void *sig_thread(void *arg)
 	return NULL;
 }
 
+/* Code without CFI, framed with rbp as hand-written or JIT-less code is:
+ * int nocfi_call(int (*fn)(void)) calls fn. */
+__asm__(".text\n"
+	".globl nocfi_call\n"
+	".type nocfi_call, @function\n"
+	"nocfi_call:\n"
+	"	push %rbp\n"
+	"	mov %rsp, %rbp\n"
+	"	call *%rdi\n"
+	"	pop %rbp\n"
+	"	ret\n"
+	".size nocfi_call, .-nocfi_call\n");
+int nocfi_call(int (*fn)(void));
+
+NOIPA static int fp_leaf(void)
+{
+	int r;
+	lines.fp_leaf = __LINE__; r = block();
+	AFTER_CALL();
+	return r + 1;
+}
+
+NOIPA static void *fp_thread(void *arg)
+{
+	(void)arg;
+	lines.fp_thread = __LINE__; sink += nocfi_call(fp_leaf);
+	AFTER_CALL();
+	return NULL;
+}
+
 static pid_t gettid_(void)
 {
 	return (pid_t)syscall(SYS_gettid);
 }
 
-static pid_t tid_inl, tid_sig;
+static pid_t tid_inl, tid_sig, tid_fp;
 
 static void *inl_entry(void *arg)
 {
@@ -132,6 +167,15 @@ static void *sig_entry(void *arg)
 	return r;
 }
 
+static void *fp_entry(void *arg)
+{
+	void *r;
+	tid_fp = gettid_();
+	lines.fp_entry = __LINE__; r = fp_thread(arg);
+	AFTER_CALL();
+	return r;
+}
+
 int main(void)
 {
 	if (pipe(block_fd) || pipe(ready_fd))
@@ -140,19 +184,20 @@ int main(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler;
 	sigaction(SIGUSR1, &sa, NULL);
-	pthread_t a, b;
+	pthread_t a, b, c;
 	pthread_create(&a, NULL, inl_entry, NULL);
 	pthread_create(&b, NULL, sig_entry, NULL);
+	pthread_create(&c, NULL, fp_entry, NULL);
 	while (!spinning)
 		usleep(1000);
 	usleep(20000); /* let it settle in the loop */
 	pthread_kill(b, SIGUSR1);
-	char c;
-	for (int i = 0; i < 2; i++) /* both threads are about to block */
-		if (read(ready_fd[0], &c, 1) != 1)
+	char ch;
+	for (int i = 0; i < 3; i++) /* the three threads are about to block */
+		if (read(ready_fd[0], &ch, 1) != 1)
 			return 1;
 	usleep(50000); /* and now they are blocked in read() */
-	printf("ready inl=%d sig=%d\n", tid_inl, tid_sig);
+	printf("ready inl=%d sig=%d fp=%d\n", tid_inl, tid_sig, tid_fp);
 	printf("expect inl block %d\n", lines.block);
 	printf("expect inl leaf %d inlined\n", lines.leaf);
 	printf("expect inl middle %d\n", lines.middle);
@@ -165,6 +210,11 @@ int main(void)
 	printf("expect sig spin %d activation\n", lines.spin);
 	printf("expect sig sig_thread %d\n", lines.sig_thread);
 	printf("expect sig sig_entry %d\n", lines.sig_entry);
+	printf("expect fp block %d\n", lines.block);
+	printf("expect fp fp_leaf %d\n", lines.fp_leaf);
+	printf("expect fp nocfi_call -1\n");
+	printf("expect fp fp_thread %d\n", lines.fp_thread);
+	printf("expect fp fp_entry %d\n", lines.fp_entry);
 	printf("end\n");
 	fflush(stdout);
 	for (;;)

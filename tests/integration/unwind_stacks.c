@@ -8,7 +8,8 @@
  *     the target was resumed;
  *   - the frames in the inferior's own code, expanded into their inlined
  *     functions, are exactly the functions and lines it expects, with the
- *     signal trampoline and the interrupted frame flagged.
+ *     signal trampoline and the interrupted frame flagged, and through
+ *     code without CFI (the frame-pointer fallback).
  * Usage: test_unwind_stacks [BINARY...] (default: the three builds).
  */
 #include "../stacks.h"
@@ -75,6 +76,7 @@ static void run(const char *bin)
 	struct inferior inf;
 	inferior_start(&inf, bin, NULL);
 	pid_t tid_inl = (pid_t)ready_field(&inf, "inl"), tid_sig = (pid_t)ready_field(&inf, "sig");
+	pid_t tid_fp = (pid_t)ready_field(&inf, "fp");
 	struct expect ex[32];
 	int nex = read_expectations(&inf, ex, 32);
 	char path[4096], real[4096];
@@ -83,14 +85,14 @@ static void run(const char *bin)
 
 	struct stack oracle[MAX_THREADS];
 	int noracle = eu_stack(inf.pid, oracle, MAX_THREADS);
-	CHECK(noracle == 3, "eu-stack saw %d threads", noracle);
+	CHECK(noracle == 4, "eu-stack saw %d threads", noracle);
 
 	struct dbg_proc *p = attach_or_skip(inf.pid, NULL);
 	struct dbg_sym *sym;
 	OK(dbg_sym_new(p, NULL, &sym));
 	pid_t tids[MAX_THREADS];
 	int nt = dbg_proc_threads(p, tids, MAX_THREADS);
-	CHECK(nt == 3, "%d threads", nt);
+	CHECK(nt == 4, "%d threads", nt);
 
 	static const char *const names[] = { "libunwind", "libdw" };
 	struct dbg_frame fr[MAX_FRAMES];
@@ -111,6 +113,8 @@ static void run(const char *bin)
 				check_symbols(real, sym, "inl", fr, n, ex, nex);
 			if (tids[i] == tid_sig)
 				check_symbols(real, sym, "sig", fr, n, ex, nex);
+			if (tids[i] == tid_fp)
+				check_symbols(real, sym, "fp", fr, n, ex, nex);
 		}
 		dbg_unwind_free(u);
 	}

@@ -1,0 +1,287 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * stack-bench: every thread's stack, libdbg against its peers, on one
+ * target (bench/stack-target: 64 threads x ~100 frames and one thread
+ * 10,000 frames deep, -O2 without frame pointers), in one run. Medians of
+ * several repetitions; each ratio next to its goal (doc/unwinding.md).
+ *
+ *   (a) whole-process stacks, wall time of the tool, no frame limit:
+ *       dbg-stack (symbols, inlined functions, lines) against
+ *       eu-stack -i -s (the same information)      goal: >= 5x faster
+ *       and gdb -batch "thread apply all bt"        goal: >= 50x faster
+ *       (dbg-stack --addresses and plain eu-stack reported too)
+ *   (b) unwinding a stopped thread (~100 frames), in process, warm:
+ *       libdbg (libunwind backend, our accessors) against libunwind-ptrace
+ *       (_UPT accessors)                            goal: >= 10x per thread
+ *       (libdbg's libdw backend reported)
+ *   (c) snapshot mode: stop all threads, copy registers and stacks,
+ *       resume; the target's pause per thread       goal: <= 30 us
+ * Usage: stack-bench [--reps N] [--gdb-reps N] [--threads N] [--depth N] [--deep N]
+ */
+#define _GNU_SOURCE
+#include <dbg.h>
+#include <errno.h>
+#include <libunwind-ptrace.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static int reps = 5, gdb_reps = 1;
+static int nthreads = 64, depth = 100, deep = 10000;
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+	qsort(v, n, sizeof(*v), cmp_d);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "stack-bench: %s: %s\n", what, dbg_strerror(err));
+	exit(1);
+}
+
+static pid_t start_target(void)
+{
+	int o[2];
+	if (pipe(o))
+		die("pipe", -errno);
+	pid_t pid = fork();
+	if (pid == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(o[1], 1);
+		char a[3][16];
+		snprintf(a[0], 16, "%d", nthreads);
+		snprintf(a[1], 16, "%d", depth);
+		snprintf(a[2], 16, "%d", deep);
+		execl(BENCH_DIR "/stack-target", "stack-target", a[0], a[1], a[2], (char *)NULL);
+		_exit(127);
+	}
+	close(o[1]);
+	char line[64] = "";
+	FILE *f = fdopen(o[0], "r");
+	if (!f || !fgets(line, sizeof(line), f) || strncmp(line, "ready", 5))
+		die("stack-target did not start", -EIO);
+	return pid;
+}
+
+/* Run a shell command with output to /dev/null (or counted): its wall
+ * time in seconds; *frames gets the number of lines starting with '#'. */
+static double run_tool(const char *cmd, long *frames)
+{
+	double t0 = now();
+	FILE *f = popen(cmd, "r");
+	if (!f)
+		die(cmd, -errno);
+	char line[4096];
+	long n = 0;
+	while (fgets(line, sizeof(line), f))
+		n += line[0] == '#';
+	int rc = pclose(f);
+	double t = now() - t0;
+	if (rc == -1 || !WIFEXITED(rc) || (WEXITSTATUS(rc) != 0 && WEXITSTATUS(rc) != 1)) {
+		fprintf(stderr, "stack-bench: '%s' failed (%d)\n", cmd, rc);
+		exit(1);
+	}
+	if (frames)
+		*frames = n;
+	return t;
+}
+
+struct row {
+	const char *name;
+	double median;
+	long frames;
+};
+
+/* Time "@before PID@after". */
+static struct row tool(const char *name, const char *before, pid_t pid, const char *after, int n)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "%s %d%s", before, pid, after);
+	double t[32];
+	long frames = 0;
+	run_tool(cmd, &frames); /* warm the page cache: both sides read the same files */
+	for (int i = 0; i < n; i++)
+		t[i] = run_tool(cmd, &frames);
+	struct row r = { name, median(t, n), frames };
+	printf("  %-44s %9.1f ms  %7ld frames\n", name, r.median * 1e3, frames);
+	return r;
+}
+
+static void verdict(const char *what, double ratio, double goal, bool lower_is_better)
+{
+	bool met = lower_is_better ? ratio <= goal : ratio >= goal;
+	printf("  %-44s %9.1fx   goal %s %gx  %s\n", what, ratio, lower_is_better ? "<=" : ">=", goal,
+	       met ? "MEETS" : "MISSES");
+}
+
+/* libunwind-ptrace's way: one _UPT context per thread, PEEKDATA reads. */
+static int upt_unwind(unw_addr_space_t as, pid_t tid, int cap)
+{
+	void *ui = _UPT_create(tid);
+	unw_cursor_t c;
+	int n = 0;
+	if (ui && unw_init_remote(&c, as, ui) == 0) {
+		do
+			n++;
+		while (n < cap && unw_step(&c) > 0);
+	}
+	_UPT_destroy(ui);
+	return n;
+}
+
+int main(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		int *v = !strcmp(argv[i], "--reps") ? &reps : !strcmp(argv[i], "--gdb-reps") ? &gdb_reps
+			: !strcmp(argv[i], "--threads") ? &nthreads : !strcmp(argv[i], "--depth") ? &depth
+			: !strcmp(argv[i], "--deep") ? &deep : NULL;
+		if (!v || i + 1 >= argc) {
+			fprintf(stderr, "usage: stack-bench [--reps N] [--gdb-reps N] [--threads N] "
+				"[--depth N] [--deep N]\n");
+			return 2;
+		}
+		*v = atoi(argv[++i]);
+	}
+	if (reps < 1 || reps > 31 || gdb_reps < 0 || gdb_reps > 31)
+		die("--reps and --gdb-reps: 1..31", -EINVAL);
+	pid_t pid = start_target();
+	printf("stack-bench: target %d: %d threads x %d frames + 1 x %d frames, -O2 -fomit-frame-pointer; "
+	       "medians of %d runs\n", pid, nthreads, depth, deep, reps);
+
+	printf("(a) whole-process stacks, no frame limit, wall time of the tool\n");
+	const char *dbg_stack = BENCH_DIR "/../examples/dbg-stack -n 0";
+	struct row ours = tool("dbg-stack", dbg_stack, pid, "", reps);
+	tool("dbg-stack --snapshot", dbg_stack, pid, " --snapshot", reps);
+	struct row ours_a = tool("dbg-stack --addresses", dbg_stack, pid, " --addresses", reps);
+	struct row eu = tool("eu-stack -i -s (the same information)", "eu-stack -n 0 -i -s -p", pid,
+			     " 2>&1", reps);
+	struct row eu_plain = tool("eu-stack (function names only)", "eu-stack -n 0 -p", pid, " 2>&1",
+				   reps);
+	struct row gdb = { "gdb", 0, 0 };
+	if (gdb_reps)
+		gdb = tool("gdb -batch 'thread apply all bt'", "gdb -nx -batch -p", pid,
+			   " -ex 'thread apply all bt' 2>/dev/null", gdb_reps);
+	if (ours.frames != eu_plain.frames)
+		printf("  note: dbg-stack printed %ld frames, eu-stack %ld\n", ours.frames, eu_plain.frames);
+	verdict("eu-stack -i -s / dbg-stack", eu.median / ours.median, 5, false);
+	printf("  %-44s %9.1fx\n", "eu-stack / dbg-stack --addresses", eu_plain.median / ours_a.median);
+	if (gdb_reps)
+		verdict("gdb / dbg-stack", gdb.median / ours.median, 50, false);
+
+	/* (b) and (c) in process, attached once. */
+	struct dbg_proc *p;
+	int r = dbg_proc_attach(pid, NULL, &p);
+	if (r < 0)
+		die("attach", r);
+	pid_t tids[1024];
+	int nt = dbg_proc_threads(p, tids, 1024);
+	struct dbg_sym *sym;
+	if ((r = dbg_sym_new(p, NULL, &sym)) < 0)
+		die("dbg_sym_new", r);
+	struct dbg_unwinder *u[2];
+	for (int b = 0; b < 2; b++) {
+		DBG_OPTS(dbg_unwind_opts, o, .backend = (enum dbg_unwind_backend)b);
+		if ((r = dbg_unwind_new(p, sym, &o, &u[b])) < 0)
+			die("dbg_unwind_new", r);
+	}
+	static struct dbg_frame fr[20000];
+	/* The threads of ~depth frames: all but the main thread and the deep one. */
+	pid_t mid[1024];
+	int nmid = 0;
+	for (int i = 0; i < nt; i++) {
+		int n = dbg_unwind_thread(u[0], tids[i], fr, 20000);
+		if (n > depth && n < depth + 20)
+			mid[nmid++] = tids[i];
+	}
+	unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
+	double t_ours[32], t_dw[32], t_upt[32];
+	long f_ours = 0, f_upt = 0, f_dw = 0;
+	for (int k = 0; k < reps; k++) {
+		double t0 = now();
+		f_ours = 0;
+		for (int i = 0; i < nmid; i++)
+			f_ours += dbg_unwind_thread(u[0], mid[i], fr, 20000);
+		t_ours[k] = (now() - t0) / nmid;
+		t0 = now();
+		f_dw = 0;
+		for (int i = 0; i < nmid; i++)
+			f_dw += dbg_unwind_thread(u[1], mid[i], fr, 20000);
+		t_dw[k] = (now() - t0) / nmid;
+		t0 = now();
+		f_upt = 0;
+		for (int i = 0; i < nmid; i++)
+			f_upt += upt_unwind(as, mid[i], 20000);
+		t_upt[k] = (now() - t0) / nmid;
+	}
+	double m_ours = median(t_ours, reps), m_dw = median(t_dw, reps), m_upt = median(t_upt, reps);
+	printf("(b) unwinding one stopped thread of ~%d frames (%d threads, warm)\n", depth, nmid);
+	printf("  %-44s %9.1f us  %7.1f frames/thread\n", "libdbg, libunwind backend", m_ours * 1e6,
+	       (double)f_ours / nmid);
+	printf("  %-44s %9.1f us  %7.1f frames/thread\n", "libdbg, libdw backend", m_dw * 1e6,
+	       (double)f_dw / nmid);
+	printf("  %-44s %9.1f us  %7.1f frames/thread\n", "libunwind-ptrace (_UPT accessors)",
+	       m_upt * 1e6, (double)f_upt / nmid);
+	verdict("libunwind-ptrace / libdbg per thread", m_upt / m_ours, 10, false);
+	unw_destroy_addr_space(as);
+
+	/* (c) the profiler's loop: stop, copy, resume; unwind afterwards. */
+	if ((r = dbg_proc_resume(p)) < 0)
+		die("resume", r);
+	usleep(20000);
+	static struct dbg_snapshot *snaps[1024];
+	double t_pause[32];
+	for (int k = 0; k < reps; k++) {
+		double t0 = now();
+		if ((r = dbg_proc_stop(p)) < 0)
+			die("stop", r);
+		for (int i = 0; i < nt; i++)
+			if ((r = dbg_snapshot_take(p, tids[i], 1 << 20, &snaps[i])) < 0)
+				die("snapshot", r);
+		if ((r = dbg_proc_resume(p)) < 0)
+			die("resume", r);
+		t_pause[k] = (now() - t0) / nt;
+		long frames = 0;
+		for (int i = 0; i < nt; i++) {
+			frames += dbg_unwind_snapshot(u[0], snaps[i], fr, 20000);
+			dbg_snapshot_free(snaps[i]);
+		}
+		if (k == 0)
+			printf("(c) snapshot mode: %d threads, %ld frames unwound from the copies after resuming\n",
+			       nt, frames);
+		usleep(10000);
+	}
+	double m_pause = median(t_pause, reps);
+	printf("  %-44s %9.1f us  (%.2f ms for the whole process)\n",
+	       "target paused per thread (stop, copy, resume)", m_pause * 1e6, m_pause * nt * 1e3);
+	printf("  %-44s %9.1f us   goal <= 30 us  %s\n", "pause per thread", m_pause * 1e6,
+	       m_pause * 1e6 <= 30 ? "MEETS" : "MISSES");
+
+	for (int b = 0; b < 2; b++)
+		dbg_unwind_free(u[b]);
+	dbg_sym_free(sym);
+	dbg_proc_detach(p);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return 0;
+}
