@@ -95,6 +95,16 @@ static double now_us(void)
 	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
 }
 
+/* libdbg never prints; its error messages come here, so that a failed
+ * attach can say why (Yama, capabilities, another tracer). */
+static char last_error[512];
+static void log_fn(enum dbg_log_level lvl, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (lvl == DBG_LOG_ERROR)
+		snprintf(last_error, sizeof(last_error), "%s", msg);
+}
+
 #define MAX_LOCS 16
 
 static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int idx,
@@ -272,13 +282,17 @@ int main(int argc, char **argv)
 
 	double t0 = now_us();
 	struct dbg_proc *proc;
-	int r = dbg_proc_attach(pid, NULL, &proc);
+	DBG_OPTS(dbg_attach_opts, aopts, .log_fn = log_fn);
+	int r = dbg_proc_attach(pid, &aopts, &proc);
 	if (r < 0) {
 		if (r == -ESRCH) {
 			fprintf(stderr, "dbg-stack: no process %d\n", pid);
 			return EXIT_NOPROC;
 		}
-		fprintf(stderr, "dbg-stack: cannot attach to %d: %s\n", pid, dbg_strerror(r));
+		if (last_error[0])
+			fprintf(stderr, "dbg-stack: %s\n", last_error);
+		else
+			fprintf(stderr, "dbg-stack: cannot attach to %d: %s\n", pid, dbg_strerror(r));
 		return exit_code(r);
 	}
 	double t_stopped = now_us();

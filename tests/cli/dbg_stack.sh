@@ -1,0 +1,67 @@
+#!/bin/sh
+# dbg-stack from the outside: its output on the stacks inferior (text and
+# JSON, stopped and --snapshot, both backends print the same stacks), and
+# its exit status and message for each kind of failure.
+# Usage: dbg_stack.sh DBG_STACK INFERIOR_DIR
+set -u
+stack=$1
+inferiors=$2
+tmp=$(mktemp -d)
+pid=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+expect_status() { # expect_status STATUS PATTERN CMD...
+	want=$1 pat=$2
+	shift 2
+	"$@" > "$tmp/out" 2> "$tmp/err"
+	rc=$?
+	[ "$rc" -eq "$want" ] || fail "$* exited $rc, not $want: $(cat "$tmp/err")"
+	grep -q "$pat" "$tmp/err" || fail "$*: no '$pat' in: $(cat "$tmp/err")"
+	echo "ok: $* -> $rc: $(head -n 1 "$tmp/err")"
+}
+
+expect_status 1 usage "$stack"
+expect_status 1 "bad pid" "$stack" nonsense
+expect_status 2 "no process" "$stack" 999999999
+
+"$inferiors/stacks_O2" > "$tmp/inferior" &
+pid=$!
+for _ in $(seq 200); do grep -q '^end' "$tmp/inferior" && break; sleep 0.05; done
+grep -q '^end' "$tmp/inferior" || fail "the inferior did not start"
+
+"$stack" "$pid" > "$tmp/text" || fail "dbg-stack $pid exited $?"
+for want in "middle+0x" "leaf (inlined)" "outer+0x" "<signal handler called>" "spin+0x" \
+	"nocfi_call+0x" "fp_leaf+0x" "stacks.c:" "in libc.so.6"; do
+	grep -qF "$want" "$tmp/text" || fail "no '$want' in the text output"
+done
+[ "$(grep -c '^TID ' "$tmp/text")" -eq 4 ] || fail "not 4 threads"
+"$stack" --snapshot "$pid" > "$tmp/snap" || fail "--snapshot exited $?"
+"$stack" -b libdw "$pid" > "$tmp/libdw" || fail "-b libdw exited $?"
+cmp -s "$tmp/text" "$tmp/snap" || fail "--snapshot prints other stacks: $(diff "$tmp/text" "$tmp/snap")"
+cmp -s "$tmp/text" "$tmp/libdw" || fail "-b libdw prints other stacks: $(diff "$tmp/text" "$tmp/libdw")"
+echo "ok: text output, the same with --snapshot and with -b libdw"
+
+"$stack" --json "$pid" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert len(d["threads"]) == 4, d["threads"]
+fns = [l["function"] for t in d["threads"] for f in t["frames"] for l in f["locations"]]
+for want in ("middle", "leaf", "outer", "spin", "handler", "fp_leaf", "nocfi_call"):
+    assert want in fns, want
+inl = [l for t in d["threads"] for f in t["frames"] for l in f["locations"] if l["function"] == "leaf"]
+assert inl and all(l["inlined"] for l in inl), inl
+assert any(f.get("signal_frame") for t in d["threads"] for f in t["frames"])
+' || fail "JSON output"
+echo "ok: JSON output"
+
+"$stack" -n 2 -t "$pid" "$pid" > "$tmp/one" || fail "-n 2 -t exited $?"
+[ "$(grep -c '^TID ' "$tmp/one")" -eq 1 ] && [ "$(grep -c '^#' "$tmp/one")" -eq 2 ] ||
+	fail "-n 2 -t: $(cat "$tmp/one")"
+echo "ok: -n and -t"
+
+if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null; then
+	expect_status 3 "not permitted" setpriv --reuid=65534 --regid=65534 --clear-groups "$stack" "$pid"
+fi
+exit 0
