@@ -1,7 +1,8 @@
 #!/bin/sh
 # mkinitramfs.sh BUILD_DIR OUT.cpio: busybox, libdbg's test binaries,
-# inferiors and benchmark, with their shared libraries, at the same
-# absolute paths as in BUILD_DIR (the tests find their inferiors by path).
+# inferiors and benchmark, and eu-stack (the unwinding tests' oracle), with
+# their shared libraries, at the same absolute paths as in BUILD_DIR (the
+# tests find their inferiors by path).
 set -eu
 build=$1
 cpio_out=$2
@@ -19,9 +20,13 @@ copy() { # copy FILE with its shared libraries
 		cp -L "$lib" "$root$lib"
 	done
 }
-for f in "$build"/tests/test_* "$build"/tests/inferiors/* "$build"/bench/mem-bench \
-	 "$build"/bench/bench-target; do
+for f in "$build"/tests/test_* "$build"/bench/mem-bench "$build"/bench/bench-target \
+	 /usr/bin/eu-stack; do
 	[ -f "$f" ] && [ -x "$f" ] && copy "$f"
+done
+# Inferiors, with what is not executable (separate debuginfo, libraries).
+for f in "$build"/tests/inferiors/*; do
+	[ -f "$f" ] && copy "$f"
 done
 sed "s|@BUILD@|$build|g" "$here/init" > "$root/init"
 chmod +x "$root/init"

@@ -15,7 +15,8 @@ secs = sum(int(s) for s in re.findall(r"^RESULT \S+ \d+ (\d+)s", text, re.M))
 failed = [(n, rc) for n, rc in results if rc not in ("0", "77")]
 skipped = [n for n, rc in results if rc == "77"]
 done = "HARNESS DONE" in text
-head = re.search(r"^HARNESS .*$", text, re.M)
+head = re.search(r"HARNESS kernel .*$", text, re.M)
+cpus = re.search(r"HARNESS kernel .* cpus (\d+)", text)
 print(f"{variant}: {head.group(0) if head else 'no HARNESS line'}")
 print(f"{variant}: {len(results)} tests, {len(failed)} failed, {len(skipped)} skipped"
       f"{' (' + ', '.join(skipped) + ')' if skipped else ''}; {len(splats)} kernel splats; "
@@ -24,6 +25,9 @@ for n, rc in failed:
     print(f"{variant}: FAILED {n} (exit {rc})")
 for l in splats[:20]:
     print(f"{variant}: SPLAT {l}")
+if cpus and int(cpus.group(1)) < 2:
+    print(f"{variant}: the guest has {cpus.group(1)} CPU; the tests need 2")
+    done = False
 if not done:
     print(f"{variant}: the guest did not finish (no HARNESS DONE); see {path}")
 sys.exit(0 if done and not failed and not splats and results else 1)

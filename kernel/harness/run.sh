@@ -4,9 +4,11 @@
 # initramfs of libdbg's tests and benchmark from BUILD_DIR (a built libdbg
 # tree), collect the results over the serial console, and fail on any test
 # failure or kernel splat (WARNING, BUG, lockdep, KASAN, Oops, panic).
-# stock and patched run the whole suite and the contention benchmark
-# (mode full); debug runs the kernel-path tests and 5 minutes of stress
-# (mode stress). HARNESS_MODE=full|stress forces one mode for all.
+# patched runs the whole suite and the contention benchmark (mode full);
+# stock runs what the comparison needs: the read-path, layout and write
+# tests and the benchmark (mode baseline); debug runs the read-path and
+# write tests and 5 minutes of stress (mode stress).
+# HARNESS_MODE=full|baseline|stress forces one mode for all.
 # Kernels come from build-kernel.sh (cached outside the clone). Prints a
 # results table and the contention table of the stock and patched kernels.
 set -eu
@@ -44,8 +46,11 @@ summary=""
 for v in $variants; do
 	kernel=$("$here/build-kernel.sh" "$v")
 	log=$out/$v.log
-	mode=${HARNESS_MODE:-full}
-	[ "$v" = debug ] && mode=${HARNESS_MODE:-stress}
+	case $v in
+	stock) mode=${HARNESS_MODE:-baseline} ;;
+	debug) mode=${HARNESS_MODE:-stress} ;;
+	*) mode=${HARNESS_MODE:-full} ;;
+	esac
 	echo "== $v ($mode): booting $kernel"
 	t0=$(date +%s)
 	# shellcheck disable=SC2086
@@ -53,11 +58,11 @@ for v in $variants; do
 	secs=$(( $(date +%s) - t0 ))
 	if "$here/parse-log.py" "$v" "$log" > "$out/$v.result"; then verdict=pass; else verdict=FAIL; status=1; fi
 	cat "$out/$v.result"
-	summary="$summary$(printf '%-10s %-7s %5ss  %s' "$v" "$mode" "$secs" "$verdict")
+	summary="$summary$(printf '%-10s %-8s %5ss  %s' "$v" "$mode" "$secs" "$verdict")
 "
 done
 echo "== harness results"
-printf '%-10s %-7s %6s  %s\n' kernel mode boot verdict
+printf '%-10s %-8s %6s  %s\n' kernel mode boot verdict
 printf '%s' "$summary"
 if echo "$variants" | grep -q stock && echo "$variants" | grep -q patched; then
 	"$here/compare.py" "$out/stock.log" "$out/patched.log"

@@ -83,13 +83,15 @@ int main(void)
 	snprintf(src, sizeof(src), "%s/stacks_O0", INFERIOR_DIR);
 	copy_file(src, decoy);
 	snprintf(cmd, sizeof(cmd), "mount --bind '%s' '%s' && exec '%s'", hidden, shown, decoy);
-	/* Can this machine make a mount namespace at all? */
+	/* Can this machine make a mount namespace at all? (util-linux's
+	 * unshare, or busybox's in the QEMU harness) */
+	const char *unshare = access("/usr/bin/unshare", X_OK) == 0 ? "/usr/bin/unshare" : "/bin/unshare";
 	if (system("unshare -m --propagation private true 2>/dev/null") != 0) {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", real_dir);
 		CHECK(system(cmd) == 0, "cleanup");
 		skip("unshare -m is not permitted here (needs CAP_SYS_ADMIN)");
 	}
-	inferior_start(&inf, "/usr/bin/unshare", "-m", "--propagation", "private", "/bin/sh", "-c",
+	inferior_start(&inf, unshare, "-m", "--propagation", "private", "/bin/sh", "-c",
 		       cmd, NULL);
 	check_target(&inf, decoy, false);
 	inferior_kill(&inf);
