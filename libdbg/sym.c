@@ -327,10 +327,14 @@ static int build(struct dbg_sym *s)
 	if (!s->dwfl)
 		return dbg__fail(s->proc, -ENOMEM, "dwfl_begin: %s", dwfl_errmsg(-1));
 
+	/* A fresh table: the files mapped now, and -ESRCH for a dead target
+	 * (whose maps are empty) rather than a table of what it had. */
 	const struct dbg_maps *maps;
-	int r = dbg__maps_get(s->proc, &maps);
+	int r = dbg__maps_refresh(s->proc);
+	if (r == 0)
+		r = dbg__maps_get(s->proc, &maps);
 	if (r < 0)
-		return dbg__fail(s->proc, r, "reading the maps of %d", s->proc->pid);
+		return r;
 	char link[64];
 	snprintf(link, sizeof(link), "/proc/%d/exe", s->proc->pid);
 	ssize_t n = readlink(link, s->exe, sizeof(s->exe) - 1);
