@@ -4,13 +4,14 @@
 #                     thread's stack of the bundled demo target (dbg-stack)
 #   ./build.sh test   install what is missing, build, and run the whole
 #                     suite: a -Werror build, the same under ASan+UBSan, and
-#                     the same in QEMU on the stock and patched kernels, and
-#                     5 minutes of stress on the debug (KASAN, lockdep) kernel
+#                     in QEMU: the suite on the patched kernel, the baseline
+#                     and contention benchmark on the stock one, and 5
+#                     minutes of stress on the debug (KASAN, lockdep) kernel
 # and the benchmarks:
 #   ./build.sh bench [mem|stack|all] [args]  the memory benchmark
 #                     (doc/memory.md) and the unwinding one (doc/unwinding.md)
-#   ./build.sh kernel the kernel series in QEMU, stock against patched
-#                     (doc/kernel.md); variants may follow
+#   ./build.sh kernel the kernel harness alone (doc/kernel.md); variants
+#                     may follow
 set -eu
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -57,7 +58,7 @@ test)
 	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz')
 	step "waiting for the kernel builds"
 	wait "$kernels" || { tail -n 30 build/kernels.log; exit 1; }
-	step "the suite in QEMU: stock and patched 6.12 (full), debug kernel (stress)"
+	step "QEMU: patched 6.12 (whole suite), stock (baseline), debug kernel (stress)"
 	kernel/harness/run.sh build
 	step "done"
 	;;
