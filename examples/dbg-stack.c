@@ -328,8 +328,11 @@ int main(int argc, char **argv)
 			wanted[i] |= o.tids[k] == tids[i];
 	}
 	DBG_OPTS(dbg_unwind_opts, uopts, .backend = o.backend);
+	/* Compressed debuginfo (libc's) is inflated on every CPU. */
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	DBG_OPTS(dbg_sym_opts, sopts, .threads = ncpu > 1 ? (unsigned int)ncpu : 1);
 	if (!o.snapshot &&
-	    ((r = dbg_sym_new(proc, NULL, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0))
+	    ((r = dbg_sym_new(proc, &sopts, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0))
 		goto fail_wanted;
 	for (int i = 0; i < ntids; i++) {
 		if (!wanted[i])
@@ -349,7 +352,7 @@ int main(int argc, char **argv)
 		goto fail_wanted;
 	double t_resumed = now_us();
 	if (o.snapshot) {
-		if ((r = dbg_sym_new(proc, NULL, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0)
+		if ((r = dbg_sym_new(proc, &sopts, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0)
 			goto fail_wanted;
 		for (int i = 0; i < ntids; i++)
 			if (wanted[i] && (r = keep(&stacks[i], &nframes[i], frames,
@@ -382,8 +385,9 @@ int main(int argc, char **argv)
 		fputs("]}\n", f);
 	free(wanted);
 	if (o.timing)
-		fprintf(stderr, "dbg-stack: %d threads; attach+stop %.0f us; stopped %.0f us (%.1f us/thread)\n",
-			ntids, t_stopped - t0, t_resumed - t_stopped, (t_resumed - t_stopped) / ntids);
+		fprintf(stderr, "dbg-stack: %d threads; attach+stop %.0f us; stopped %.0f us (%.1f us/thread); "
+			"then unwinding, symbols and output %.0f us\n", ntids, t_stopped - t0,
+			t_resumed - t_stopped, (t_resumed - t_stopped) / ntids, now_us() - t_resumed);
 	goto out;
 fail_wanted:
 	free(wanted);

@@ -210,6 +210,7 @@ struct dbg_sym {
 	struct dbg__symcache_entry *cache; /* DBG__SYMCACHE_SLOTS, or NULL */
 	struct Dwfl *dwfl;
 	char *debuginfo_path;
+	unsigned int threads;   /* for inflating debuginfo; 0, 1: none */
 	struct dbg__image *images; /* sorted by start, disjoint */
 	size_t nimages;
 	size_t hint;            /* the last image found */
@@ -223,9 +224,39 @@ struct dbg_sym {
 
 /* The image containing @addr, or NULL. */
 struct dbg__image *dbg__sym_image(struct dbg_sym *s, uint64_t addr);
+/* The local copy of the bytes at target address @addr (a read-only file
+ * mapping, not RELRO), with how many follow in *ret_avail; or NULL. */
+const uint8_t *dbg__sym_local(struct dbg_sym *s, uint64_t addr, size_t *ret_avail);
 /* Copy @len bytes at @addr from the local copy of a read-only file
  * mapping; false when they are not all there. */
 bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len);
+
+/* Rewrite the separate debuginfo in @fd with its compressed debug
+ * sections inflated (on up to @threads threads) into a memfd; returns it,
+ * or -1 to use @fd as it is. (debuginfo.c) */
+int dbg__debuginfo_inflate(int fd, unsigned int threads);
+
+/* ---- compiled unwind rules (cfi.c) ----------------------------------- */
+
+/* The callee-saved registers a rule tracks: rbx, rbp, r12-r15. */
+#define DBG__CFI_SAVED 6
+
+/* An address's unwind rule in its simple form: CFA = rsp or rbp plus an
+ * offset; the return address, and each saved register in saved_mask, at
+ * an offset from the CFA; the other tracked registers unchanged. */
+struct dbg__cfa_rule {
+	uint8_t cfa_reg;      /* DWARF 6 (rbp) or 7 (rsp) */
+	uint8_t ra_undefined; /* the outermost frame */
+	uint8_t saved_mask;   /* bit i: tracked register i is saved */
+	int32_t cfa_off;
+	int32_t ra_off;
+	int32_t saved_off[DBG__CFI_SAVED];
+};
+
+/* The rule at @pc (already pc - 1 for a return address): 0; -ENOENT no
+ * FDE covers it; -ENOTSUP not in the simple form (a signal frame, an
+ * expression); -EINVAL malformed CFI. */
+int dbg__cfi_rule(struct dbg_sym *s, uint64_t pc, struct dbg__cfa_rule *ret);
 
 /* Read a whole small /proc file into buf (NUL-terminated). Returns the
  * length or -errno. */

@@ -12,6 +12,7 @@
 #include <elf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <dwarf.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -173,6 +174,78 @@ static void image_fini(struct dbg__image *im)
 
 /* ---- building the table ------------------------------------------- */
 
+/* Whether the ELF file in @fd carries GNU build-id @id. */
+static bool has_build_id(int fd, const unsigned char *id, int len)
+{
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	bool match = false;
+	for (Elf_Scn *scn = NULL; e && !match && (scn = elf_nextscn(e, scn));) {
+		GElf_Shdr sh;
+		Elf_Data *d;
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
+			continue;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+		while (!match && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0)
+			match = nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+				memcmp((char *)d->d_buf + name_off, "GNU", 4) == 0 &&
+				nh.n_descsz == (GElf_Word)len &&
+				memcmp((char *)d->d_buf + desc_off, id, len) == 0;
+	}
+	elf_end(e);
+	return match;
+}
+
+/* Separate debuginfo, as libdwfl would find it, but opened here when it
+ * is found by build-id, so that a compressed file can be handed over
+ * inflated (debuginfo.c); libdwfl's own search would keep the handle it
+ * opened to check the build-id. Each module's userdata is its dbg_sym. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
+			  const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			  char **debuginfo_file_name)
+{
+	struct dbg_sym *s = *userdata;
+	const unsigned char *id;
+	GElf_Addr vaddr;
+	int len = dwfl_module_build_id(mod, &id, &vaddr);
+	if (s && len > 1 && len <= 64) {
+		/* <dir>/.build-id/xx/yyyy.debug for each absolute directory
+		 * of the search path, under the target's root first. */
+		char hex[130], path[PATH_MAX];
+		for (int i = 0; i < len; i++)
+			snprintf(hex + 2 * i, 3, "%02x", id[i]);
+		const char *p = s->debuginfo_path;
+		while (*p) {
+			size_t n = strcspn(p, ":");
+			for (int ours = 0; ours < 2 && p[0] == '/'; ours++) {
+				char root[64] = "";
+				if (!ours)
+					snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
+				int w = snprintf(path, sizeof(path), "%s%.*s/.build-id/%.2s/%s.debug", root,
+						 (int)n, p, hex, hex + 2);
+				if (w <= 0 || (size_t)w >= sizeof(path))
+					continue;
+				int fd = open(path, O_RDONLY | O_CLOEXEC);
+				if (fd < 0)
+					continue;
+				if (!has_build_id(fd, id, len)) {
+					close(fd);
+					continue;
+				}
+				*debuginfo_file_name = strdup(path);
+				int inflated = dbg__debuginfo_inflate(fd, s->threads);
+				if (inflated < 0)
+					return fd;
+				close(fd);
+				return inflated;
+			}
+			p += n + (p[n] == ':');
+		}
+	}
+	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					    debuglink_crc, debuginfo_file_name);
+}
+
 static void free_images(struct dbg_sym *s)
 {
 	for (size_t i = 0; i < s->nimages; i++)
@@ -223,7 +296,11 @@ static void report_image(struct dbg_sym *s, struct dbg__image *im, int fd)
 	if (!im->mod) {
 		close(dfd);
 		im->error = "libdwfl refused the file";
+		return;
 	}
+	void **userdata;
+	dwfl_module_info(im->mod, &userdata, NULL, NULL, NULL, NULL, NULL, NULL);
+	*userdata = s;
 }
 
 static int add_image(struct dbg_sym *s, const struct dbg_maps *maps, size_t *idx)
@@ -316,7 +393,7 @@ static int build(struct dbg_sym *s)
 {
 	static const Dwfl_Callbacks callbacks_template = {
 		.find_elf = dwfl_linux_proc_find_elf,
-		.find_debuginfo = dwfl_standard_find_debuginfo,
+		.find_debuginfo = find_debuginfo,
 	};
 	free_images(s);
 	s->generation++;
@@ -381,6 +458,7 @@ int dbg_sym_new(struct dbg_proc *proc, const struct dbg_sym_opts *opts, struct d
 	if (!s)
 		return -ENOMEM;
 	s->proc = proc;
+	s->threads = opts ? opts->threads : 0;
 	const char *dpath = opts && opts->debuginfo_path ? opts->debuginfo_path : default_debuginfo_path;
 	s->debuginfo_path = strdup(dpath);
 	if (!s->debuginfo_path) {
@@ -438,21 +516,33 @@ struct dbg__image *dbg__sym_image(struct dbg_sym *s, uint64_t addr)
 	return NULL;
 }
 
-bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len)
+const uint8_t *dbg__sym_local(struct dbg_sym *s, uint64_t addr, size_t *ret_avail)
 {
 	struct dbg__image *im = dbg__sym_image(s, addr);
-	if (!im || addr + len < addr)
-		return false;
-	if (addr < im->relro_hi && addr + len > im->relro_lo)
-		return false;
+	if (!im || (addr >= im->relro_lo && addr < im->relro_hi))
+		return NULL;
 	for (size_t i = 0; i < im->nsegs; i++) {
 		const struct dbg__seg *g = &im->segs[i];
-		if (addr >= g->start && addr + len <= g->end) {
-			memcpy(buf, im->data + g->offset + (addr - g->start), len);
-			return true;
+		if (addr >= g->start && addr < g->end) {
+			uint64_t avail = g->end - addr;
+			/* Stop short of the RELRO range if it starts later. */
+			if (im->relro_lo > addr && im->relro_lo - addr < avail)
+				avail = im->relro_lo - addr;
+			*ret_avail = avail;
+			return im->data + g->offset + (addr - g->start);
 		}
 	}
-	return false;
+	return NULL;
+}
+
+bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len)
+{
+	size_t avail;
+	const uint8_t *p = dbg__sym_local(s, addr, &avail);
+	if (!p || avail < len)
+		return false;
+	memcpy(buf, p, len);
+	return true;
 }
 
 /* The cache slot of @addr, reset for it if another address held it;

@@ -5,10 +5,11 @@
  *     reader (whose page cache serves a stopped target);
  *   - unwind tables and code come from the local copies of the module
  *     files (sym.c), so no unwinder step costs a system call there.
- * libunwind gets its own accessors and a proc-info lookup over each
- * module's .eh_frame_hdr table (not libunwind-ptrace's PEEKDATA per word
- * and maps re-read per object); libdw gets Dwfl thread callbacks over the
- * same source. See doc/unwinding.md.
+ * In front of both, compiled rules (cfi.c) step through ordinary frames
+ * with a few loads. libunwind gets its own accessors and a proc-info
+ * lookup over each module's .eh_frame_hdr table (not libunwind-ptrace's
+ * PEEKDATA per word and maps re-read per object); libdw gets Dwfl thread
+ * callbacks over the same source. See doc/unwinding.md.
  */
 #include "internal.h"
 
@@ -41,12 +42,22 @@ struct uctx {
 	const struct dbg_snapshot *snap; /* NULL: the live, stopped thread */
 };
 
+/* Compiled rules by lookup address (direct-mapped). */
+#define RULE_SLOTS 4096
+struct rule_slot {
+	uint64_t pc; /* UINT64_MAX: empty */
+	int status;  /* dbg__cfi_rule()'s */
+	struct dbg__cfa_rule rule;
+};
+
 struct dbg_unwinder {
 	struct dbg_proc *proc;
 	struct dbg_sym *sym;
 	enum dbg_unwind_backend backend;
+	bool fast;               /* compiled rules first */
 	unsigned int generation; /* sym's, when the caches were filled */
 	unw_addr_space_t as;
+	struct rule_slot *rules; /* RULE_SLOTS, allocated on first use */
 };
 
 /* ---- the memory source -------------------------------------------------- */
@@ -116,6 +127,68 @@ static uint64_t dwarf_reg(const struct dbg_regs *r, int regno)
 	case 15: return r->r15;
 	default: return r->rip;
 	}
+}
+
+/* ---- the fast path: compiled rules ----------------------------------- */
+
+static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cfa_rule **ret)
+{
+	if (!u->rules) {
+		u->rules = malloc(RULE_SLOTS * sizeof(*u->rules));
+		if (!u->rules)
+			return -ENOMEM;
+		for (size_t i = 0; i < RULE_SLOTS; i++)
+			u->rules[i].pc = UINT64_MAX;
+	}
+	struct rule_slot *slot = &u->rules[(pc * 0x9e3779b97f4a7c15ull) >> 52 & (RULE_SLOTS - 1)];
+	if (slot->pc != pc) {
+		slot->pc = pc;
+		slot->status = dbg__cfi_rule(u->sym, pc, &slot->rule);
+	}
+	*ret = &slot->rule;
+	return slot->status;
+}
+
+/*
+ * Unwind with compiled rules only. Returns the number of frames, or -1
+ * when a frame needs more than a simple rule (no FDE, a signal frame, an
+ * expression, a read that failed): the backend then unwinds the whole
+ * thread, so that one unwinder decides every frame of a stack. The ends
+ * of the stack are the backends': a zero pc, a stack pointer going down,
+ * a step that went nowhere, a return address the CFI calls undefined.
+ */
+static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap)
+{
+	const struct dbg_regs *r = c->regs;
+	uint64_t pc = r->rip, sp = r->rsp;
+	uint64_t saved[DBG__CFI_SAVED] = { r->rbx, r->rbp, r->r12, r->r13, r->r14, r->r15 };
+	size_t n = 0;
+	while (n < cap) {
+		if (pc == 0 || (n > 0 && (sp < frames[n - 1].sp ||
+					  (pc == frames[n - 1].pc && sp == frames[n - 1].sp))))
+			break;
+		frames[n] = (struct dbg_frame){ .pc = pc, .sp = sp,
+						.flags = n == 0 ? DBG_FRAME_ACTIVATION : 0 };
+		/* A return address is looked up as the call before it. */
+		const struct dbg__cfa_rule *rule;
+		if (cached_rule(c->u, pc - (n == 0 ? 0 : 1), &rule) < 0)
+			return -1;
+		n++;
+		if (rule->ra_undefined)
+			break;
+		uint64_t cfa = (rule->cfa_reg == 7 ? sp : saved[1]) + (int64_t)rule->cfa_off;
+		uint64_t next[DBG__CFI_SAVED];
+		memcpy(next, saved, sizeof(next));
+		if (!read_word(c, cfa + (int64_t)rule->ra_off, &pc))
+			return -1;
+		for (int i = 0; i < DBG__CFI_SAVED; i++)
+			if ((rule->saved_mask & (1u << i)) &&
+			    !read_word(c, cfa + (int64_t)rule->saved_off[i], &next[i]))
+				return -1;
+		memcpy(saved, next, sizeof(saved));
+		sp = cfa;
+	}
+	return (int)n;
 }
 
 /* ---- libunwind accessors -------------------------------------------- */
@@ -340,6 +413,7 @@ int dbg_unwind_new(struct dbg_proc *proc, struct dbg_sym *sym, const struct dbg_
 	u->proc = proc;
 	u->sym = sym;
 	u->backend = b;
+	u->fast = !(opts && (opts->flags & DBG_UNWIND_BACKEND_ONLY));
 	u->generation = sym->generation;
 	if (b == DBG_UNWIND_LIBUNWIND) {
 		u->as = unw_create_addr_space(&accessors, 0);
@@ -360,6 +434,7 @@ void dbg_unwind_free(struct dbg_unwinder *u)
 		return;
 	if (u->as)
 		unw_destroy_addr_space(u->as);
+	free(u->rules);
 	free(u);
 }
 
@@ -371,10 +446,17 @@ static int run(struct dbg_unwinder *u, struct uctx *c, pid_t tid, struct dbg_fra
 		 * Dwfl the libdw state hung on are gone. */
 		if (u->as)
 			unw_flush_cache(u->as, 0, 0);
+		free(u->rules);
+		u->rules = NULL;
 		u->generation = u->sym->generation;
 	}
 	if (cap == 0)
 		return 0;
+	if (u->fast) {
+		int n = unwind_fast(c, frames, cap);
+		if (n >= 0)
+			return n; /* no signal frame on this path: flags are set */
+	}
 	int n = u->backend == DBG_UNWIND_LIBDW ? unwind_libdw(c, tid, frames, cap)
 					       : unwind_libunwind(c, frames, cap);
 	if (n > 0)

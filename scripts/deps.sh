@@ -4,7 +4,7 @@
 # "deps.sh kernel" adds what the kernel harness needs.
 set -eu
 PKGS="build-essential cmake pkg-config
-      libdw-dev libelf-dev libunwind-dev libcapstone-dev
+      libdw-dev libelf-dev libunwind-dev libcapstone-dev libdeflate-dev
       elfutils gdb
       clang libclang-rt-14-dev"
 if [ "${1:-}" = kernel ]; then

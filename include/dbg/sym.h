@@ -32,6 +32,13 @@ struct dbg_sym_opts {
 	 * (":.debug:/usr/lib/debug" when NULL).
 	 */
 	const char *debuginfo_path;
+	/**
+	 * Threads libdbg may start, inside a lookup, to inflate compressed
+	 * separate debuginfo (all are joined before the call returns and run
+	 * with every signal blocked); 0 or 1: none, the calling thread does
+	 * it. See doc/unwinding.md.
+	 */
+	unsigned int threads;
 };
 
 /**

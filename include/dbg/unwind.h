@@ -28,10 +28,24 @@ enum dbg_unwind_backend {
 	DBG_UNWIND_LIBDW = 1,     /**< elfutils libdwfl's unwinder */
 };
 
+/** dbg_unwind_opts.flags bits. */
+enum dbg_unwind_flags {
+	/**
+	 * Every frame through the backend. By default a stack whose frames
+	 * all have simple CFI rules (the CFA at rsp or rbp plus an offset,
+	 * registers saved at offsets from it: nearly all compiled code) is
+	 * unwound with rules compiled once per address, and only other
+	 * stacks (signal frames, code without CFI, DWARF expressions) go to
+	 * the backend.
+	 */
+	DBG_UNWIND_BACKEND_ONLY = 1u << 0,
+};
+
 /** Options for dbg_unwind_new(). */
 struct dbg_unwind_opts {
 	size_t sz; /**< sizeof(struct dbg_unwind_opts) */
 	enum dbg_unwind_backend backend;
+	unsigned int flags; /**< enum dbg_unwind_flags */
 };
 
 /**

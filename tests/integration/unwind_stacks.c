@@ -6,6 +6,9 @@
  *   - the PCs of every frame of every thread equal eu-stack's, with both
  *     backends, on the stopped target and from snapshots unwound after
  *     the target was resumed;
+ *   - every frame expanded into its inlined functions has the files and
+ *     lines eu-stack -i -s prints (libc's through its separate, compressed
+ *     debuginfo where the machine has it);
  *   - the frames in the inferior's own code, expanded into their inlined
  *     functions, are exactly the functions and lines it expects, with the
  *     signal trampoline and the interrupted frame flagged, and through
@@ -15,6 +18,7 @@
 #include "../stacks.h"
 
 #define MAX_THREADS 8
+#define DBG__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define MAX_FRAMES 128
 
 struct stack {
@@ -45,6 +49,72 @@ static int eu_stack(pid_t pid, struct stack *st, int cap)
 	int rc = pclose(f);
 	CHECK(rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) != 127, "eu-stack is not installed");
 	return n + 1;
+}
+
+/* eu-stack -i -s: every frame expanded into its inlined functions, each
+ * with its source line: the oracle for our symbol side. */
+struct srcline {
+	uint64_t pc;
+	char file[160];
+	int line;
+};
+struct srcstack {
+	pid_t tid;
+	int n;
+	struct srcline l[MAX_FRAMES];
+};
+
+static int eu_stack_lines(pid_t pid, struct srcstack *st, int cap)
+{
+	char cmd[128], line[1024];
+	snprintf(cmd, sizeof(cmd), "eu-stack -i -s -p %d 2>&1", pid);
+	FILE *f = popen(cmd, "r");
+	CHECK(f, "popen eu-stack");
+	int n = -1;
+	while (fgets(line, sizeof(line), f)) {
+		int tid, idx, ln, col;
+		uint64_t pc;
+		char file[160];
+		if (sscanf(line, "TID %d:", &tid) == 1) {
+			CHECK(n + 1 < cap, "too many threads");
+			st[++n] = (struct srcstack){ .tid = tid };
+		} else if (n >= 0 && sscanf(line, "#%d 0x%" SCNx64, &idx, &pc) == 2) {
+			CHECK(st[n].n < MAX_FRAMES, "too many frames");
+			st[n].l[st[n].n++] = (struct srcline){ .pc = pc };
+		} else if (n >= 0 && st[n].n > 0 && sscanf(line, " %159[^:]:%d:%d", file, &ln, &col) >= 2) {
+			struct srcline *l = &st[n].l[st[n].n - 1];
+			snprintf(l->file, sizeof(l->file), "%s", file);
+			l->line = ln;
+		}
+	}
+	pclose(f);
+	return n + 1;
+}
+
+/* Our frames, expanded with dbg_sym_srclocs(), against eu-stack -i -s:
+ * the same pcs, files and lines, inlined functions included. */
+static void same_lines(struct dbg_sym *sym, pid_t tid, const struct dbg_frame *fr, int n,
+		       const struct srcstack *o)
+{
+	CHECK(o, "eu-stack -i -s has no thread %d", tid);
+	int k = 0;
+	for (int i = 0; i < n; i++) {
+		uint64_t at = fr[i].pc - ((fr[i].flags & DBG_FRAME_ACTIVATION) ? 0 : 1);
+		struct dbg_srcloc locs[8];
+		int nl = dbg_sym_srclocs(sym, at, locs, 8);
+		if (nl == -ENOENT)
+			nl = 0; /* no module: eu-stack prints the frame alone */
+		CHECK(nl >= 0 && nl <= 8, "srclocs = %d", nl);
+		for (int j = 0; j < (nl ? nl : 1); j++, k++) {
+			const char *file = nl && locs[j].file ? locs[j].file : "";
+			int line = nl && locs[j].file ? locs[j].line : 0;
+			CHECK(k < o->n, "thread %d: more source lines than eu-stack -i -s", tid);
+			CHECK(o->l[k].pc == fr[i].pc && strcmp(o->l[k].file, file) == 0 && o->l[k].line == line,
+			      "thread %d line #%d: ours %#" PRIx64 " %s:%d, eu-stack -i -s %#" PRIx64 " %s:%d", tid,
+			      k, fr[i].pc, file, line, o->l[k].pc, o->l[k].file, o->l[k].line);
+		}
+	}
+	CHECK(k == o->n, "thread %d: %d source lines, eu-stack -i -s %d", tid, k, o->n);
 }
 
 static const struct stack *find_stack(const struct stack *st, int n, pid_t tid)
@@ -86,6 +156,8 @@ static void run(const char *bin)
 	struct stack oracle[MAX_THREADS];
 	int noracle = eu_stack(inf.pid, oracle, MAX_THREADS);
 	CHECK(noracle == 4, "eu-stack saw %d threads", noracle);
+	static struct srcstack lines[MAX_THREADS];
+	CHECK(eu_stack_lines(inf.pid, lines, MAX_THREADS) == 4, "eu-stack -i -s threads");
 
 	struct dbg_proc *p = attach_or_skip(inf.pid, NULL);
 	struct dbg_sym *sym;
@@ -94,21 +166,37 @@ static void run(const char *bin)
 	int nt = dbg_proc_threads(p, tids, MAX_THREADS);
 	CHECK(nt == 4, "%d threads", nt);
 
-	static const char *const names[] = { "libunwind", "libdw" };
+	/* Each backend alone, and each behind the compiled-rule fast path
+	 * (the default), which leaves signal frames and code without CFI to
+	 * the backend. */
+	static const struct {
+		const char *name;
+		enum dbg_unwind_backend backend;
+		unsigned int flags;
+	} cfg[] = {
+		{ "libunwind+rules", DBG_UNWIND_LIBUNWIND, 0 },
+		{ "libdw+rules", DBG_UNWIND_LIBDW, 0 },
+		{ "libunwind", DBG_UNWIND_LIBUNWIND, DBG_UNWIND_BACKEND_ONLY },
+		{ "libdw", DBG_UNWIND_LIBDW, DBG_UNWIND_BACKEND_ONLY },
+	};
 	struct dbg_frame fr[MAX_FRAMES];
 	struct dbg_snapshot *snaps[MAX_THREADS];
 	for (int i = 0; i < nt; i++)
 		OK(dbg_snapshot_take(p, tids[i], 1 << 20, &snaps[i]));
-	for (int b = 0; b < 2; b++) {
-		DBG_OPTS(dbg_unwind_opts, o, .backend = (enum dbg_unwind_backend)b);
+	for (size_t b = 0; b < DBG__ARRAY_SIZE(cfg); b++) {
+		DBG_OPTS(dbg_unwind_opts, o, .backend = cfg[b].backend, .flags = cfg[b].flags);
 		struct dbg_unwinder *u;
 		OK(dbg_unwind_new(p, sym, &o, &u));
 		for (int i = 0; i < nt; i++) {
 			char what[256];
-			snprintf(what, sizeof(what), "%s, %s, stopped", bin, names[b]);
+			snprintf(what, sizeof(what), "%s, %s, stopped", bin, cfg[b].name);
 			int n = dbg_unwind_thread(u, tids[i], fr, MAX_FRAMES);
 			CHECK(n > 0, "%s: unwind thread %d = %d: %s", what, tids[i], n, dbg_proc_errmsg(p));
 			same_pcs(what, tids[i], fr, n, find_stack(oracle, noracle, tids[i]));
+			if (b == 0)
+				for (int t = 0; t < 4; t++)
+					if (lines[t].tid == tids[i])
+						same_lines(sym, tids[i], fr, n, &lines[t]);
 			if (tids[i] == tid_inl)
 				check_symbols(real, sym, "inl", fr, n, ex, nex);
 			if (tids[i] == tid_sig)
@@ -120,13 +208,13 @@ static void run(const char *bin)
 	}
 	/* Snapshots, unwound while the target runs. */
 	OK(dbg_proc_resume(p));
-	for (int b = 0; b < 2; b++) {
-		DBG_OPTS(dbg_unwind_opts, o, .backend = (enum dbg_unwind_backend)b);
+	for (size_t b = 0; b < DBG__ARRAY_SIZE(cfg); b++) {
+		DBG_OPTS(dbg_unwind_opts, o, .backend = cfg[b].backend, .flags = cfg[b].flags);
 		struct dbg_unwinder *u;
 		OK(dbg_unwind_new(p, sym, &o, &u));
 		for (int i = 0; i < nt; i++) {
 			char what[256];
-			snprintf(what, sizeof(what), "%s, %s, snapshot", bin, names[b]);
+			snprintf(what, sizeof(what), "%s, %s, snapshot", bin, cfg[b].name);
 			int n = dbg_unwind_snapshot(u, snaps[i], fr, MAX_FRAMES);
 			OK(n);
 			same_pcs(what, tids[i], fr, n, find_stack(oracle, noracle, tids[i]));
@@ -138,7 +226,8 @@ static void run(const char *bin)
 	dbg_sym_free(sym);
 	dbg_proc_detach(p);
 	inferior_kill(&inf);
-	printf("%s: %d threads match eu-stack (both backends, stopped and snapshot); "
+	printf("%s: %d threads match eu-stack (both backends, with and without compiled rules, "
+	       "stopped and snapshot); "
 	       "%d expected frames found\n", bin, nt, nex);
 }
 
