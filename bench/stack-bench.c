@@ -14,7 +14,8 @@
  *       libdbg (libunwind backend, our accessors) against libunwind-ptrace
  *       (_UPT accessors)                            goal: >= 10x per thread
  *       (libdbg's libdw backend reported)
- *   (c) snapshot mode: stop all threads, copy registers and stacks,
+ *   (c) snapshot mode, a profiler's loop: stop all threads, copy
+ *       registers and stacks (into the snapshots of the previous sample),
  *       resume; the target's pause per thread       goal: <= 30 us
  * Usage: stack-bench [--reps N] [--gdb-reps N] [--threads N] [--depth N] [--deep N]
  */
@@ -256,9 +257,8 @@ int main(int argc, char **argv)
 		if ((r = dbg_proc_stop(p)) < 0)
 			die("stop", r);
 		double t1 = now();
-		for (int i = 0; i < nt; i++)
-			if ((r = dbg_snapshot_take(p, tids[i], 1 << 20, &snaps[i])) < 0)
-				die("snapshot", r);
+		if ((r = dbg_snapshot_take_threads(p, tids, nt, 1 << 20, snaps)) != nt)
+			die("snapshot", r < 0 ? r : -ESRCH);
 		double t2 = now();
 		if ((r = dbg_proc_resume(p)) < 0)
 			die("resume", r);
@@ -268,15 +268,15 @@ int main(int argc, char **argv)
 		t_copy[k] = (t2 - t1) / nt;
 		t_resume[k] = (t3 - t2) / nt;
 		long frames = 0;
-		for (int i = 0; i < nt; i++) {
+		for (int i = 0; i < nt; i++)
 			frames += dbg_unwind_snapshot(u[0], snaps[i], fr, 20000);
-			dbg_snapshot_free(snaps[i]);
-		}
 		if (k == 0)
 			printf("(c) snapshot mode: %d threads, %ld frames unwound from the copies after resuming\n",
 			       nt, frames);
 		usleep(10000);
 	}
+	for (int i = 0; i < nt; i++)
+		dbg_snapshot_free(snaps[i]);
 	double m_pause = median(t_pause, reps);
 	printf("  %-44s %9.1f us  (%.2f ms for the whole process)\n",
 	       "target paused per thread (stop, copy, resume)", m_pause * 1e6, m_pause * nt * 1e3);

@@ -334,17 +334,21 @@ int main(int argc, char **argv)
 	if (!o.snapshot &&
 	    ((r = dbg_sym_new(proc, &sopts, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0))
 		goto fail_wanted;
-	for (int i = 0; i < ntids; i++) {
-		if (!wanted[i])
-			continue;
-		if (o.snapshot) {
-			r = dbg_snapshot_take(proc, tids[i], o.stack_max, &snaps[i]);
-			if (r < 0)
-				goto fail_wanted;
-		} else if ((r = keep(&stacks[i], &nframes[i], frames,
-				     dbg_unwind_thread(u, tids[i], frames, o.max_frames))) < 0) {
+	if (o.snapshot) {
+		/* Every thread in one call (unwanted ones are freed unused). */
+		r = dbg_snapshot_take_threads(proc, tids, ntids, o.stack_max, snaps);
+		if (r < 0)
 			goto fail_wanted;
-		}
+		for (int i = 0; i < ntids; i++)
+			if (wanted[i] && !snaps[i]) {
+				r = -ESRCH;
+				goto fail_wanted;
+			}
+	} else {
+		for (int i = 0; i < ntids; i++)
+			if (wanted[i] && (r = keep(&stacks[i], &nframes[i], frames,
+						   dbg_unwind_thread(u, tids[i], frames, o.max_frames))) < 0)
+				goto fail_wanted;
 	}
 	/* Phase 2: the target runs again; unwind the copies, then read
 	 * symbols and lines, which may take a while the first time. */

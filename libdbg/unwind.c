@@ -31,6 +31,7 @@ struct dbg_snapshot {
 	struct dbg_regs regs;
 	uint64_t stack_lo; /* target address of stack[0] */
 	size_t stack_len;
+	size_t stack_cap;  /* bytes allocated after the struct */
 	uint64_t vma_lo, vma_hi; /* the stack's VMA */
 	uint8_t stack[];
 };
@@ -493,15 +494,12 @@ int dbg_unwind_snapshot(struct dbg_unwinder *u, const struct dbg_snapshot *s,
 
 #define RED_ZONE 128
 
-int dbg_snapshot_take(struct dbg_proc *proc, pid_t tid, size_t stack_max, struct dbg_snapshot **ret)
+/* Registers and the stack's extent of one thread: a snapshot with room
+ * for its stack, not yet read. *ret, when set, is reused if it has room. */
+static int prepare(struct dbg_proc *proc, pid_t tid, size_t stack_max, struct dbg_snapshot **ret)
 {
-	int r = dbg__enter(proc);
-	if (r < 0)
-		return r;
-	if (!ret || stack_max < 8)
-		return -EINVAL;
 	struct dbg_regs regs;
-	r = dbg_regs_get(proc, tid, &regs);
+	int r = dbg_regs_get(proc, tid, &regs);
 	if (r < 0)
 		return r;
 	const struct dbg_maps *maps;
@@ -521,22 +519,91 @@ int dbg_snapshot_take(struct dbg_proc *proc, pid_t tid, size_t stack_max, struct
 	if (lo < v->start)
 		lo = v->start;
 	uint64_t hi = v->end - lo > stack_max ? lo + stack_max : v->end;
-	struct dbg_snapshot *s = malloc(sizeof(*s) + (hi - lo));
-	if (!s)
-		return -ENOMEM;
+	struct dbg_snapshot *s = *ret;
+	if (!s || s->stack_cap < hi - lo) {
+		free(s);
+		*ret = NULL;
+		s = malloc(sizeof(*s) + (hi - lo));
+		if (!s)
+			return -ENOMEM;
+		s->stack_cap = hi - lo;
+	}
 	s->tid = tid;
 	s->regs = regs;
 	s->stack_lo = lo;
+	s->stack_len = hi - lo;
 	s->vma_lo = v->start;
 	s->vma_hi = v->end;
-	ssize_t got = dbg_mem_read(proc, lo, s->stack, hi - lo);
-	if (got < 0) {
-		free(s);
-		return got;
-	}
-	s->stack_len = got;
 	*ret = s;
 	return 0;
+}
+
+/* Capture @n threads: registers one by one, then every stack in one
+ * vectored read (process_vm_readv takes 1024 ranges per call). */
+static int take(struct dbg_proc *proc, const pid_t *tids, size_t n, size_t stack_max,
+		struct dbg_snapshot **ret, int *errs)
+{
+	struct dbg_mem_range one, *rg = n == 1 ? &one : calloc(n, sizeof(*rg));
+	if (!rg)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		errs[i] = prepare(proc, tids[i], stack_max, &ret[i]);
+		if (errs[i] < 0 && ret[i]) {
+			free(ret[i]);
+			ret[i] = NULL;
+		}
+		rg[i] = ret[i] ? (struct dbg_mem_range){ ret[i]->stack_lo, ret[i]->stack, ret[i]->stack_len, 0 }
+			       : (struct dbg_mem_range){ 0, NULL, 0, 0 };
+	}
+	int r = dbg_mem_readv(proc, rg, n);
+	int taken = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!ret[i])
+			continue;
+		if (r < 0 || rg[i].result < 0) {
+			errs[i] = r < 0 ? r : (int)rg[i].result;
+			free(ret[i]);
+			ret[i] = NULL;
+			continue;
+		}
+		ret[i]->stack_len = rg[i].result;
+		taken++;
+	}
+	if (rg != &one)
+		free(rg);
+	return taken;
+}
+
+int dbg_snapshot_take(struct dbg_proc *proc, pid_t tid, size_t stack_max, struct dbg_snapshot **ret)
+{
+	int r = dbg__enter(proc);
+	if (r < 0)
+		return r;
+	if (!ret || stack_max < 8)
+		return -EINVAL;
+	int err;
+	*ret = NULL;
+	r = take(proc, &tid, 1, stack_max, ret, &err);
+	return r < 0 ? r : r == 1 ? 0 : err;
+}
+
+int dbg_snapshot_take_threads(struct dbg_proc *proc, const pid_t *tids, size_t n, size_t stack_max,
+			      struct dbg_snapshot **ret)
+{
+	int r = dbg__enter(proc);
+	if (r < 0)
+		return r;
+	if (!tids || !ret || !n || n > INT32_MAX || stack_max < 8)
+		return -EINVAL;
+	int *errs = calloc(n, sizeof(*errs));
+	if (!errs)
+		return -ENOMEM;
+	r = take(proc, tids, n, stack_max, ret, errs);
+	/* None at all: say why, as for one thread. */
+	if (r == 0)
+		r = errs[0] ? errs[0] : -ESRCH;
+	free(errs);
+	return r;
 }
 
 void dbg_snapshot_free(struct dbg_snapshot *s)

@@ -104,6 +104,25 @@ DBG_API int dbg_unwind_thread(struct dbg_unwinder *u, pid_t tid,
 DBG_API int dbg_snapshot_take(struct dbg_proc *proc, pid_t tid, size_t stack_max,
 			      struct dbg_snapshot **ret);
 
+/**
+ * dbg_snapshot_take() for @n stopped threads at once: the registers of
+ * each, then all the stacks in one vectored read (the profiler's sample:
+ * stop, take, resume).
+ * @param ret  @n entries. On return each is an owned snapshot (free with
+ *             dbg_snapshot_free()), or NULL for a thread that could not
+ *             be captured (it exited, or is not stopped). An entry that
+ *             holds a snapshot from an earlier call is refilled in place
+ *             when its memory is large enough: a profiler that keeps its
+ *             array between samples takes no page faults while the
+ *             target waits. Other entries must be NULL.
+ * @return how many snapshots were taken (>= 1); when none: the error of
+ *         the first thread, as dbg_snapshot_take() would return it;
+ *         -EINVAL; -ENOMEM.
+ * Since: 0.1
+ */
+DBG_API int dbg_snapshot_take_threads(struct dbg_proc *proc, const pid_t *tids, size_t n,
+				      size_t stack_max, struct dbg_snapshot **ret);
+
 /** Free @s. NULL-safe. */
 DBG_API void dbg_snapshot_free(struct dbg_snapshot *s);
 

@@ -180,9 +180,17 @@ static void run(const char *bin)
 		{ "libdw", DBG_UNWIND_LIBDW, DBG_UNWIND_BACKEND_ONLY },
 	};
 	struct dbg_frame fr[MAX_FRAMES];
-	struct dbg_snapshot *snaps[MAX_THREADS];
-	for (int i = 0; i < nt; i++)
-		OK(dbg_snapshot_take(p, tids[i], 1 << 20, &snaps[i]));
+	/* Snapshots of all threads at once, taken twice into the same array:
+	 * the second refills the first's memory in place. */
+	struct dbg_snapshot *snaps[MAX_THREADS] = { 0 };
+	CHECK(dbg_snapshot_take_threads(p, tids, nt, 1 << 20, snaps) == nt, "snapshots");
+	const void *first = snaps[0];
+	CHECK(dbg_snapshot_take_threads(p, tids, nt, 1 << 20, snaps) == nt, "snapshots again");
+	CHECK(snaps[0] == first, "the second snapshot did not reuse the first");
+	struct dbg_snapshot *single;
+	OK(dbg_snapshot_take(p, tids[0], 1 << 20, &single));
+	CHECK(dbg_snapshot_stack_size(single) == dbg_snapshot_stack_size(snaps[0]), "one vs all");
+	dbg_snapshot_free(single);
 	for (size_t b = 0; b < DBG__ARRAY_SIZE(cfg); b++) {
 		DBG_OPTS(dbg_unwind_opts, o, .backend = cfg[b].backend, .flags = cfg[b].flags);
 		struct dbg_unwinder *u;
