@@ -58,7 +58,7 @@ test)
 	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz')
 	step "waiting for the kernel builds"
 	wait "$kernels" || { tail -n 30 build/kernels.log; exit 1; }
-	step "QEMU: patched 6.12 (whole suite), stock (baseline), debug kernel (stress)"
+	step "QEMU: stock 6.12 (baseline), patched (whole suite), debug kernel (stress)"
 	kernel/harness/run.sh build
 	step "done"
 	;;
