@@ -3,8 +3,10 @@
  * @file dbg/unwind.h
  * Remote stack unwinding of a stopped thread, or of a snapshot (registers
  * and a copy of the stack) taken while it was stopped and unwound after
- * the target runs again. Two backends behind one API: libunwind (the
- * default) and elfutils libdw. Both read target memory through libdbg:
+ * the target runs again. Ordinary frames are stepped with CFI rules
+ * compiled once per address; a stack that needs more (signal frames, code
+ * without CFI, DWARF expressions) goes to one of two backends: libunwind
+ * (the default) or elfutils libdw. All read target memory through libdbg:
  * the stack from the snapshot or the stopped-target cache, unwind tables
  * and code from the module files mapped locally. See doc/unwinding.md.
  */
