@@ -17,6 +17,8 @@
  */
 #define _GNU_SOURCE
 #include <dbg.h>
+
+#include "stats.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -39,25 +41,6 @@ static struct dbg_proc *proc;
 static int memfd;
 static int reps = 7;
 static uint64_t buf, stack, small, probe;
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_d);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static double pct(double *sorted, int n, double p)
 {

@@ -21,6 +21,8 @@
  */
 #define _GNU_SOURCE
 #include <dbg.h>
+
+#include "stats.h"
 #include <errno.h>
 #include <libunwind-ptrace.h>
 #include <signal.h>
@@ -35,25 +37,6 @@
 
 static int reps = 5, gdb_reps = 1;
 static int nthreads = 64, depth = 100, deep = 10000;
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-	return x < y ? -1 : x > y;
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_d);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 static void die(const char *what, int err)
 {

@@ -15,6 +15,8 @@
  */
 #define _GNU_SOURCE
 #include <dbg.h>
+
+#include "proc-names.h"
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -48,25 +50,6 @@ static void usage(FILE *f)
 		"  -a, --addresses        frames without symbols or lines\n"
 		"      --timing           print how long the target was stopped (stderr)\n"
 		"  -h, --help\n");
-}
-
-static void thread_name(pid_t pid, pid_t tid, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-	FILE *f = fopen(path, "r");
-	buf[0] = 0;
-	if (f) {
-		if (fgets(buf, (int)len, f))
-			buf[strcspn(buf, "\n")] = 0;
-		fclose(f);
-	}
-}
-
-static const char *base(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
 }
 
 static void json_str(FILE *f, const char *s)

@@ -6,6 +6,8 @@
  */
 #define _GNU_SOURCE
 #include <dbg.h>
+
+#include "proc-names.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,25 +19,6 @@ static void log_err(enum dbg_log_level lvl, const char *msg, void *ctx)
 	(void)ctx;
 	if (lvl <= DBG_LOG_WARN)
 		fprintf(stderr, "dbg-threads: %s\n", msg);
-}
-
-static void thread_name(pid_t pid, pid_t tid, char *buf, size_t len)
-{
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", pid, tid);
-	FILE *f = fopen(path, "r");
-	buf[0] = 0;
-	if (f) {
-		if (fgets(buf, (int)len, f))
-			buf[strcspn(buf, "\n")] = 0;
-		fclose(f);
-	}
-}
-
-static const char *base(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
 }
 
 int main(int argc, char **argv)
