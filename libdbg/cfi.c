@@ -356,7 +356,7 @@ restore:
 	return !c.bad;
 }
 
-static const int tracked[DBG__CFI_SAVED] = { 3, 6, 12, 13, 14, 15 }; /* rbx rbp r12-r15 */
+const int dbg__cfi_tracked[DBG__CFI_SAVED] = { 3, 6, 12, 13, 14, 15 }; /* rbx rbp r12-r15 */
 
 /* Reduce a row to a rule, if it has the simple form. */
 static int compile(const struct row *r, struct dbg__cfa_rule *ret)
@@ -373,7 +373,7 @@ static int compile(const struct row *r, struct dbg__cfa_rule *ret)
 	else
 		return -ENOTSUP;
 	for (int i = 0; i < DBG__CFI_SAVED; i++) {
-		int reg = tracked[i];
+		int reg = dbg__cfi_tracked[i];
 		if (r->rule[reg] == RULE_OFFSET && r->off[reg] >= INT32_MIN && r->off[reg] <= INT32_MAX) {
 			rule.saved_mask |= 1u << i;
 			rule.saved_off[i] = (int32_t)r->off[reg];

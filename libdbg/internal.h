@@ -238,8 +238,11 @@ int dbg__debuginfo_inflate(int fd, unsigned int threads);
 
 /* ---- compiled unwind rules (cfi.c) ----------------------------------- */
 
-/* The callee-saved registers a rule tracks: rbx, rbp, r12-r15. */
+/* The callee-saved registers a rule tracks, by DWARF number: rbx, rbp,
+ * r12-r15 (rbp at index DBG__CFI_RBP). */
 #define DBG__CFI_SAVED 6
+#define DBG__CFI_RBP 1
+extern const int dbg__cfi_tracked[DBG__CFI_SAVED];
 
 /* An address's unwind rule in its simple form: CFA = rsp or rbp plus an
  * offset; the return address, and each saved register in saved_mask, at

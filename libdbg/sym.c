@@ -679,7 +679,8 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 		return -EINVAL;
 	struct dbg__symcache_entry *e = cache_slot(sym, addr);
 	if (e && e->nlocs > 0) {
-		memcpy(locs, e->locs, (cap < (size_t)e->nlocs ? cap : (size_t)e->nlocs) * sizeof(*locs));
+		if (cap)
+			memcpy(locs, e->locs, (cap < (size_t)e->nlocs ? cap : (size_t)e->nlocs) * sizeof(*locs));
 		return e->nlocs;
 	}
 	/* The line of the address itself: the innermost entry's. */

@@ -12,6 +12,7 @@
  * callbacks over the same source. See doc/unwinding.md.
  */
 #include "internal.h"
+#include "arch/x86_64.h"
 
 #include <elfutils/libdwfl.h>
 #include <inttypes.h>
@@ -106,28 +107,22 @@ static void set_flags(struct uctx *c, struct dbg_frame *fr, size_t n)
 	}
 }
 
-/* x86_64 DWARF register numbers 0-16 in struct dbg_regs. */
-static uint64_t dwarf_reg(const struct dbg_regs *r, int regno)
+/* Whether a frame at @pc, @sp after the @n frames found so far ends the
+ * stack, the same test for every unwinder: a zero pc; a step that went
+ * nowhere; a stack pointer that goes down, which a caller's frame never
+ * does - except out of a signal handler, whose alternate stack may lie
+ * anywhere. */
+static bool stack_ends(struct uctx *c, const struct dbg_frame *fr, size_t n, uint64_t pc,
+		       uint64_t sp)
 {
-	switch (regno) {
-	case 0: return r->rax;
-	case 1: return r->rdx;
-	case 2: return r->rcx;
-	case 3: return r->rbx;
-	case 4: return r->rsi;
-	case 5: return r->rdi;
-	case 6: return r->rbp;
-	case 7: return r->rsp;
-	case 8: return r->r8;
-	case 9: return r->r9;
-	case 10: return r->r10;
-	case 11: return r->r11;
-	case 12: return r->r12;
-	case 13: return r->r13;
-	case 14: return r->r14;
-	case 15: return r->r15;
-	default: return r->rip;
-	}
+	if (pc == 0)
+		return true;
+	if (n == 0)
+		return false;
+	const struct dbg_frame *prev = &fr[n - 1];
+	if (pc == prev->pc && sp == prev->sp)
+		return true;
+	return sp < prev->sp && !is_sigreturn(c, prev->pc);
 }
 
 /* ---- the fast path: compiled rules ----------------------------------- */
@@ -162,11 +157,12 @@ static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap)
 {
 	const struct dbg_regs *r = c->regs;
 	uint64_t pc = r->rip, sp = r->rsp;
-	uint64_t saved[DBG__CFI_SAVED] = { r->rbx, r->rbp, r->r12, r->r13, r->r14, r->r15 };
+	uint64_t saved[DBG__CFI_SAVED];
+	for (int i = 0; i < DBG__CFI_SAVED; i++)
+		dbg__x86_dwarf_gpr(r, dbg__cfi_tracked[i], &saved[i]);
 	size_t n = 0;
 	while (n < cap) {
-		if (pc == 0 || (n > 0 && (sp < frames[n - 1].sp ||
-					  (pc == frames[n - 1].pc && sp == frames[n - 1].sp))))
+		if (stack_ends(c, frames, n, pc, sp))
 			break;
 		frames[n] = (struct dbg_frame){ .pc = pc, .sp = sp,
 						.flags = n == 0 ? DBG_FRAME_ACTIVATION : 0 };
@@ -177,7 +173,7 @@ static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap)
 		n++;
 		if (rule->ra_undefined)
 			break;
-		uint64_t cfa = (rule->cfa_reg == 7 ? sp : saved[1]) + (int64_t)rule->cfa_off;
+		uint64_t cfa = (rule->cfa_reg == 7 ? sp : saved[DBG__CFI_RBP]) + (int64_t)rule->cfa_off;
 		uint64_t next[DBG__CFI_SAVED];
 		memcpy(next, saved, sizeof(next));
 		if (!read_word(c, cfa + (int64_t)rule->ra_off, &pc))
@@ -245,9 +241,10 @@ static int ua_access_reg(unw_addr_space_t as, unw_regnum_t reg, unw_word_t *val,
 {
 	(void)as;
 	struct uctx *c = arg;
-	if (write || reg < 0 || reg > UNW_X86_64_RIP)
+	uint64_t v;
+	if (write || !dbg__x86_dwarf_gpr(c->regs, reg, &v))
 		return -UNW_EBADREG;
-	*val = dwarf_reg(c->regs, reg);
+	*val = v;
 	return 0;
 }
 
@@ -294,21 +291,12 @@ static int unwind_libunwind(struct uctx *c, struct dbg_frame *frames, size_t cap
 	if (unw_init_remote(&cur, c->u->as, c) < 0)
 		return 0;
 	size_t n = 0;
-	uint64_t prev_sp = 0;
 	while (n < cap) {
 		unw_word_t ip, sp;
 		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) < 0 ||
-		    ip == 0)
-			break;
-		/* A caller's frame lies above its callee's; anything else is
-		 * an unwinder going round in circles on bad data. */
-		if (n > 0 && sp < prev_sp)
-			break;
-		/* The same pc and sp twice: a step that went nowhere. */
-		if (n > 0 && ip == frames[n - 1].pc && sp == prev_sp)
+		    stack_ends(c, frames, n, ip, sp))
 			break;
 		frames[n++] = (struct dbg_frame){ .pc = ip, .sp = sp };
-		prev_sp = sp;
 		if (unw_step(&cur) <= 0)
 			break;
 	}
@@ -347,7 +335,7 @@ static bool dw_set_initial_registers(Dwfl_Thread *thread, void *thread_arg)
 	const struct uctx *c = sym->unwind_ctx;
 	Dwarf_Word regs[17];
 	for (int i = 0; i < 17; i++)
-		regs[i] = dwarf_reg(c->regs, i);
+		dbg__x86_dwarf_gpr(c->regs, i, &regs[i]);
 	return dwfl_thread_state_registers(thread, 0, 17, regs);
 }
 
@@ -359,6 +347,7 @@ static const Dwfl_Thread_Callbacks dw_callbacks = {
 };
 
 struct dw_walk {
+	struct uctx *c;
 	struct dbg_frame *frames;
 	size_t cap, n;
 };
@@ -373,6 +362,8 @@ static int dw_frame(Dwfl_Frame *state, void *arg)
 	(void)activation; /* set_flags() decides, the same way for both backends */
 	Dwarf_Word sp = 0;
 	dwfl_frame_reg(state, 7, &sp);
+	if (stack_ends(w->c, w->frames, w->n, pc, sp))
+		return DWARF_CB_ABORT;
 	w->frames[w->n++] = (struct dbg_frame){ .pc = pc, .sp = sp };
 	return w->n < w->cap ? DWARF_CB_OK : DWARF_CB_ABORT;
 }
@@ -386,7 +377,7 @@ static int unwind_libdw(struct uctx *c, pid_t tid, struct dbg_frame *frames, siz
 					 dwfl_errmsg(-1));
 		sym->dwfl_attached = true;
 	}
-	struct dw_walk w = { frames, cap, 0 };
+	struct dw_walk w = { c, frames, cap, 0 };
 	sym->unwind_ctx = c;
 	/* It ends every walk with an error ("no matching address range" and
 	 * the like); the frames before it are what there is. */

@@ -71,6 +71,16 @@ bool dbg__x86_is_gpr(enum dbg_reg id, size_t *ret_off)
 	return true;
 }
 
+bool dbg__x86_dwarf_gpr(const struct dbg_regs *r, int regno, uint64_t *ret_val)
+{
+	for (size_t i = 0; i < DBG__ARRAY_SIZE(gprs); i++)
+		if (gprs[i].dwarf == regno && regno >= 0 && regno <= 16) {
+			memcpy(ret_val, (const char *)r + gprs[i].off, sizeof(*ret_val));
+			return true;
+		}
+	return false;
+}
+
 static const struct family *family_of(enum dbg_reg id, int *ret_idx)
 {
 	for (size_t i = 0; i < DBG__ARRAY_SIZE(families); i++) {

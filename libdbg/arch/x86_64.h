@@ -13,6 +13,9 @@
 
 /* A general register and its offset in struct user_regs_struct. */
 bool dbg__x86_is_gpr(enum dbg_reg id, size_t *ret_off);
+/* The value in @r of DWARF register @regno, 0-16 (rax..r15 and rip):
+ * what unwinders start from. */
+bool dbg__x86_dwarf_gpr(const struct dbg_regs *r, int regno, uint64_t *ret_val);
 /* Bytes NT_X86_XSTATE may take on this CPU. */
 size_t dbg__x86_xsave_size(void);
 /* Offset and size of XSAVE component @component (CPUID leaf 0xd). */

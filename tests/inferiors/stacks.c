@@ -8,7 +8,9 @@
  *   thread "inl"  inl_entry -> inl_thread -> outer -> middle -> leaf (always inlined)
  *                 -> block, which blocks in read()
  *   thread "sig"  sig_entry -> sig_thread -> spin, interrupted by SIGUSR1; the handler
- *                 calls handler_leaf -> block
+ *                 runs on an alternate signal stack mapped above the
+ *                 thread's stack (so unwinding from the handler into spin
+ *                 goes down in addresses) and calls handler_leaf -> block
  *   thread "fp"   fp_entry -> fp_thread -> nocfi_call (assembly with a frame
  *                 pointer and no CFI: unwinders must follow the rbp chain)
  *                 -> fp_leaf -> block
@@ -27,6 +29,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdint.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -158,10 +162,18 @@ static void *inl_entry(void *arg)
 	return r;
 }
 
+#define ALTSTACK_SIZE (256 * 1024)
+static void *altstack;
+
 static void *sig_entry(void *arg)
 {
 	void *r;
 	tid_sig = gettid_();
+	stack_t ss = { .ss_sp = altstack, .ss_size = ALTSTACK_SIZE };
+	/* mmap hands out addresses downwards: the alternate stack, mapped
+	 * before this thread's stack, lies above it. */
+	if (sigaltstack(&ss, NULL) || (uintptr_t)altstack < (uintptr_t)&r)
+		return NULL;
 	lines.sig_entry = __LINE__; r = sig_thread(arg);
 	AFTER_CALL();
 	return r;
@@ -180,9 +192,13 @@ int main(void)
 {
 	if (pipe(block_fd) || pipe(ready_fd))
 		return 1;
+	altstack = mmap(NULL, ALTSTACK_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (altstack == MAP_FAILED)
+		return 1;
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler;
+	sa.sa_flags = SA_ONSTACK;
 	sigaction(SIGUSR1, &sa, NULL);
 	pthread_t a, b, c;
 	pthread_create(&a, NULL, inl_entry, NULL);
