@@ -497,12 +497,15 @@ int dbg_mem_readv(struct dbg_proc *p, struct dbg_mem_range *ranges, size_t n)
 	size_t i = 0;
 	while (i < n) {
 		/* Batch the ranges that lie inside one readable VMA and go to
-		 * process_vm_readv first; every other range is read alone. */
+		 * process_vm_readv first, unless the stopped-target cache
+		 * would serve them (small ones, as in dbg_mem_read()); every
+		 * other range is read alone. */
 		size_t k = 0;
 		for (; i < n && k < PVR_MAX_IOV; i++) {
 			struct dbg_mem_range *rg = &ranges[i];
 			const struct dbg_vma *v = dbg_maps_find(p->maps, rg->addr);
-			bool batch = !cached && rg->len && v && rg->addr + rg->len <= v->end &&
+			bool from_cache = cached && rg->len <= CACHE_MAX_READ;
+			bool batch = !from_cache && rg->len && v && rg->addr + rg->len <= v->end &&
 				     rg->addr + rg->len > rg->addr && pvr_first(p, v);
 			if (!batch) {
 				rg->result = dbg_mem_read(p, rg->addr, rg->buf, rg->len);
