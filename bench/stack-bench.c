@@ -11,9 +11,10 @@
  *       and gdb -batch "thread apply all bt"        goal: >= 50x faster
  *       (dbg-stack --addresses and plain eu-stack reported too)
  *   (b) unwinding a stopped thread (~100 frames), in process, warm:
- *       libdbg (libunwind backend, our accessors) against libunwind-ptrace
- *       (_UPT accessors)                            goal: >= 10x per thread
- *       (libdbg's libdw backend reported)
+ *       libdbg (its default: compiled rules, then libunwind with our
+ *       accessors) against libunwind-ptrace (_UPT accessors)
+ *                                                   goal: >= 10x per thread
+ *       (rules then libdw, and each backend alone, reported)
  *   (c) snapshot mode, a profiler's loop: stop all threads, copy
  *       registers and stacks (into the snapshots of the previous sample),
  *       resume; the target's pause per thread       goal: <= 30 us
@@ -183,9 +184,22 @@ int main(int argc, char **argv)
 	struct dbg_sym *sym;
 	if ((r = dbg_sym_new(p, NULL, &sym)) < 0)
 		die("dbg_sym_new", r);
-	struct dbg_unwinder *u[2];
-	for (int b = 0; b < 2; b++) {
-		DBG_OPTS(dbg_unwind_opts, o, .backend = (enum dbg_unwind_backend)b);
+	/* libdbg's unwinders: the default (compiled rules, then libunwind),
+	 * rules then libdw, and each backend alone. */
+	static const struct {
+		const char *name;
+		enum dbg_unwind_backend backend;
+		unsigned int flags;
+	} cfg[] = {
+		{ "libdbg (compiled rules, then libunwind)", DBG_UNWIND_LIBUNWIND, 0 },
+		{ "libdbg (compiled rules, then libdw)", DBG_UNWIND_LIBDW, 0 },
+		{ "libdbg, libunwind backend alone", DBG_UNWIND_LIBUNWIND, DBG_UNWIND_BACKEND_ONLY },
+		{ "libdbg, libdw backend alone", DBG_UNWIND_LIBDW, DBG_UNWIND_BACKEND_ONLY },
+	};
+	enum { NCFG = sizeof(cfg) / sizeof(cfg[0]) };
+	struct dbg_unwinder *u[NCFG];
+	for (int b = 0; b < NCFG; b++) {
+		DBG_OPTS(dbg_unwind_opts, o, .backend = cfg[b].backend, .flags = cfg[b].flags);
 		if ((r = dbg_unwind_new(p, sym, &o, &u[b])) < 0)
 			die("dbg_unwind_new", r);
 	}
@@ -199,34 +213,27 @@ int main(int argc, char **argv)
 			mid[nmid++] = tids[i];
 	}
 	unw_addr_space_t as = unw_create_addr_space(&_UPT_accessors, 0);
-	double t_ours[32], t_dw[32], t_upt[32];
-	long f_ours = 0, f_upt = 0, f_dw = 0;
-	for (int k = 0; k < reps; k++) {
-		double t0 = now();
-		f_ours = 0;
-		for (int i = 0; i < nmid; i++)
-			f_ours += dbg_unwind_thread(u[0], mid[i], fr, 20000);
-		t_ours[k] = (now() - t0) / nmid;
-		t0 = now();
-		f_dw = 0;
-		for (int i = 0; i < nmid; i++)
-			f_dw += dbg_unwind_thread(u[1], mid[i], fr, 20000);
-		t_dw[k] = (now() - t0) / nmid;
-		t0 = now();
-		f_upt = 0;
-		for (int i = 0; i < nmid; i++)
-			f_upt += upt_unwind(as, mid[i], 20000);
-		t_upt[k] = (now() - t0) / nmid;
-	}
-	double m_ours = median(t_ours, reps), m_dw = median(t_dw, reps), m_upt = median(t_upt, reps);
+	/* Per thread, medians; row NCFG is libunwind-ptrace. */
+	double t[NCFG + 1][32];
+	long nframes[NCFG + 1];
+	for (int k = 0; k < reps; k++)
+		for (int b = 0; b <= NCFG; b++) {
+			double t0 = now();
+			nframes[b] = 0;
+			for (int i = 0; i < nmid; i++)
+				nframes[b] += b < NCFG ? dbg_unwind_thread(u[b], mid[i], fr, 20000)
+						      : upt_unwind(as, mid[i], 20000);
+			t[b][k] = (now() - t0) / nmid;
+		}
 	printf("(b) unwinding one stopped thread of ~%d frames (%d threads, warm)\n", depth, nmid);
-	printf("  %-44s %9.1f us  %7.1f frames/thread\n", "libdbg, libunwind backend", m_ours * 1e6,
-	       (double)f_ours / nmid);
-	printf("  %-44s %9.1f us  %7.1f frames/thread\n", "libdbg, libdw backend", m_dw * 1e6,
-	       (double)f_dw / nmid);
-	printf("  %-44s %9.1f us  %7.1f frames/thread\n", "libunwind-ptrace (_UPT accessors)",
-	       m_upt * 1e6, (double)f_upt / nmid);
-	verdict("libunwind-ptrace / libdbg per thread", m_upt / m_ours, 10, false);
+	double m[NCFG + 1];
+	for (int b = 0; b <= NCFG; b++) {
+		m[b] = median(t[b], reps);
+		printf("  %-44s %9.1f us  %7.1f frames/thread\n",
+		       b < NCFG ? cfg[b].name : "libunwind-ptrace (_UPT accessors)", m[b] * 1e6,
+		       (double)nframes[b] / nmid);
+	}
+	verdict("libunwind-ptrace / libdbg per thread", m[NCFG] / m[0], 10, false);
 	unw_destroy_addr_space(as);
 
 	/* (c) the profiler's loop: stop, copy, resume; unwind afterwards. */
@@ -271,7 +278,7 @@ int main(int argc, char **argv)
 	printf("  %-44s %9.1f us   goal <= 30 us  %s\n", "pause per thread", m_pause * 1e6,
 	       m_pause * 1e6 <= 30 ? "MEETS" : "MISSES");
 
-	for (int b = 0; b < 2; b++)
+	for (int b = 0; b < NCFG; b++)
 		dbg_unwind_free(u[b]);
 	dbg_sym_free(sym);
 	dbg_proc_detach(p);
