@@ -86,4 +86,31 @@ static inline int read_expectations(struct inferior *inf, struct expect *ex, int
 	return nex;
 }
 
+/* Wait until every thread of @pid sits in read() or pause() (x86_64
+ * syscalls 0 and 34), where the inferior parks them: its "end" line is
+ * printed just before the main thread gets to pause(), and an oracle run
+ * in between would see another stack than ours. */
+static inline void wait_parked(pid_t pid)
+{
+	pid_t tids[64];
+	for (int tries = 0; tries < 5000; tries++) {
+		int n = list_tids(pid, tids, 64), parked = 0;
+		for (int i = 0; i < n; i++) {
+			char path[96], buf[64] = "";
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tids[i]);
+			int fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0) {
+				ssize_t r = read(fd, buf, sizeof(buf) - 1);
+				buf[r > 0 ? r : 0] = 0;
+				close(fd);
+			}
+			parked += strncmp(buf, "0 ", 2) == 0 || strncmp(buf, "34 ", 3) == 0;
+		}
+		if (n > 0 && parked == n)
+			return;
+		sleep_ms(1);
+	}
+	CHECK(0, "the threads of %d did not park in read() or pause()", pid);
+}
+
 #endif

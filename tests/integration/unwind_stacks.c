@@ -153,6 +153,7 @@ static void run(const char *bin)
 	snprintf(path, sizeof(path), "%s/%s", INFERIOR_DIR, bin);
 	CHECK(realpath(path, real), "realpath %s", path);
 
+	wait_parked(inf.pid);
 	struct stack oracle[MAX_THREADS];
 	int noracle = eu_stack(inf.pid, oracle, MAX_THREADS);
 	CHECK(noracle == 4, "eu-stack saw %d threads", noracle);
