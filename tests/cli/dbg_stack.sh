@@ -30,6 +30,18 @@ expect_status 2 "no process" "$stack" 999999999
 pid=$!
 for _ in $(seq 200); do grep -q '^end' "$tmp/inferior" && break; sleep 0.05; done
 grep -q '^end' "$tmp/inferior" || fail "the inferior did not start"
+# "end" comes just before the main thread reaches pause(): wait until every
+# thread is parked in read() or pause() (syscalls 0 and 34), so that the
+# runs below all see the same stacks.
+for _ in $(seq 500); do
+	moving=0
+	for f in /proc/"$pid"/task/*/syscall; do
+		case $(cut -d' ' -f1 "$f" 2>/dev/null) in 0|34) ;; *) moving=1 ;; esac
+	done
+	[ $moving -eq 0 ] && break
+	sleep 0.01
+done
+[ $moving -eq 0 ] || fail "the inferior's threads did not park"
 
 "$stack" "$pid" > "$tmp/text" || fail "dbg-stack $pid exited $?"
 for want in "middle+0x" "leaf (inlined)" "outer+0x" "<signal handler called>" "spin+0x" \
