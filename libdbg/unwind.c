@@ -60,6 +60,7 @@ struct dbg_unwinder {
 	unsigned int generation; /* sym's, when the caches were filled */
 	unw_addr_space_t as;
 	struct rule_slot *rules; /* RULE_SLOTS, allocated on first use */
+	enum dbg_unwind_end last_end; /* why the last stack ended */
 };
 
 /* ---- the memory source -------------------------------------------------- */
@@ -610,4 +611,25 @@ pid_t dbg_snapshot_tid(const struct dbg_snapshot *s)
 size_t dbg_snapshot_stack_size(const struct dbg_snapshot *s)
 {
 	return s ? s->stack_len : 0;
+}
+
+enum dbg_unwind_end dbg_unwind_last_end(const struct dbg_unwinder *u)
+{
+	return u ? u->last_end : DBG_UNWIND_END_OTHER; /* set per stack: issue 9 */
+}
+
+const char *dbg_unwind_end_str(enum dbg_unwind_end end)
+{
+	static const char *const names[] = {
+		[DBG_UNWIND_END_OUTERMOST] = "outermost frame",
+		[DBG_UNWIND_END_CAP] = "frame limit reached",
+		[DBG_UNWIND_END_NO_CFI] = "no unwind information for this code",
+		[DBG_UNWIND_END_NO_MODULE] = "pc in no mapped module",
+		[DBG_UNWIND_END_READ] = "stack unreadable (or the snapshot's copy ended)",
+		[DBG_UNWIND_END_BAD_FRAME] = "next frame not above this one",
+		[DBG_UNWIND_END_OTHER] = "unwinder stopped",
+	};
+	if ((unsigned int)end < sizeof(names) / sizeof(names[0]) && names[end])
+		return names[end];
+	return "unknown";
 }

@@ -39,6 +39,11 @@ enum dbg_errno {
 	DBG_ERRNO_PARSE,
 	/** The thread is not stopped, and the operation needs it stopped. */
 	DBG_ERRNO_RUNNING,
+	/**
+	 * The target is not an x86_64 process (a 32-bit i386 or x32
+	 * program): libdbg debugs x86_64 targets only. Since: 0.2
+	 */
+	DBG_ERRNO_ARCH,
 	DBG_ERRNO__END,
 };
 

@@ -39,6 +39,19 @@ struct dbg_sym_opts {
 	 * it. See doc/unwinding.md.
 	 */
 	unsigned int threads;
+	/** enum dbg_sym_flags bits. Since: 0.2 */
+	unsigned int flags;
+};
+
+/** dbg_sym_opts.flags bits. Since: 0.2 */
+enum dbg_sym_flags {
+	/**
+	 * Names only: symbol tables, no DWARF (dbg_sym_srclocs() gives one
+	 * entry per address, the ELF symbol, without file or line).
+	 */
+	DBG_SYM_NO_DWARF = 1u << 0,
+	/** Do not use or fill the persistent cache of prepared debuginfo. */
+	DBG_SYM_NO_CACHE = 1u << 1,
 };
 
 /**
@@ -126,6 +139,16 @@ DBG_API int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr,
  * @return 0; -ENOENT; -EINVAL.
  */
 DBG_API int dbg_sym_addr(struct dbg_sym *sym, const char *name, uint64_t *ret_addr);
+
+/**
+ * Demangle a C++ (Itanium ABI) or Rust (legacy and v0) symbol name.
+ * @param buf  receives the demangled name, NUL-terminated, cut to @cap.
+ * @return the length of the whole demangled name (may be >= @cap, as
+ *         snprintf); -EINVAL @name is not a mangled name (or @buf is NULL
+ *         with @cap > 0). Thread-safe; allocates nothing the caller owns.
+ * Since: 0.2
+ */
+DBG_API int dbg_sym_demangle(const char *name, char *buf, size_t cap);
 
 DBG_END_DECLS
 

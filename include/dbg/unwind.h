@@ -143,6 +143,41 @@ DBG_API size_t dbg_snapshot_stack_size(const struct dbg_snapshot *s);
 DBG_API int dbg_unwind_snapshot(struct dbg_unwinder *u, const struct dbg_snapshot *s,
 				struct dbg_frame *frames, size_t cap);
 
+/** Why the last stack ended (dbg_unwind_last_end()). */
+enum dbg_unwind_end {
+	/** The CFI marks the outermost frame (an undefined return address:
+	 * _start, clone, clone3), or the frame pointer chain ends at 0. */
+	DBG_UNWIND_END_OUTERMOST = 0,
+	/** The frames array was full; the stack goes on. */
+	DBG_UNWIND_END_CAP,
+	/** The pc is in code without unwind information (no CFI, and no
+	 * frame pointer chain to follow). */
+	DBG_UNWIND_END_NO_CFI,
+	/** The pc is in no mapped module (JIT code, garbage). */
+	DBG_UNWIND_END_NO_MODULE,
+	/** A stack read failed; for a snapshot: the copy ended (stack_max). */
+	DBG_UNWIND_END_READ,
+	/** The next frame would not be above this one (sp did not grow, or
+	 * the same frame repeated): a corrupt or unusual stack. */
+	DBG_UNWIND_END_BAD_FRAME,
+	/** The backend stopped for another reason. */
+	DBG_UNWIND_END_OTHER,
+};
+
+/**
+ * Why the stack of the last dbg_unwind_thread() or dbg_unwind_snapshot()
+ * call on @u ended. Undefined before the first call.
+ * Since: 0.2
+ */
+DBG_API enum dbg_unwind_end dbg_unwind_last_end(const struct dbg_unwinder *u);
+
+/**
+ * A short English description of @end ("outermost frame", ...); a static
+ * string, never NULL. Thread-safe.
+ * Since: 0.2
+ */
+DBG_API const char *dbg_unwind_end_str(enum dbg_unwind_end end);
+
 DBG_END_DECLS
 
 #endif /* DBG_UNWIND_H */
