@@ -36,6 +36,14 @@ if [ -f "$out/bzImage" ]; then
 	exit 0
 fi
 mkdir -p "$cache"
+# Two builds of the same inputs (two clones, two sessions) take turns: the
+# second finds the first's result.
+exec 9> "$out.lock"
+flock 9
+if [ -f "$out/bzImage" ]; then
+	echo "$out/bzImage"
+	exit 0
+fi
 rm -rf "$out.tmp"
 mkdir -p "$out.tmp"
 log=$out.tmp/build.log
