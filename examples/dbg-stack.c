@@ -170,7 +170,9 @@ static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int 
 		return;
 	}
 	/* The innermost inlined function first, each on its own line, the
-	 * function holding the code last, with its symbol offset. */
+	 * function holding the code last, by its symbol's name (as eu-stack
+	 * prints it: a clone such as "f(int) [clone .cold]" is not its
+	 * DWARF function "f") and offset. */
 	for (int i = 0; i < nlocs; i++) {
 		const struct dbg_srcloc *l = &locs[i];
 		const char *fn = l->function ? l->function : have_sym ? sname : "??";
@@ -179,7 +181,7 @@ static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int 
 		if (l->inlined)
 			fprintf(f, " %s (inlined)", fn);
 		else if (have_sym)
-			fprintf(f, " %s+0x%" PRIx64, fn, off);
+			fprintf(f, " %s+0x%" PRIx64, sname, off);
 		else
 			fprintf(f, " %s", fn);
 		fprintf(f, " in %s", base(mod.path));
