@@ -26,6 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* -n 0 ("no limit") means this many; --stack-max's bounds (the library
+ * needs 8 bytes; 1 GiB is more than any thread's stack VMA). */
+#define MAX_FRAMES (1u << 20)
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h: a kernel thread */
+#define MIN_STACK 8u
+#define MAX_STACK (1u << 30)
+
 enum { EXIT_USAGE = 1, EXIT_NOPROC = 2, EXIT_PERM = 3, EXIT_GONE = 4, EXIT_OTHER = 5 };
 
 struct opts {
@@ -44,10 +51,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: dbg-stack [options] PID\n"
 		"  -j, --json             JSON instead of text\n"
-		"  -n, --max-frames N     at most N frames per thread (default 256; 0: no limit)\n"
+		"  -n, --max-frames N     at most N frames per thread (default 256; 0: no limit, 1048576)\n"
 		"  -t, --thread TID       only this thread (may be repeated)\n"
 		"  -s, --snapshot         copy registers and stacks, resume, then unwind\n"
-		"      --stack-max BYTES  stack copied per thread in --snapshot (default 1 MiB)\n"
+		"      --stack-max BYTES  stack copied per thread in --snapshot (default 1 MiB; 8 to 1 GiB)\n"
 		"  -b, --backend NAME     libunwind (default) or libdw\n"
 		"  -a, --addresses        frames without symbols or lines\n"
 		"      --names-only       symbol names only: no DWARF, so no lines or inlined functions\n"
@@ -58,6 +65,38 @@ static void usage(FILE *f)
 		"  -h, --help\n");
 }
 
+/* The length of the valid UTF-8 sequence at @s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned int cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* @s as a JSON string. Names come from the target (thread names, paths,
+ * symbols) and may hold any byte: control characters and DEL are escaped
+ * (\u00XX), every byte that is not part of valid UTF-8 becomes U+FFFD, so
+ * the output is always valid UTF-8 and valid JSON. */
 static void json_str(FILE *f, const char *s)
 {
 	if (!s) {
@@ -65,14 +104,20 @@ static void json_str(FILE *f, const char *s)
 		return;
 	}
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
 	}
 	fputc('"', f);
 }
@@ -208,6 +253,29 @@ static int keep(struct dbg_frame **ret, size_t *ret_n, const struct dbg_frame *s
 	return 0;
 }
 
+/* A process with no user stack to print: a kernel thread, or a zombie
+ * (every thread exited; a zombie leader with live threads is fine). Says
+ * so and returns the exit status, or returns 0. */
+static int check_target(pid_t pid)
+{
+	char state, comm[64];
+	unsigned long flags;
+	if (task_stat(pid, 0, &state, &flags) < 0)
+		return 0; /* gone, or no /proc: attaching says which */
+	thread_name(pid, pid, comm, sizeof(comm));
+	if (flags & PF_KTHREAD) {
+		fprintf(stderr, "dbg-stack: %d (%s) is a kernel thread, it has no user stack\n", pid,
+			printable(comm));
+		return EXIT_OTHER;
+	}
+	if ((state == 'Z' || state == 'X') && !any_live_thread(pid)) {
+		fprintf(stderr, "dbg-stack: process %d (%s) is a zombie: it exited, its parent has not "
+			"reaped it yet\n", pid, printable(comm));
+		return EXIT_NOPROC;
+	}
+	return 0;
+}
+
 static int exit_code(int err)
 {
 	switch (err) {
@@ -250,13 +318,26 @@ int main(int argc, char **argv)
 		case 'U': o.unwind_flags |= DBG_UNWIND_BACKEND_ONLY; break;
 		case 'n':
 		case 'S': {
+			/* strtoull takes "-1" as ULLONG_MAX: digits only. */
+			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 0);
-			if (*end || !*optarg) {
-				fprintf(stderr, "dbg-stack: bad number '%s'\n", optarg);
+			if (*end || !*optarg || *optarg < '0' || *optarg > '9' || errno) {
+				fprintf(stderr, "dbg-stack: bad number '%s' for %s\n", optarg,
+					c == 'n' ? "--max-frames" : "--stack-max");
+				return EXIT_USAGE;
+			}
+			if (c == 'n' && v > MAX_FRAMES) {
+				fprintf(stderr, "dbg-stack: --max-frames %s: at most %u frames (0: no limit)\n",
+					optarg, MAX_FRAMES);
+				return EXIT_USAGE;
+			}
+			if (c == 'S' && (v < MIN_STACK || v > MAX_STACK)) {
+				fprintf(stderr, "dbg-stack: --stack-max %s: must be from %u bytes to %u GiB\n", optarg,
+					MIN_STACK, MAX_STACK >> 30);
 				return EXIT_USAGE;
 			}
 			if (c == 'n')
-				o.max_frames = v ? v : 1u << 20; /* "no limit": a million */
+				o.max_frames = v ? v : MAX_FRAMES;
 			else
 				o.stack_max = v;
 			break;
@@ -303,11 +384,19 @@ int main(int argc, char **argv)
 	}
 	pid_t pid = (pid_t)lpid;
 
+	/* What ptrace would only answer with EPERM or ESRCH. */
+	int rc = check_target(pid);
+	if (rc)
+		return rc;
+
 	double t0 = now_us();
 	struct dbg_proc *proc;
 	DBG_OPTS(dbg_attach_opts, aopts, .log_fn = log_fn);
 	int r = dbg_proc_attach(pid, &aopts, &proc);
 	if (r < 0) {
+		/* It may have become a zombie since the check. */
+		if ((r == -ESRCH || r == -EPERM) && (rc = check_target(pid)))
+			return rc;
 		if (r == -ESRCH) {
 			fprintf(stderr, "dbg-stack: no process %d\n", pid);
 			return EXIT_NOPROC;
@@ -332,6 +421,16 @@ int main(int argc, char **argv)
 	if (ntids <= 0 || !tids) {
 		r = ntids < 0 ? ntids : -ENOMEM;
 		goto fail;
+	}
+	for (size_t k = 0; k < o.ntids; k++) {
+		bool found = false;
+		for (int i = 0; i < ntids; i++)
+			found |= tids[i] == o.tids[k];
+		if (!found) {
+			fprintf(stderr, "dbg-stack: no thread %d in process %d\n", o.tids[k], pid);
+			status = EXIT_NOPROC;
+			goto out;
+		}
 	}
 	/* Phase 1, target stopped: registers and a stack copy per thread
 	 * (--snapshot), or the whole unwind. */
@@ -401,7 +500,7 @@ int main(int argc, char **argv)
 			json_str(f, name);
 			fputs(",\"frames\":[", f);
 		} else {
-			fprintf(f, "%sTID %d (%s):\n", first ? "" : "\n", tids[i], name);
+			fprintf(f, "%sTID %d (%s):\n", first ? "" : "\n", tids[i], printable(name));
 		}
 		for (size_t k = 0; k < nframes[i]; k++)
 			print_frame(f, &o, sym, (int)k, &stacks[i][k]);
