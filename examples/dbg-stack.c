@@ -240,17 +240,51 @@ static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int 
 		fputs("     <signal handler called>\n", f);
 }
 
-/* Keep the @n frames an unwind left in @scratch (or pass its error on). */
-static int keep(struct dbg_frame **ret, size_t *ret_n, const struct dbg_frame *scratch, int n)
+/* Keep the frames an unwind left in @scratch: @n, or its error. The
+ * unwind was asked for @max + 1 frames, so that more than @max says the
+ * stack goes on past the limit; otherwise the unwinder says why it ended. */
+static int keep(struct dbg_frame **ret, size_t *ret_n, enum dbg_unwind_end *ret_end,
+		const struct dbg_unwinder *u, const struct dbg_frame *scratch, int n, size_t max)
 {
 	if (n < 0)
 		return n;
+	*ret_end = (size_t)n > max ? DBG_UNWIND_END_CAP : dbg_unwind_last_end(u);
+	if ((size_t)n > max)
+		n = (int)max;
 	*ret = malloc((n ? n : 1) * sizeof(**ret));
 	if (!*ret)
 		return -ENOMEM;
 	memcpy(*ret, scratch, n * sizeof(**ret));
 	*ret_n = n;
 	return 0;
+}
+
+/* The JSON "end" of a stack (doc/unwinding.md lists them). */
+static const char *end_name(enum dbg_unwind_end e)
+{
+	switch (e) {
+	case DBG_UNWIND_END_OUTERMOST: return "outermost";
+	case DBG_UNWIND_END_CAP: return "frame-limit";
+	case DBG_UNWIND_END_NO_CFI: return "no-cfi";
+	case DBG_UNWIND_END_NO_MODULE: return "no-module";
+	case DBG_UNWIND_END_READ: return "read";
+	case DBG_UNWIND_END_BAD_FRAME: return "bad-frame";
+	case DBG_UNWIND_END_OTHER: return "other";
+	}
+	return "other";
+}
+
+/* Why a stack ended, in words: after its frames in text (only when it
+ * did not end at the outermost frame), as "end_text" in JSON. */
+static void end_text(char *buf, size_t len, const struct opts *o, enum dbg_unwind_end e)
+{
+	if (e == DBG_UNWIND_END_CAP)
+		snprintf(buf, len, "stack cut at %zu frames (-n N; -n 0: no limit)", o->max_frames);
+	else if (e == DBG_UNWIND_END_READ && o->snapshot)
+		snprintf(buf, len, "the snapshot's copy of the stack ended (--stack-max %zu bytes)",
+			 o->stack_max);
+	else
+		snprintf(buf, len, "%s", dbg_unwind_end_str(e));
 }
 
 /* A process with no user stack to print: a kernel thread, or a zombie
@@ -414,6 +448,7 @@ int main(int argc, char **argv)
 	struct dbg_snapshot **snaps = NULL;
 	struct dbg_frame *frames = NULL, **stacks = NULL;
 	size_t *nframes = NULL;
+	enum dbg_unwind_end *ends = NULL;
 	pid_t *tids = NULL;
 	int ntids = dbg_proc_threads(proc, NULL, 0);
 	if (ntids > 0 && (tids = calloc(ntids, sizeof(*tids))))
@@ -437,9 +472,10 @@ int main(int argc, char **argv)
 	bool *wanted = calloc(ntids, sizeof(*wanted));
 	nframes = calloc(ntids, sizeof(*nframes));
 	stacks = calloc(ntids, sizeof(*stacks));
-	frames = calloc(o.max_frames, sizeof(*frames));
+	frames = calloc(o.max_frames + 1, sizeof(*frames));
+	ends = calloc(ntids, sizeof(*ends));
 	snaps = calloc(ntids, sizeof(*snaps));
-	if (!wanted || !nframes || !stacks || !frames || !snaps) {
+	if (!wanted || !nframes || !stacks || !frames || !snaps || !ends) {
 		free(wanted);
 		r = -ENOMEM;
 		goto fail;
@@ -469,8 +505,9 @@ int main(int argc, char **argv)
 			}
 	} else {
 		for (int i = 0; i < ntids; i++)
-			if (wanted[i] && (r = keep(&stacks[i], &nframes[i], frames,
-						   dbg_unwind_thread(u, tids[i], frames, o.max_frames))) < 0)
+			if (wanted[i] &&
+			    (r = keep(&stacks[i], &nframes[i], &ends[i], u, frames,
+				      dbg_unwind_thread(u, tids[i], frames, o.max_frames + 1), o.max_frames)) < 0)
 				goto fail_wanted;
 	}
 	/* Phase 2: the target runs again; unwind the copies, then read
@@ -482,8 +519,9 @@ int main(int argc, char **argv)
 		if ((r = dbg_sym_new(proc, &sopts, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0)
 			goto fail_wanted;
 		for (int i = 0; i < ntids; i++)
-			if (wanted[i] && (r = keep(&stacks[i], &nframes[i], frames,
-						   dbg_unwind_snapshot(u, snaps[i], frames, o.max_frames))) < 0)
+			if (wanted[i] &&
+			    (r = keep(&stacks[i], &nframes[i], &ends[i], u, frames,
+				      dbg_unwind_snapshot(u, snaps[i], frames, o.max_frames + 1), o.max_frames)) < 0)
 				goto fail_wanted;
 	}
 	FILE *f = stdout;
@@ -504,8 +542,15 @@ int main(int argc, char **argv)
 		}
 		for (size_t k = 0; k < nframes[i]; k++)
 			print_frame(f, &o, sym, (int)k, &stacks[i][k]);
-		if (o.json)
-			fputs("]}", f);
+		char why[160];
+		end_text(why, sizeof(why), &o, ends[i]);
+		if (o.json) {
+			fprintf(f, "],\"end\":\"%s\",\"end_text\":", end_name(ends[i]));
+			json_str(f, why);
+			fputc('}', f);
+		} else if (ends[i] != DBG_UNWIND_END_OUTERMOST) {
+			fprintf(f, "-- %s\n", why);
+		}
 		first = false;
 	}
 	if (o.json)
@@ -535,6 +580,7 @@ out:
 	free(snaps);
 	free(stacks);
 	free(nframes);
+	free(ends);
 	free(frames);
 	free(tids);
 	free(o.tids);
