@@ -7,8 +7,8 @@ set -u
 stack=$1
 inferiors=$2
 tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+pid= pub=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp" ${pub:+"$pub"}; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -118,7 +118,18 @@ echo "ok: JSON output"
 echo "ok: -n and -t"
 expect_status 2 "no thread $$ in process $pid" "$stack" -t "$pid" -t $$ "$pid"
 
+# Not allowed to trace: dbg-stack as nobody on root's target. nobody may
+# not reach the build directory (a clone in a 0700 home), so it runs a
+# copy of dbg-stack and libdbg from a directory of its own.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null; then
-	expect_status 3 "not permitted" setpriv --reuid=65534 --regid=65534 --clear-groups "$stack" "$pid"
+	nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	pub=$(mktemp -d /tmp/dbg-stack-cli.XXXXXX)
+	cp "$stack" "$pub/dbg-stack" || fail "cp $stack"
+	for lib in $(ldd "$stack" | awk '$1 ~ /^libdbg\.so/ {print $3}'); do
+		cp "$lib" "$pub/" || fail "cp $lib"
+	done
+	chmod -R a+rX "$pub"
+	$nobody test -x "$pub/dbg-stack" || fail "nobody cannot run $pub/dbg-stack"
+	expect_status 3 "not permitted" env LD_LIBRARY_PATH="$pub" $nobody "$pub/dbg-stack" "$pid"
 fi
 exit 0
