@@ -25,11 +25,11 @@ expect_status() { # expect_status STATUS PATTERN CMD...
 expect_status 1 usage "$stack"
 expect_status 1 "bad pid" "$stack" nonsense
 expect_status 2 "no process" "$stack" 999999999
-expect_status 1 "bad number '-1' for --max-frames" "$stack" -n -1 1
-expect_status 1 "bad number '1x' for --max-frames" "$stack" -n 1x 1
-expect_status 1 "at most 1048576 frames" "$stack" -n 1048577 1
-expect_status 1 "stack-max 0: must be from 8 bytes" "$stack" --stack-max 0 1
-expect_status 1 "bad number '-5' for --stack-max" "$stack" --stack-max -5 1
+expect_status 1 "bad number '-1' for --max-frames" "$stack" -n -1 999999999
+expect_status 1 "bad number '1x' for --max-frames" "$stack" -n 1x 999999999
+expect_status 1 "at most 1048576 frames" "$stack" -n 1048577 999999999
+expect_status 1 "stack-max 0: must be from 8 bytes" "$stack" --stack-max 0 999999999
+expect_status 1 "bad number '-5' for --stack-max" "$stack" --stack-max -5 999999999
 
 # A kernel thread (PF_KTHREAD in /proc/PID/stat): kthreadd is pid 2
 # outside a pid namespace; look for any.
