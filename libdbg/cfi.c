@@ -823,3 +823,14 @@ int dbg__cfi_rule(struct dbg__cfi *c, uint64_t pc, struct dbg__cfa_rule *ret)
 	struct cur cur = { ci->df_data + ent.fde, ci->df_data + ci->df_size, (uint64_t)ent.fde, false };
 	return rule_from_fde(s, cur, true, ci->df_data, ci->df_size, ci->df_bias, 0, pc, ret);
 }
+
+uint64_t dbg__cfi_syscall_gap(struct dbg__cfi *c, uint64_t pc)
+{
+	uint8_t code[2];
+	struct dbg__cfa_rule rule;
+	if (pc < 3 || !dbg__sym_read_local(c->sym, pc - 2, code, 2) || code[0] != 0x0f ||
+	    code[1] != 0x05 || dbg__cfi_rule(c, pc, &rule) != -ENOENT ||
+	    dbg__cfi_rule(c, pc - 3, &rule) == -ENOENT)
+		return 0;
+	return pc - 3;
+}

@@ -297,6 +297,15 @@ int dbg__cfi_image_tables(struct dbg__cfi *c, struct dbg__image *im, bool debug_
  * frame, an expression); -EINVAL malformed CFI; -ENOMEM. */
 int dbg__cfi_rule(struct dbg__cfi *c, uint64_t pc, struct dbg__cfa_rule *ret);
 
+/* A thread stopped right after a syscall instruction no FDE covers, the
+ * instruction before it covered: glibc's clone and clone3 wrappers end
+ * the parent's CFI before the syscall (the child goes on on another
+ * stack). For the parent the syscall changed no register the CFI uses:
+ * returns the address whose row holds at @pc (pc - 3, the last byte
+ * before the syscall), or 0 when @pc is not such a gap. For the
+ * innermost frame only. */
+uint64_t dbg__cfi_syscall_gap(struct dbg__cfi *c, uint64_t pc);
+
 /* Read a whole small /proc file into buf (NUL-terminated). Returns the
  * length or -errno. */
 ssize_t dbg__read_file(const char *path, char *buf, size_t size);

@@ -157,6 +157,23 @@ static bool stack_ends(struct uctx *c, const struct dbg_frame *fr, size_t n, uin
 	return sp < prev->sp && !is_sigreturn(c, prev->pc);
 }
 
+/* Whether @pc can be code: in a module, or in an executable mapping (JIT
+ * code). A return address anywhere else is garbage the CFI of the frame
+ * below pointed at (Go's runtime.clone reads one off the top of a new g0
+ * stack): that frame is kept, as libdw keeps it, and the stack ends
+ * there; guessing on (libunwind follows rbp from it) reads whatever the
+ * target holds there now. */
+static bool maybe_code(struct uctx *c, uint64_t pc)
+{
+	if (dbg__sym_image(c->u->sym, pc))
+		return true;
+	const struct dbg_maps *maps;
+	if (dbg__maps_get(c->u->proc, &maps) < 0)
+		return true;
+	const struct dbg_vma *v = dbg_maps_find(maps, pc);
+	return v && (v->prot & DBG_PROT_EXEC);
+}
+
 /* ---- the fast path: compiled rules ----------------------------------- */
 
 static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cfa_rule **ret)
@@ -180,10 +197,11 @@ static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cf
 /*
  * Unwind with compiled rules only. Returns the number of frames, or -1
  * when a frame needs more than a simple rule (no FDE, a signal frame, an
- * expression, a read that failed): the backend then unwinds the whole
- * thread, so that one unwinder decides every frame of a stack. The ends
- * of the stack are the backends': a zero pc, a stack pointer going down,
- * a step that went nowhere, a return address the CFI calls undefined.
+ * expression): the backend then unwinds the whole thread, so that one
+ * unwinder decides every frame of a stack. The ends of the stack are the
+ * backends': a zero pc, a stack pointer going down, a step that went
+ * nowhere, a return address the CFI calls undefined, a stack read that
+ * failed; *ret_end says which.
  */
 static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap,
 		       enum dbg_unwind_end *ret_end)
@@ -207,8 +225,11 @@ static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap,
 						.flags = n == 0 ? DBG_FRAME_ACTIVATION : 0 };
 		/* A return address is looked up as the call before it. */
 		const struct dbg__cfa_rule *rule;
-		if (cached_rule(c->u, pc - (n == 0 ? 0 : 1), &rule) < 0)
-			return -1;
+		if (cached_rule(c->u, pc - (n == 0 ? 0 : 1), &rule) < 0) {
+			uint64_t at = n == 0 ? dbg__cfi_syscall_gap(c->u->cfi, pc) : 0;
+			if (!at || cached_rule(c->u, at, &rule) < 0)
+				return -1;
+		}
 		n++;
 		if (rule->ra_undefined) {
 			*ret_end = DBG_UNWIND_END_OUTERMOST;
@@ -217,12 +238,16 @@ static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap,
 		uint64_t cfa = (rule->cfa_reg == 7 ? sp : saved[DBG__CFI_RBP]) + (int64_t)rule->cfa_off;
 		uint64_t next[DBG__CFI_SAVED];
 		memcpy(next, saved, sizeof(next));
-		if (!read_word(c, cfa + (int64_t)rule->ra_off, &pc))
-			return -1;
-		for (int i = 0; i < DBG__CFI_SAVED; i++)
-			if ((rule->saved_mask & (1u << i)) &&
-			    !read_word(c, cfa + (int64_t)rule->saved_off[i], &next[i]))
-				return -1;
+		/* A read that fails ends the stack here: a backend would read
+		 * the same word by the same rule (a snapshot's copy ends). */
+		bool ok = read_word(c, cfa + (int64_t)rule->ra_off, &pc);
+		for (int i = 0; ok && i < DBG__CFI_SAVED; i++)
+			if (rule->saved_mask & (1u << i))
+				ok = read_word(c, cfa + (int64_t)rule->saved_off[i], &next[i]);
+		if (!ok) {
+			*ret_end = DBG_UNWIND_END_READ;
+			break;
+		}
 		memcpy(saved, next, sizeof(saved));
 		sp = cfa;
 	}
@@ -257,10 +282,29 @@ struct unw_debug_frame_desc {
  * and is not built on x86_64, and dynamic proc-info is not implemented
  * for DWARF targets.
  */
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			  int need_unwind_info, struct uctx *c);
+
 static int ua_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 			     int need_unwind_info, void *arg)
 {
 	struct uctx *c = arg;
+	int r = find_proc_info(as, ip, pi, need_unwind_info, c);
+	uint64_t at;
+	if (r == -UNW_ENOINFO && ip == c->regs->rip && (at = dbg__cfi_syscall_gap(c->u->cfi, ip))) {
+		/* The innermost frame, in the gap after a syscall: the row
+		 * before it holds (dbg__cfi_syscall_gap()). */
+		r = find_proc_info(as, at, pi, need_unwind_info, c);
+		if (r == 0)
+			pi->end_ip = ip + 1;
+	}
+	return r;
+}
+
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			  int need_unwind_info, struct uctx *c)
+{
+	void *arg = c;
 	struct dbg_sym *sym = c->u->sym;
 	struct dbg__image *im = dbg__sym_image(sym, ip);
 	if (!im)
@@ -390,12 +434,11 @@ static unw_accessors_t accessors = {
 	.get_proc_name = ua_get_proc_name,
 };
 
-/* Why a backend stopped after @n frames, when it did not say: the read
- * that failed, the pc in no module, or code without CFI. */
+/* Why a backend stopped after @n frames, when it did not say: the last
+ * frame's pc in no module, or in code without CFI (the frame-pointer
+ * guess from there failed too), or a read that failed. */
 static enum dbg_unwind_end backend_end(struct uctx *c, const struct dbg_frame *fr, size_t n)
 {
-	if (c->read_failed)
-		return DBG_UNWIND_END_READ;
 	if (n > 0) {
 		uint64_t pc = fr[n - 1].pc - (n == 1 ? 0 : 1);
 		if (!dbg__sym_image(c->u->sym, pc))
@@ -404,7 +447,7 @@ static enum dbg_unwind_end backend_end(struct uctx *c, const struct dbg_frame *f
 		if (dbg__cfi_rule(c->u->cfi, pc, &rule) == -ENOENT)
 			return DBG_UNWIND_END_NO_CFI;
 	}
-	return DBG_UNWIND_END_OTHER;
+	return c->read_failed ? DBG_UNWIND_END_READ : DBG_UNWIND_END_OTHER;
 }
 
 static int unwind_libunwind(struct uctx *c, struct dbg_frame *frames, size_t cap,
@@ -431,9 +474,13 @@ static int unwind_libunwind(struct uctx *c, struct dbg_frame *frames, size_t cap
 			break;
 		}
 		frames[n++] = (struct dbg_frame){ .pc = ip, .sp = sp };
+		if (n > 1 && !maybe_code(c, ip)) {
+			*ret_end = DBG_UNWIND_END_NO_MODULE;
+			break;
+		}
 		int r = unw_step(&cur);
 		if (r == 0) {
-			*ret_end = DBG_UNWIND_END_OUTERMOST;
+			*ret_end = c->read_failed ? backend_end(c, frames, n) : DBG_UNWIND_END_OUTERMOST;
 			break;
 		}
 		if (r < 0) {
@@ -499,10 +546,13 @@ static int dw_frame(Dwfl_Frame *state, void *arg)
 {
 	struct dw_walk *w = arg;
 	Dwarf_Addr pc;
-	bool activation;
-	if (!dwfl_frame_pc(state, &pc, &activation))
+	/* Without asking whether it is an activation: libdw would unwind the
+	 * next frame to know, here, and a read that fails then would not be
+	 * seen as the end's reason. set_flags() decides, the same way for
+	 * both backends. */
+	w->c->read_failed = false;
+	if (!dwfl_frame_pc(state, &pc, NULL))
 		return DWARF_CB_ABORT;
-	(void)activation; /* set_flags() decides, the same way for both backends */
 	Dwarf_Word sp = 0;
 	dwfl_frame_reg(state, 7, &sp);
 	if (stack_ends(w->c, w->frames, w->n, pc, sp)) {
@@ -514,7 +564,10 @@ static int dw_frame(Dwfl_Frame *state, void *arg)
 		return DWARF_CB_ABORT;
 	}
 	w->frames[w->n++] = (struct dbg_frame){ .pc = pc, .sp = sp };
-	w->c->read_failed = false;
+	if (w->n > 1 && !maybe_code(w->c, pc)) {
+		w->end = DBG_UNWIND_END_NO_MODULE;
+		return DWARF_CB_ABORT;
+	}
 	return DWARF_CB_OK;
 }
 
@@ -538,6 +591,8 @@ static int unwind_libdw(struct uctx *c, pid_t tid, struct dbg_frame *frames, siz
 	sym->unwind_ctx = NULL;
 	if (w.end != DBG_UNWIND_END_OTHER)
 		*ret_end = w.end;
+	else if (c->read_failed)
+		*ret_end = backend_end(c, frames, w.n); /* it takes a return address it cannot read for undefined */
 	else if (r == 0)
 		*ret_end = DBG_UNWIND_END_OUTERMOST;
 	else

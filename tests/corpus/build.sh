@@ -8,7 +8,8 @@
 # arguments; each prints "ready" on stdout once its threads are set up,
 # then runs until killed):
 #   go_threads      Go: goroutines on 4+ threads, a frameless leaf spinning
-#                   (main.busy2), locked threads asleep in runtime.futexsleep
+#                   (main.busy2), locked threads asleep in runtime.futexsleep;
+#                   re-execs itself with GODEBUG=asyncpreemptoff=1
 #   rust_threads    Rust release build: 5 threads in recursions, sleeping
 #   cxx_exc         C++ -O2: a thread blocked in thrower's .cold part, one
 #                   throwing and catching in a loop, 3 in a condvar wait

@@ -3,12 +3,17 @@
 // in a leaf without a frame (main.busy2), threads asleep in futex
 // (runtime.futexsleep) behind locked goroutines blocked on channels, and
 // the rest of the runtime's threads. Prints "ready" once all are running.
+// It re-executes itself with GODEBUG=asyncpreemptoff=1 when GODEBUG is
+// unset: otherwise sysmon's SIGURG lands in the spinning thread every
+// 10 ms, and a stop inside Go's signal handler (runtime.sigtramp) is a
+// stack eu-stack cannot follow.
 package main
 
 import (
 	"fmt"
 	"os"
 	"runtime"
+	"syscall"
 	"time"
 )
 
@@ -42,6 +47,15 @@ func blocked(c chan int, depth int) int {
 }
 
 func main() {
+	if os.Getenv("GODEBUG") == "" {
+		self, err := os.Executable()
+		if err == nil {
+			env := append(os.Environ(), "GODEBUG=asyncpreemptoff=1")
+			err = syscall.Exec(self, os.Args, env)
+		}
+		fmt.Fprintln(os.Stderr, "re-exec:", err)
+		os.Exit(1)
+	}
 	runtime.GOMAXPROCS(4)
 	c := make(chan int)
 	started := make(chan bool)

@@ -11,6 +11,9 @@
  * rbp the thread inherited into its struct pthread: 100+ frames of one
  * heap address; libdw gave one bogus frame. The main thread's stack,
  * unwound at the same stop, must go on (the rule is for new threads).
+ * The parent, stopped in the same gap after the syscall that no FDE
+ * covers, must unwind down to the inferior's spawner (but with libdw
+ * alone, which looks up CFI itself and stops there like eu-stack).
  */
 #include "../harness.h"
 
@@ -92,6 +95,23 @@ int main(void)
 			snprintf(what, sizeof(what), "%s, stopped", modes[m].name);
 			int n = dbg_unwind_thread(u[m], child, fr, 256);
 			check_child(sym, what, child, fr, n, dbg_unwind_last_end(u[m]));
+			/* The parent, in its clone event stop, sits in the same
+			 * gap after the syscall, no FDE at its pc: the row before
+			 * the syscall holds, and its stack goes on down to the
+			 * inferior's spawner. libdw alone does its own CFI lookup
+			 * and, like eu-stack, stops there. */
+			n = dbg_unwind_thread(u[m], ev.tid, fr, 256);
+			bool spawner = false;
+			for (int k = 1; k < n; k++) {
+				struct dbg_symbol s;
+				spawner |= dbg_sym_lookup(sym, fr[k].pc - 1, &s) == 0 && !strcmp(s.name, "spawner");
+			}
+			if (modes[m].backend == DBG_UNWIND_LIBDW && modes[m].flags)
+				CHECK(n >= 1, "%s: the parent has no frame", what);
+			else
+				CHECK(spawner && dbg_unwind_last_end(u[m]) == DBG_UNWIND_END_OUTERMOST,
+				      "%s: the parent's %d frames do not reach spawner (%s)", what, n,
+				      dbg_unwind_end_str(dbg_unwind_last_end(u[m])));
 			/* The main thread (in usleep) goes on past its first
 			 * frame: the rule is for new threads only. */
 			n = dbg_unwind_thread(u[m], inf.pid, fr, 256);
