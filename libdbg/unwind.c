@@ -42,8 +42,7 @@ struct uctx {
 	struct dbg_unwinder *u;
 	const struct dbg_regs *regs;
 	const struct dbg_snapshot *snap; /* NULL: the live, stopped thread */
-	bool read_failed; /* a stack read failed since the last frame */
-	int backend_rc;   /* the backend's last step result (libunwind's) */
+	bool read_failed; /* a read failed since the last frame */
 };
 
 /* Compiled rules by lookup address (direct-mapped). */
