@@ -91,7 +91,6 @@ ${ready}exec $interp $*"
 	mv -f "$OUT/$n.tmp" "$OUT/$n"
 }
 
-CC=${CC:-gcc}
 if need /usr/bin/gcc gcc "the C programs"; then
 	fresh static_threads "$SRC/static_threads.c" ||
 		build static_threads gcc -static -O2 -g -pthread -o "$OUT/static_threads.tmp" \
