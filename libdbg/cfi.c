@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Compiled unwind rules: the .eh_frame row of an address reduced to the
+ * Compiled unwind rules: the CFI row of an address reduced to the
  * few forms x86_64 compilers emit for ordinary code - the CFA is rsp or
  * rbp plus an offset, the return address and the callee-saved registers
  * (rbx, rbp, r12-r15) are at offsets from the CFA or unchanged. The
@@ -9,11 +9,22 @@
  * (signal trampolines, DWARF expressions, a CFA in another register, no
  * FDE) is left to libunwind or libdw. See doc/unwinding.md.
  *
+ * The FDE of an address is found in, in this order:
+ *   - .eh_frame_hdr's sorted table, when the module has one;
+ *   - a table built here from .eh_frame when it has no header (gcc
+ *     -static, busybox), once per module, on first use;
+ *   - a table built from .debug_frame (Go binaries; C built without
+ *     unwind tables), inflated first when SHF_COMPRESSED or .zdebug_.
+ * The tables are also what libunwind is given (unwind.c).
+ *
  * Every byte parsed comes from a file the target mapped: all reads are
  * bounded by the local copy, all counts and nesting are limited.
  */
 #include "internal.h"
 
+#include <elf.h>
+#include <libdeflate.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define DW_EH_PE_absptr 0x00
@@ -159,16 +170,28 @@ struct cie {
 	int64_t data_align;
 	uint8_t fde_enc;
 	bool has_z, signal;
-	struct cur init; /* its initial instructions */
+	uint64_t loc_bias; /* added to absolute locations: .debug_frame's are link-time */
+	struct cur init;   /* its initial instructions */
 };
 
-static bool parse_cie(struct dbg_sym *s, uint64_t addr, uint64_t datarel, struct cie *ret)
+/* The CIE at @c: an .eh_frame one (id 0), or a .debug_frame one (id all
+ * ones, versions 1, 3 and 4) when @debug. */
+static bool parse_cie(struct cur c, bool debug, uint64_t datarel, struct cie *ret)
 {
-	struct cur c, b;
-	if (!open_at(s, addr, &c) || !entry(&c, &b) || get(&b, 4) != 0)
+	struct cur b;
+	bool dw64 = false;
+	if (c.end - c.p >= 4) {
+		uint32_t l;
+		memcpy(&l, c.p, 4);
+		dw64 = l == 0xffffffff;
+	}
+	if (!entry(&c, &b))
+		return false;
+	uint64_t id = get(&b, dw64 ? 8 : 4);
+	if (id != (debug ? (dw64 ? UINT64_MAX : 0xffffffff) : 0))
 		return false;
 	uint8_t version = (uint8_t)get(&b, 1);
-	if (version != 1 && version != 3)
+	if (version != 1 && version != 3 && !(debug && version == 4))
 		return false;
 	char aug[8];
 	size_t n = 0;
@@ -183,6 +206,8 @@ static bool parse_cie(struct dbg_sym *s, uint64_t addr, uint64_t datarel, struct
 	*ret = (struct cie){ .fde_enc = DW_EH_PE_absptr };
 	if (aug[0] == 'e' && aug[1] == 'h')
 		get(&b, 8);
+	if (version == 4 && (get(&b, 1) != 8 || get(&b, 1) != 0))
+		return false; /* address size 8, no segment selector */
 	ret->code_align = uleb(&b);
 	ret->data_align = sleb(&b);
 	uint64_t ra = version == 1 ? get(&b, 1) : uleb(&b);
@@ -246,7 +271,7 @@ static bool run(struct cur c, const struct cie *cie, uint64_t loc, uint64_t pc, 
 		case 0x00: /* nop */
 			break;
 		case 0x01: /* set_loc */
-			loc = pointer(&c, cie->fde_enc, datarel);
+			loc = pointer(&c, cie->fde_enc, datarel) + cie->loc_bias;
 			if (loc > pc)
 				return !c.bad;
 			break;
@@ -385,57 +410,427 @@ static int compile(const struct row *r, struct dbg__cfa_rule *ret)
 	return 0;
 }
 
-int dbg__cfi_rule(struct dbg_sym *s, uint64_t pc, struct dbg__cfa_rule *ret)
+/* ---- finding the FDE ---------------------------------------------- */
+
+/* Tables are bounded by the sections they index: an FDE takes at least
+ * 16 bytes. A section larger than this is not indexed. */
+#define MAX_SECTION (1u << 30)
+/* An inflated .debug_frame larger than this, or than 1000 times its
+ * compressed size, is taken for garbage. */
+#define MAX_INFLATED (256u << 20)
+
+struct dbg__cfi {
+	struct dbg_sym *sym;
+	struct dbg__cfi_image *img; /* sym->nimages, by image index */
+	size_t nimg;
+	unsigned int generation;
+};
+
+static void image_free(struct dbg__cfi_image *ci)
 {
-	struct dbg__image *im = dbg__sym_image(s, pc);
-	if (!im || !im->eh_hdr)
-		return -ENOENT;
-	/* The .eh_frame_hdr table: sorted (initial location, FDE) pairs,
-	 * both relative to the header. */
-	size_t avail;
-	const uint8_t *t = dbg__sym_local(s, im->eh_table, &avail);
-	if (!t || avail / 8 < im->eh_count || im->eh_count == 0)
-		return -ENOENT;
-	size_t lo = 0, hi = im->eh_count;
+	free(ci->eh);
+	free(ci->df);
+	free(ci->df_own);
+	memset(ci, 0, sizeof(*ci));
+}
+
+struct dbg__cfi *dbg__cfi_new(struct dbg_sym *s)
+{
+	struct dbg__cfi *c = calloc(1, sizeof(*c));
+	if (c) {
+		c->sym = s;
+		c->generation = s->generation - 1; /* filled on first use */
+	}
+	return c;
+}
+
+void dbg__cfi_free(struct dbg__cfi *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->nimg; i++)
+		image_free(&c->img[i]);
+	free(c->img);
+	free(c);
+}
+
+/* A section of the local copy of @im by name, checked against its size:
+ * its bytes, header, and whether there is one. */
+static const uint8_t *find_section(const struct dbg__image *im, const char *name, Elf64_Shdr *ret)
+{
+	const uint8_t *d = im->data;
+	if (!d || im->size < sizeof(Elf64_Ehdr))
+		return NULL;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)d;
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff == 0 || eh->e_shoff > im->size ||
+	    (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > im->size - eh->e_shoff ||
+	    eh->e_shstrndx >= eh->e_shnum)
+		return NULL;
+	Elf64_Shdr str;
+	memcpy(&str, d + eh->e_shoff + (uint64_t)eh->e_shstrndx * sizeof(Elf64_Shdr), sizeof(str));
+	if (str.sh_type == SHT_NOBITS || str.sh_offset > im->size || str.sh_size > im->size - str.sh_offset)
+		return NULL;
+	size_t nlen = strlen(name) + 1;
+	for (unsigned i = 1; i < eh->e_shnum; i++) {
+		Elf64_Shdr sh;
+		memcpy(&sh, d + eh->e_shoff + (uint64_t)i * sizeof(Elf64_Shdr), sizeof(sh));
+		if (sh.sh_name >= str.sh_size || str.sh_size - sh.sh_name < nlen ||
+		    memcmp(d + str.sh_offset + sh.sh_name, name, nlen) != 0)
+			continue;
+		if (sh.sh_type == SHT_NOBITS || sh.sh_offset > im->size ||
+		    sh.sh_size > im->size - sh.sh_offset || sh.sh_size > MAX_SECTION)
+			return NULL;
+		*ret = sh;
+		return d + sh.sh_offset;
+	}
+	return NULL;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct dbg__cfi_entry *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort @n entries, keeping the first of equal starts. */
+static size_t sort_table(struct dbg__cfi_entry *t, size_t n)
+{
+	qsort(t, n, sizeof(*t), cmp_ent);
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		if (k == 0 || t[k - 1].start != t[i].start)
+			t[k++] = t[i];
+	return k;
+}
+
+/* The CIE pointer of an FDE and whether the entry is a CIE: in
+ * .eh_frame, 0 marks a CIE and others count back from the field; in
+ * .debug_frame, all ones marks a CIE and others are section offsets. */
+static bool cie_of(struct cur *b, bool dw64, bool debug, uint64_t *ret_cie, bool *ret_is_cie)
+{
+	uint64_t field = b->addr;
+	uint64_t id = get(b, dw64 ? 8 : 4);
+	if (b->bad)
+		return false;
+	if (debug) {
+		*ret_is_cie = id == (dw64 ? UINT64_MAX : 0xffffffff);
+		*ret_cie = id;
+	} else {
+		*ret_is_cie = id == 0;
+		if (!*ret_is_cie && id > field)
+			return false;
+		*ret_cie = field - id;
+	}
+	return true;
+}
+
+/* Walk the entries of a section (.eh_frame at target address @addr, or
+ * .debug_frame at offset 0) and index its FDEs: starts relative to
+ * @start_base, FDEs relative to the section. Malformed entries end the
+ * walk; what was indexed before them stays usable. */
+static size_t index_section(const uint8_t *p, size_t size, uint64_t addr, bool debug,
+			    uint64_t bias, uint64_t start_base, struct dbg__cfi_entry **ret)
+{
+	size_t cap = size / 16 + 1, n = 0;
+	struct dbg__cfi_entry *t = malloc(cap * sizeof(*t));
+	if (!t)
+		return 0;
+	struct cur sec = { p, p + size, addr, false };
+	uint64_t last_cie = UINT64_MAX;
+	struct cie cie = { 0 };
+	bool cie_ok = false;
+	while (sec.p < sec.end && n < cap) {
+		const uint8_t *at = sec.p;
+		uint32_t l;
+		if (sec.end - sec.p < 4)
+			break;
+		memcpy(&l, sec.p, 4);
+		if (l == 0) { /* .eh_frame's terminator; skip padding elsewhere */
+			skip(&sec, 4);
+			if (!debug)
+				break;
+			continue;
+		}
+		bool dw64 = l == 0xffffffff;
+		struct cur b;
+		if (!entry(&sec, &b))
+			break;
+		skip(&sec, (size_t)(b.end - b.p));
+		uint64_t cptr;
+		bool is_cie;
+		if (!cie_of(&b, dw64, debug, &cptr, &is_cie))
+			break;
+		if (is_cie)
+			continue;
+		if (cptr != last_cie) {
+			/* The CIE, by section offset (debug) or address. */
+			uint64_t off = debug ? cptr : cptr - addr;
+			last_cie = cptr;
+			cie_ok = off < size &&
+				 parse_cie((struct cur){ p + off, p + size, addr + off, false }, debug, 0, &cie);
+		}
+		if (!cie_ok)
+			continue;
+		uint64_t start = pointer(&b, cie.fde_enc, 0);
+		uint64_t range = pointer(&b, cie.fde_enc & 0x0f, 0);
+		if (b.bad || range == 0 || start == 0)
+			continue; /* discarded code (start 0), or nothing covered */
+		if (debug)
+			start += bias;
+		int64_t rs = (int64_t)(start - start_base), rf = (int64_t)(at - p);
+		if (rs < INT32_MIN || rs > INT32_MAX || rf > INT32_MAX)
+			continue;
+		t[n++] = (struct dbg__cfi_entry){ (int32_t)rs, (int32_t)rf };
+	}
+	n = sort_table(t, n);
+	if (n == 0) {
+		free(t);
+		return 0;
+	}
+	*ret = t;
+	return n;
+}
+
+/* Inflate a compressed .debug_frame: SHF_COMPRESSED (ELF zlib header)
+ * or a GNU .zdebug_frame ("ZLIB", big-endian size). */
+static uint8_t *inflate_section(const uint8_t *p, size_t size, bool gnu, size_t *ret_size)
+{
+	uint64_t out;
+	size_t hdr;
+	if (gnu) {
+		if (size < 12 || memcmp(p, "ZLIB", 4) != 0)
+			return NULL;
+		out = 0;
+		for (int i = 0; i < 8; i++)
+			out = out << 8 | p[4 + i];
+		hdr = 12;
+	} else {
+		Elf64_Chdr ch;
+		if (size < sizeof(ch))
+			return NULL;
+		memcpy(&ch, p, sizeof(ch));
+		if (ch.ch_type != ELFCOMPRESS_ZLIB)
+			return NULL;
+		out = ch.ch_size;
+		hdr = sizeof(ch);
+	}
+	if (out == 0 || out > MAX_INFLATED || out / 1000 > size)
+		return NULL;
+	uint8_t *buf = malloc(out);
+	struct libdeflate_decompressor *d = libdeflate_alloc_decompressor();
+	size_t got = 0;
+	if (!buf || !d ||
+	    libdeflate_zlib_decompress(d, p + hdr, size - hdr, buf, out, &got) != LIBDEFLATE_SUCCESS ||
+	    got != out) {
+		free(buf);
+		buf = NULL;
+	}
+	libdeflate_free_decompressor(d);
+	*ret_size = got;
+	return buf;
+}
+
+/* The state of @im, its tables built the first time they are asked for. */
+static struct dbg__cfi_image *image_state(struct dbg__cfi *c, struct dbg__image *im)
+{
+	struct dbg_sym *s = c->sym;
+	if (c->generation != s->generation) {
+		for (size_t i = 0; i < c->nimg; i++)
+			image_free(&c->img[i]);
+		free(c->img);
+		c->img = calloc(s->nimages ? s->nimages : 1, sizeof(*c->img));
+		c->nimg = c->img ? s->nimages : 0;
+		c->generation = s->generation;
+	}
+	size_t i = (size_t)(im - s->images);
+	return i < c->nimg ? &c->img[i] : NULL;
+}
+
+static void build_eh(struct dbg__cfi_image *ci, const struct dbg__image *im)
+{
+	ci->eh_done = true;
+	if (im->eh_hdr || im->vdso)
+		return; /* the header's table serves */
+	Elf64_Shdr sh;
+	const uint8_t *p = find_section(im, ".eh_frame", &sh);
+	if (!p || !(sh.sh_flags & SHF_ALLOC) || sh.sh_size < 8)
+		return;
+	ci->eh_base = im->bias + sh.sh_addr;
+	ci->neh = index_section(p, sh.sh_size, ci->eh_base, false, 0, ci->eh_base, &ci->eh);
+}
+
+static void build_df(struct dbg__cfi_image *ci, const struct dbg__image *im)
+{
+	ci->df_done = true;
+	if (im->vdso)
+		return;
+	Elf64_Shdr sh;
+	bool gnu = false;
+	const uint8_t *p = find_section(im, ".debug_frame", &sh);
+	if (!p && (p = find_section(im, ".zdebug_frame", &sh)))
+		gnu = true;
+	if (!p || sh.sh_size < 8)
+		return;
+	size_t size = sh.sh_size;
+	if (gnu || (sh.sh_flags & SHF_COMPRESSED)) {
+		ci->df_own = inflate_section(p, sh.sh_size, gnu, &size);
+		if (!ci->df_own)
+			return;
+		p = ci->df_own;
+	}
+	ci->df_bias = im->bias;
+	ci->ndf = index_section(p, size, 0, true, im->bias, im->bias, &ci->df);
+	if (ci->ndf) {
+		ci->df_data = p;
+		ci->df_size = size;
+	}
+}
+
+int dbg__cfi_image_tables(struct dbg__cfi *c, struct dbg__image *im, bool debug_frame,
+			  struct dbg__cfi_image **ret)
+{
+	struct dbg__cfi_image *ci = image_state(c, im);
+	if (!ci)
+		return -ENOMEM;
+	if (!ci->eh_done)
+		build_eh(ci, im);
+	if (debug_frame && !ci->df_done)
+		build_df(ci, im);
+	*ret = ci;
+	return 0;
+}
+
+/* Binary search: the last entry starting at or before @rel. */
+static const struct dbg__cfi_entry *search(const uint8_t *t, size_t n, int64_t rel)
+{
+	if (n == 0)
+		return NULL;
+	size_t lo = 0, hi = n;
 	while (hi - lo > 1) {
 		size_t mid = lo + (hi - lo) / 2;
 		int32_t v;
 		memcpy(&v, t + mid * 8, 4);
-		if (im->eh_hdr + (int64_t)v <= pc)
+		if (v <= rel)
 			lo = mid;
 		else
 			hi = mid;
 	}
-	int32_t fde_rel;
-	memcpy(&fde_rel, t + lo * 8 + 4, 4);
-	uint64_t fde = im->eh_hdr + (int64_t)fde_rel;
+	int32_t v;
+	memcpy(&v, t + lo * 8, 4);
+	return v <= rel ? (const struct dbg__cfi_entry *)(t + lo * 8) : NULL;
+}
 
-	struct cur c, b;
-	if (!open_at(s, fde, &c) || !entry(&c, &b))
+/* Parse the FDE at @fde (a cursor on it) covering @pc into its rule. */
+static int rule_from_fde(struct dbg_sym *s, struct cur c, bool debug, const uint8_t *sec,
+			 size_t sec_size, uint64_t bias, uint64_t datarel, uint64_t pc,
+			 struct dbg__cfa_rule *ret)
+{
+	struct cur b;
+	bool dw64 = false;
+	if (c.end - c.p >= 4) {
+		uint32_t l;
+		memcpy(&l, c.p, 4);
+		dw64 = l == 0xffffffff;
+	}
+	if (!entry(&c, &b))
 		return -EINVAL;
-	uint64_t cie_field = b.addr;
-	uint32_t cie_ptr = (uint32_t)get(&b, 4);
-	if (cie_ptr == 0 || cie_ptr > cie_field)
+	uint64_t cptr;
+	bool is_cie;
+	if (!cie_of(&b, dw64, debug, &cptr, &is_cie) || is_cie)
 		return -EINVAL;
 	struct cie cie;
-	if (!parse_cie(s, cie_field - cie_ptr, im->eh_hdr, &cie))
+	struct cur cc;
+	if (debug) {
+		if (cptr >= sec_size)
+			return -EINVAL;
+		cc = (struct cur){ sec + cptr, sec + sec_size, cptr, false };
+	} else if (!open_at(s, cptr, &cc)) {
+		return -EINVAL;
+	}
+	if (!parse_cie(cc, debug, datarel, &cie))
 		return -EINVAL;
 	if (cie.signal)
 		return -ENOTSUP;
-	uint64_t start = pointer(&b, cie.fde_enc, im->eh_hdr);
-	uint64_t range = pointer(&b, cie.fde_enc & 0x0f, im->eh_hdr);
+	uint64_t start = pointer(&b, cie.fde_enc, datarel);
+	uint64_t range = pointer(&b, cie.fde_enc & 0x0f, datarel);
 	if (b.bad)
 		return -EINVAL;
+	if (debug) {
+		start += bias;
+		cie.loc_bias = bias;
+	}
 	if (pc < start || pc - start >= range)
 		return -ENOENT;
 	if (cie.has_z)
 		skip(&b, uleb(&b));
 
 	struct row init = { .cfa_reg = -1 };
-	if (!run(cie.init, &cie, start, UINT64_MAX, &init, NULL, im->eh_hdr))
+	if (!run(cie.init, &cie, start, UINT64_MAX, &init, NULL, datarel))
 		return -EINVAL;
 	struct row r = init;
-	if (!run(b, &cie, start, pc, &r, &init, im->eh_hdr))
+	if (!run(b, &cie, start, pc, &r, &init, datarel))
 		return -EINVAL;
 	return compile(&r, ret);
+}
+
+int dbg__cfi_rule(struct dbg__cfi *c, uint64_t pc, struct dbg__cfa_rule *ret)
+{
+	struct dbg_sym *s = c->sym;
+	struct dbg__image *im = dbg__sym_image(s, pc);
+	if (!im)
+		return -ENOENT;
+	int r = -ENOENT;
+	/* .eh_frame: through its header's table, whose entries are relative
+	 * to the header, or through ours, relative to the section. */
+	const uint8_t *t = NULL;
+	size_t n = 0;
+	uint64_t base = 0;
+	if (im->eh_hdr) {
+		size_t avail;
+		t = dbg__sym_local(s, im->eh_table, &avail);
+		n = t && avail / 8 >= im->eh_count ? im->eh_count : 0;
+		base = im->eh_hdr;
+	} else {
+		struct dbg__cfi_image *ci;
+		if (dbg__cfi_image_tables(c, im, false, &ci) < 0)
+			return -ENOMEM;
+		t = (const uint8_t *)ci->eh;
+		n = ci->neh;
+		base = ci->eh_base;
+	}
+	const struct dbg__cfi_entry *e = search(t, n, (int64_t)(pc - base));
+	if (e) {
+		struct dbg__cfi_entry ent;
+		memcpy(&ent, e, sizeof(ent));
+		struct cur cur;
+		if (!open_at(s, base + (int64_t)ent.fde, &cur))
+			return -EINVAL;
+		r = rule_from_fde(s, cur, false, NULL, 0, 0, im->eh_hdr ? im->eh_hdr : base, pc, ret);
+		if (r != -ENOENT)
+			return r;
+	}
+	/* .debug_frame, for code .eh_frame does not cover. */
+	struct dbg__cfi_image *ci;
+	if (dbg__cfi_image_tables(c, im, true, &ci) < 0)
+		return -ENOMEM;
+	e = search((const uint8_t *)ci->df, ci->ndf, (int64_t)(pc - ci->df_bias));
+	if (!e)
+		return r;
+	struct dbg__cfi_entry ent;
+	memcpy(&ent, e, sizeof(ent));
+	if ((size_t)ent.fde >= ci->df_size)
+		return -EINVAL;
+	struct cur cur = { ci->df_data + ent.fde, ci->df_data + ci->df_size, (uint64_t)ent.fde, false };
+	return rule_from_fde(s, cur, true, ci->df_data, ci->df_size, ci->df_bias, 0, pc, ret);
+}
+
+uint64_t dbg__cfi_syscall_gap(struct dbg__cfi *c, uint64_t pc)
+{
+	uint8_t code[2];
+	struct dbg__cfa_rule rule;
+	if (pc < 3 || !dbg__sym_read_local(c->sym, pc - 2, code, 2) || code[0] != 0x0f ||
+	    code[1] != 0x05 || dbg__cfi_rule(c, pc, &rule) != -ENOENT ||
+	    dbg__cfi_rule(c, pc - 3, &rule) == -ENOENT)
+		return 0;
+	return pc - 3;
 }

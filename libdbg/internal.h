@@ -256,10 +256,55 @@ struct dbg__cfa_rule {
 	int32_t saved_off[DBG__CFI_SAVED];
 };
 
-/* The rule at @pc (already pc - 1 for a return address): 0; -ENOENT no
- * FDE covers it; -ENOTSUP not in the simple form (a signal frame, an
- * expression); -EINVAL malformed CFI. */
-int dbg__cfi_rule(struct dbg_sym *s, uint64_t pc, struct dbg__cfa_rule *ret);
+/* The CFI lookup state of one unwinder: per module, the tables cfi.c
+ * builds when .eh_frame_hdr is missing or does not cover a pc. */
+struct dbg__cfi;
+struct dbg__cfi *dbg__cfi_new(struct dbg_sym *s);
+void dbg__cfi_free(struct dbg__cfi *c);
+
+/* A search table entry, as in .eh_frame_hdr and libunwind's table_entry:
+ * a function's start and its FDE, each relative to a base. */
+struct dbg__cfi_entry {
+	int32_t start, fde;
+};
+
+/* One module's tables (cfi.c builds them on first use). */
+struct dbg__cfi_image {
+	bool eh_done, df_done;
+	/* .eh_frame without .eh_frame_hdr: entries relative to eh_base, the
+	 * section's target address (start and FDE alike). */
+	uint64_t eh_base;
+	struct dbg__cfi_entry *eh;
+	size_t neh;
+	/* .debug_frame: the section's bytes (local: the file's, or df_own
+	 * inflated), starts relative to df_bias (link-time addresses), FDEs
+	 * to the section. */
+	const uint8_t *df_data;
+	size_t df_size;
+	uint8_t *df_own;
+	uint64_t df_bias;
+	struct dbg__cfi_entry *df;
+	size_t ndf;
+};
+
+/* @im's tables, the .debug_frame one too when @debug_frame; -ENOMEM. */
+int dbg__cfi_image_tables(struct dbg__cfi *c, struct dbg__image *im, bool debug_frame,
+			  struct dbg__cfi_image **ret);
+
+/* The rule at @pc (already pc - 1 for a return address), from
+ * .eh_frame (by its header's table or ours) or else .debug_frame: 0;
+ * -ENOENT no FDE covers it; -ENOTSUP not in the simple form (a signal
+ * frame, an expression); -EINVAL malformed CFI; -ENOMEM. */
+int dbg__cfi_rule(struct dbg__cfi *c, uint64_t pc, struct dbg__cfa_rule *ret);
+
+/* A thread stopped right after a syscall instruction no FDE covers, the
+ * instruction before it covered: glibc's clone and clone3 wrappers end
+ * the parent's CFI before the syscall (the child goes on on another
+ * stack). For the parent the syscall changed no register the CFI uses:
+ * returns the address whose row holds at @pc (pc - 3, the last byte
+ * before the syscall), or 0 when @pc is not such a gap. For the
+ * innermost frame only. */
+uint64_t dbg__cfi_syscall_gap(struct dbg__cfi *c, uint64_t pc);
 
 /* Read a whole small /proc file into buf (NUL-terminated). Returns the
  * length or -errno. */

@@ -42,6 +42,7 @@ struct uctx {
 	struct dbg_unwinder *u;
 	const struct dbg_regs *regs;
 	const struct dbg_snapshot *snap; /* NULL: the live, stopped thread */
+	bool read_failed; /* a read failed since the last frame */
 };
 
 /* Compiled rules by lookup address (direct-mapped). */
@@ -59,11 +60,33 @@ struct dbg_unwinder {
 	bool fast;               /* compiled rules first */
 	unsigned int generation; /* sym's, when the caches were filled */
 	unw_addr_space_t as;
+	struct dbg__cfi *cfi;    /* FDE lookup beyond .eh_frame_hdr */
 	struct rule_slot *rules; /* RULE_SLOTS, allocated on first use */
 	enum dbg_unwind_end last_end; /* why the last stack ended */
 };
 
 /* ---- the memory source -------------------------------------------------- */
+
+/* libunwind reads a remote search table through access_mem. The tables
+ * cfi.c builds (for .eh_frame without a header) live in our memory: they
+ * are given to libunwind at non-canonical addresses no target maps,
+ * SYN_TAG in the top byte, the module's index above bit 32. */
+#define SYN_TAG 0xdbull
+#define SYN_ADDR(idx) (SYN_TAG << 56 | (uint64_t)(idx) << 32)
+
+static bool read_synthetic(struct uctx *c, uint64_t addr, uint64_t *val)
+{
+	struct dbg_sym *sym = c->u->sym;
+	size_t idx = (size_t)(addr >> 32 & 0xffffff), off = (size_t)(addr & 0xffffffff);
+	struct dbg__cfi_image *ci;
+	if (idx >= sym->nimages || dbg__cfi_image_tables(c->u->cfi, &sym->images[idx], false, &ci) < 0)
+		return false;
+	size_t len = ci->neh * sizeof(*ci->eh);
+	if (off > len || len - off < 8)
+		return false;
+	memcpy(val, (const uint8_t *)ci->eh + off, 8);
+	return true;
+}
 
 static bool read_word(struct uctx *c, uint64_t addr, uint64_t *val)
 {
@@ -76,9 +99,16 @@ static bool read_word(struct uctx *c, uint64_t addr, uint64_t *val)
 		return true;
 	/* The stack of a snapshot is only what was copied: the live one has
 	 * moved on since. */
-	if (s && addr >= s->vma_lo && addr < s->vma_hi)
+	if (s && addr >= s->vma_lo && addr < s->vma_hi) {
+		c->read_failed = true;
 		return false;
-	return dbg_mem_read(c->u->proc, addr, val, 8) == 8;
+	}
+	if (__builtin_expect(addr >> 56 == SYN_TAG, 0))
+		return read_synthetic(c, addr, val);
+	if (dbg_mem_read(c->u->proc, addr, val, 8) == 8)
+		return true;
+	c->read_failed = true;
+	return false;
 }
 
 /* The x86_64 signal-return trampoline (glibc's and musl's __restore_rt):
@@ -126,6 +156,23 @@ static bool stack_ends(struct uctx *c, const struct dbg_frame *fr, size_t n, uin
 	return sp < prev->sp && !is_sigreturn(c, prev->pc);
 }
 
+/* Whether @pc can be code: in a module, or in an executable mapping (JIT
+ * code). A return address anywhere else is garbage the CFI of the frame
+ * below pointed at (Go's runtime.clone reads one off the top of a new g0
+ * stack): that frame is kept, as libdw keeps it, and the stack ends
+ * there; guessing on (libunwind follows rbp from it) reads whatever the
+ * target holds there now. */
+static bool maybe_code(struct uctx *c, uint64_t pc)
+{
+	if (dbg__sym_image(c->u->sym, pc))
+		return true;
+	const struct dbg_maps *maps;
+	if (dbg__maps_get(c->u->proc, &maps) < 0)
+		return true;
+	const struct dbg_vma *v = dbg_maps_find(maps, pc);
+	return v && (v->prot & DBG_PROT_EXEC);
+}
+
 /* ---- the fast path: compiled rules ----------------------------------- */
 
 static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cfa_rule **ret)
@@ -140,7 +187,7 @@ static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cf
 	struct rule_slot *slot = &u->rules[(pc * 0x9e3779b97f4a7c15ull) >> 52 & (RULE_SLOTS - 1)];
 	if (slot->pc != pc) {
 		slot->pc = pc;
-		slot->status = dbg__cfi_rule(u->sym, pc, &slot->rule);
+		slot->status = dbg__cfi_rule(u->cfi, pc, &slot->rule);
 	}
 	*ret = &slot->rule;
 	return slot->status;
@@ -149,12 +196,14 @@ static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cf
 /*
  * Unwind with compiled rules only. Returns the number of frames, or -1
  * when a frame needs more than a simple rule (no FDE, a signal frame, an
- * expression, a read that failed): the backend then unwinds the whole
- * thread, so that one unwinder decides every frame of a stack. The ends
- * of the stack are the backends': a zero pc, a stack pointer going down,
- * a step that went nowhere, a return address the CFI calls undefined.
+ * expression): the backend then unwinds the whole thread, so that one
+ * unwinder decides every frame of a stack. The ends of the stack are the
+ * backends': a zero pc, a stack pointer going down, a step that went
+ * nowhere, a return address the CFI calls undefined, a stack read that
+ * failed; *ret_end says which.
  */
-static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap)
+static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap,
+		       enum dbg_unwind_end *ret_end)
 {
 	const struct dbg_regs *r = c->regs;
 	uint64_t pc = r->rip, sp = r->rsp;
@@ -162,27 +211,42 @@ static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap)
 	for (int i = 0; i < DBG__CFI_SAVED; i++)
 		dbg__x86_dwarf_gpr(r, dbg__cfi_tracked[i], &saved[i]);
 	size_t n = 0;
-	while (n < cap) {
-		if (stack_ends(c, frames, n, pc, sp))
+	for (;;) {
+		if (stack_ends(c, frames, n, pc, sp)) {
+			*ret_end = pc == 0 ? DBG_UNWIND_END_OUTERMOST : DBG_UNWIND_END_BAD_FRAME;
 			break;
+		}
+		if (n == cap) {
+			*ret_end = DBG_UNWIND_END_CAP; /* and the stack goes on */
+			break;
+		}
 		frames[n] = (struct dbg_frame){ .pc = pc, .sp = sp,
 						.flags = n == 0 ? DBG_FRAME_ACTIVATION : 0 };
 		/* A return address is looked up as the call before it. */
 		const struct dbg__cfa_rule *rule;
-		if (cached_rule(c->u, pc - (n == 0 ? 0 : 1), &rule) < 0)
-			return -1;
+		if (cached_rule(c->u, pc - (n == 0 ? 0 : 1), &rule) < 0) {
+			uint64_t at = n == 0 ? dbg__cfi_syscall_gap(c->u->cfi, pc) : 0;
+			if (!at || cached_rule(c->u, at, &rule) < 0)
+				return -1;
+		}
 		n++;
-		if (rule->ra_undefined)
+		if (rule->ra_undefined) {
+			*ret_end = DBG_UNWIND_END_OUTERMOST;
 			break;
+		}
 		uint64_t cfa = (rule->cfa_reg == 7 ? sp : saved[DBG__CFI_RBP]) + (int64_t)rule->cfa_off;
 		uint64_t next[DBG__CFI_SAVED];
 		memcpy(next, saved, sizeof(next));
-		if (!read_word(c, cfa + (int64_t)rule->ra_off, &pc))
-			return -1;
-		for (int i = 0; i < DBG__CFI_SAVED; i++)
-			if ((rule->saved_mask & (1u << i)) &&
-			    !read_word(c, cfa + (int64_t)rule->saved_off[i], &next[i]))
-				return -1;
+		/* A read that fails ends the stack here: a backend would read
+		 * the same word by the same rule (a snapshot's copy ends). */
+		bool ok = read_word(c, cfa + (int64_t)rule->ra_off, &pc);
+		for (int i = 0; ok && i < DBG__CFI_SAVED; i++)
+			if (rule->saved_mask & (1u << i))
+				ok = read_word(c, cfa + (int64_t)rule->saved_off[i], &next[i]);
+		if (!ok) {
+			*ret_end = DBG_UNWIND_END_READ;
+			break;
+		}
 		memcpy(saved, next, sizeof(saved));
 		sp = cfa;
 	}
@@ -191,25 +255,108 @@ static int unwind_fast(struct uctx *c, struct dbg_frame *frames, size_t cap)
 
 /* ---- libunwind accessors -------------------------------------------- */
 
+/* libunwind's descriptor of a .debug_frame in local memory, which its
+ * UNW_INFO_FORMAT_TABLE search takes (through u.ti.table_data) and
+ * parses with .debug_frame's rules (CIE ids, section-relative CIE
+ * pointers, link-time addresses plus segbase). Its layout is libunwind's
+ * struct unw_debug_frame_list of 1.6 (include/dwarf.h), which the public
+ * headers do not declare; Debian 12 ships 1.6.2. */
+struct unw_debug_frame_desc {
+	unw_word_t start, end, load_offset;
+	char *debug_frame;
+	size_t debug_frame_size;
+	struct dbg__cfi_entry *index;
+	size_t index_size; /* bytes */
+	struct unw_debug_frame_desc *next;
+};
+
+/*
+ * The FDE of @ip for libunwind, from the first of: .eh_frame_hdr's table
+ * (read through access_mem, from the local copy); the table cfi.c built
+ * from .eh_frame when there is no header (served at a synthetic address,
+ * FDEs read from the local copy); the .debug_frame table, searched and
+ * parsed by libunwind in our memory (UNW_INFO_FORMAT_TABLE). libunwind
+ * has no other way in for a remote .debug_frame: its own reader
+ * (dwarf_find_debug_frame) opens the file by path in the local process
+ * and is not built on x86_64, and dynamic proc-info is not implemented
+ * for DWARF targets.
+ */
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			  int need_unwind_info, struct uctx *c);
+
 static int ua_find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
 			     int need_unwind_info, void *arg)
 {
 	struct uctx *c = arg;
-	struct dbg__image *im = dbg__sym_image(c->u->sym, ip);
-	if (!im || !im->eh_hdr)
+	int r = find_proc_info(as, ip, pi, need_unwind_info, c);
+	uint64_t at;
+	if (r == -UNW_ENOINFO && ip == c->regs->rip && (at = dbg__cfi_syscall_gap(c->u->cfi, ip))) {
+		/* The innermost frame, in the gap after a syscall: the row
+		 * before it holds (dbg__cfi_syscall_gap()). */
+		r = find_proc_info(as, at, pi, need_unwind_info, c);
+		if (r == 0)
+			pi->end_ip = ip + 1;
+	}
+	return r;
+}
+
+static int find_proc_info(unw_addr_space_t as, unw_word_t ip, unw_proc_info_t *pi,
+			  int need_unwind_info, struct uctx *c)
+{
+	void *arg = c;
+	struct dbg_sym *sym = c->u->sym;
+	struct dbg__image *im = dbg__sym_image(sym, ip);
+	if (!im)
 		return -UNW_ENOINFO;
+	int r = -UNW_ENOINFO;
 	unw_dyn_info_t di = {
 		.start_ip = im->start,
 		.end_ip = im->end,
 		.format = UNW_INFO_FORMAT_REMOTE_TABLE,
-		.u.rti = {
-			.name_ptr = 0,
+	};
+	if (im->eh_hdr) {
+		di.u.rti = (unw_dyn_remote_table_info_t){
 			.segbase = im->eh_hdr,
 			.table_len = im->eh_count * 8 / sizeof(unw_word_t),
 			.table_data = im->eh_table,
-		},
-	};
-	return _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+		};
+		r = _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+		if (r != -UNW_ENOINFO)
+			return r;
+	}
+	struct dbg__cfi_image *ci;
+	if (dbg__cfi_image_tables(c->u->cfi, im, false, &ci) < 0)
+		return -UNW_ENOMEM;
+	if (!im->eh_hdr && ci->neh) {
+		di.u.rti = (unw_dyn_remote_table_info_t){
+			.segbase = ci->eh_base,
+			.table_len = ci->neh * sizeof(*ci->eh) / sizeof(unw_word_t),
+			.table_data = SYN_ADDR(im - sym->images),
+		};
+		r = _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+		if (r != -UNW_ENOINFO)
+			return r;
+	}
+	if (dbg__cfi_image_tables(c->u->cfi, im, true, &ci) < 0)
+		return -UNW_ENOMEM;
+	if (ci->ndf) {
+		struct unw_debug_frame_desc d = {
+			.start = im->start,
+			.end = im->end,
+			.debug_frame = (char *)ci->df_data,
+			.debug_frame_size = ci->df_size,
+			.index = ci->df,
+			.index_size = ci->ndf * sizeof(*ci->df),
+		};
+		di.format = UNW_INFO_FORMAT_TABLE;
+		di.u.ti = (unw_dyn_table_info_t){
+			.segbase = ci->df_bias,
+			.table_len = sizeof(d) / sizeof(unw_word_t),
+			.table_data = (unw_word_t *)&d,
+		};
+		r = _Ux86_64_dwarf_search_unwind_table(as, ip, &di, pi, need_unwind_info, arg);
+	}
+	return r;
 }
 
 static void ua_put_unwind_info(unw_addr_space_t as, unw_proc_info_t *pi, void *arg)
@@ -286,20 +433,60 @@ static unw_accessors_t accessors = {
 	.get_proc_name = ua_get_proc_name,
 };
 
-static int unwind_libunwind(struct uctx *c, struct dbg_frame *frames, size_t cap)
+/* Why a backend stopped after @n frames, when it did not say: the last
+ * frame's pc in no module, or in code without CFI (the frame-pointer
+ * guess from there failed too), or a read that failed. */
+static enum dbg_unwind_end backend_end(struct uctx *c, const struct dbg_frame *fr, size_t n)
+{
+	if (n > 0) {
+		uint64_t pc = fr[n - 1].pc - (n == 1 ? 0 : 1);
+		if (!dbg__sym_image(c->u->sym, pc))
+			return DBG_UNWIND_END_NO_MODULE;
+		struct dbg__cfa_rule rule;
+		if (dbg__cfi_rule(c->u->cfi, pc, &rule) == -ENOENT)
+			return DBG_UNWIND_END_NO_CFI;
+	}
+	return c->read_failed ? DBG_UNWIND_END_READ : DBG_UNWIND_END_OTHER;
+}
+
+static int unwind_libunwind(struct uctx *c, struct dbg_frame *frames, size_t cap,
+			    enum dbg_unwind_end *ret_end)
 {
 	unw_cursor_t cur;
+	*ret_end = DBG_UNWIND_END_OTHER;
 	if (unw_init_remote(&cur, c->u->as, c) < 0)
 		return 0;
 	size_t n = 0;
-	while (n < cap) {
+	for (;;) {
 		unw_word_t ip, sp;
-		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) < 0 ||
-		    stack_ends(c, frames, n, ip, sp))
+		c->read_failed = false;
+		if (unw_get_reg(&cur, UNW_REG_IP, &ip) < 0 || unw_get_reg(&cur, UNW_REG_SP, &sp) < 0) {
+			*ret_end = DBG_UNWIND_END_OTHER;
 			break;
+		}
+		if (stack_ends(c, frames, n, ip, sp)) {
+			*ret_end = ip == 0 ? DBG_UNWIND_END_OUTERMOST : DBG_UNWIND_END_BAD_FRAME;
+			break;
+		}
+		if (n == cap) {
+			*ret_end = DBG_UNWIND_END_CAP;
+			break;
+		}
 		frames[n++] = (struct dbg_frame){ .pc = ip, .sp = sp };
-		if (unw_step(&cur) <= 0)
+		if (n > 1 && !maybe_code(c, ip)) {
+			*ret_end = DBG_UNWIND_END_NO_MODULE;
 			break;
+		}
+		int r = unw_step(&cur);
+		if (r == 0) {
+			*ret_end = c->read_failed ? backend_end(c, frames, n) : DBG_UNWIND_END_OUTERMOST;
+			break;
+		}
+		if (r < 0) {
+			*ret_end = r == -UNW_EBADFRAME && !c->read_failed ? DBG_UNWIND_END_BAD_FRAME
+									  : backend_end(c, frames, n);
+			break;
+		}
 	}
 	return (int)n;
 }
@@ -351,26 +538,42 @@ struct dw_walk {
 	struct uctx *c;
 	struct dbg_frame *frames;
 	size_t cap, n;
+	enum dbg_unwind_end end; /* DBG_UNWIND_END_OTHER: libdw stopped */
 };
 
 static int dw_frame(Dwfl_Frame *state, void *arg)
 {
 	struct dw_walk *w = arg;
 	Dwarf_Addr pc;
-	bool activation;
-	if (!dwfl_frame_pc(state, &pc, &activation))
+	/* Without asking whether it is an activation: libdw would unwind the
+	 * next frame to know, here, and a read that fails then would not be
+	 * seen as the end's reason. set_flags() decides, the same way for
+	 * both backends. */
+	w->c->read_failed = false;
+	if (!dwfl_frame_pc(state, &pc, NULL))
 		return DWARF_CB_ABORT;
-	(void)activation; /* set_flags() decides, the same way for both backends */
 	Dwarf_Word sp = 0;
 	dwfl_frame_reg(state, 7, &sp);
-	if (stack_ends(w->c, w->frames, w->n, pc, sp))
+	if (stack_ends(w->c, w->frames, w->n, pc, sp)) {
+		w->end = pc == 0 ? DBG_UNWIND_END_OUTERMOST : DBG_UNWIND_END_BAD_FRAME;
 		return DWARF_CB_ABORT;
+	}
+	if (w->n == w->cap) {
+		w->end = DBG_UNWIND_END_CAP; /* a frame past the last one: it goes on */
+		return DWARF_CB_ABORT;
+	}
 	w->frames[w->n++] = (struct dbg_frame){ .pc = pc, .sp = sp };
-	return w->n < w->cap ? DWARF_CB_OK : DWARF_CB_ABORT;
+	if (w->n > 1 && !maybe_code(w->c, pc)) {
+		w->end = DBG_UNWIND_END_NO_MODULE;
+		return DWARF_CB_ABORT;
+	}
+	return DWARF_CB_OK;
 }
 
-static int unwind_libdw(struct uctx *c, pid_t tid, struct dbg_frame *frames, size_t cap)
+static int unwind_libdw(struct uctx *c, pid_t tid, struct dbg_frame *frames, size_t cap,
+			enum dbg_unwind_end *ret_end)
 {
+	*ret_end = DBG_UNWIND_END_OTHER;
 	struct dbg_sym *sym = c->u->sym;
 	if (!sym->dwfl_attached) {
 		if (!dwfl_attach_state(sym->dwfl, NULL, sym->proc->pid, &dw_callbacks, sym))
@@ -378,12 +581,21 @@ static int unwind_libdw(struct uctx *c, pid_t tid, struct dbg_frame *frames, siz
 					 dwfl_errmsg(-1));
 		sym->dwfl_attached = true;
 	}
-	struct dw_walk w = { c, frames, cap, 0 };
+	struct dw_walk w = { c, frames, cap, 0, DBG_UNWIND_END_OTHER };
 	sym->unwind_ctx = c;
-	/* It ends every walk with an error ("no matching address range" and
-	 * the like); the frames before it are what there is. */
-	dwfl_getthread_frames(sym->dwfl, tid, dw_frame, &w);
+	/* 0 when it reached the outermost frame (an undefined return
+	 * address); otherwise an error ("no matching address range" and the
+	 * like), and the frames before it are what there is. */
+	int r = dwfl_getthread_frames(sym->dwfl, tid, dw_frame, &w);
 	sym->unwind_ctx = NULL;
+	if (w.end != DBG_UNWIND_END_OTHER)
+		*ret_end = w.end;
+	else if (c->read_failed)
+		*ret_end = backend_end(c, frames, w.n); /* it takes a return address it cannot read for undefined */
+	else if (r == 0)
+		*ret_end = DBG_UNWIND_END_OUTERMOST;
+	else
+		*ret_end = backend_end(c, frames, w.n);
 	return (int)w.n;
 }
 
@@ -408,9 +620,16 @@ int dbg_unwind_new(struct dbg_proc *proc, struct dbg_sym *sym, const struct dbg_
 	u->backend = b;
 	u->fast = !(opts && (opts->flags & DBG_UNWIND_BACKEND_ONLY));
 	u->generation = sym->generation;
+	u->last_end = DBG_UNWIND_END_OTHER;
+	u->cfi = dbg__cfi_new(sym);
+	if (!u->cfi) {
+		free(u);
+		return -ENOMEM;
+	}
 	if (b == DBG_UNWIND_LIBUNWIND) {
 		u->as = unw_create_addr_space(&accessors, 0);
 		if (!u->as) {
+			dbg__cfi_free(u->cfi);
 			free(u);
 			return -ENOMEM;
 		}
@@ -427,8 +646,32 @@ void dbg_unwind_free(struct dbg_unwinder *u)
 		return;
 	if (u->as)
 		unw_destroy_addr_space(u->as);
+	dbg__cfi_free(u->cfi);
 	free(u->rules);
 	free(u);
+}
+
+/*
+ * A thread that has not run its first instruction since clone or clone3
+ * created it: the syscall's return value 0 in rax, the syscall just
+ * before pc, and no FDE at pc (glibc's wrappers end the parent's CFI
+ * before the syscall and start the child's, with an undefined return
+ * address, after the branch that follows it). It is the outermost frame:
+ * the new stack holds nothing yet, and following the frame pointer the
+ * thread inherited from its parent walks into its struct pthread - the
+ * stacks of one repeated heap address. libunwind, libdw and the frame
+ * pointer fallbacks would all guess; the stack ends here in every mode.
+ */
+static bool clone_child(struct uctx *c)
+{
+	const struct dbg_regs *r = c->regs;
+	if (r->rax != 0 || (r->orig_rax != 56 && r->orig_rax != 435) || r->rip < 2)
+		return false;
+	uint8_t code[2];
+	if (!dbg__sym_read_local(c->u->sym, r->rip - 2, code, 2))
+		return false;
+	struct dbg__cfa_rule rule;
+	return code[0] == 0x0f && code[1] == 0x05 && dbg__cfi_rule(c->u->cfi, r->rip, &rule) == -ENOENT;
 }
 
 static int run(struct dbg_unwinder *u, struct uctx *c, pid_t tid, struct dbg_frame *frames,
@@ -443,15 +686,23 @@ static int run(struct dbg_unwinder *u, struct uctx *c, pid_t tid, struct dbg_fra
 		u->rules = NULL;
 		u->generation = u->sym->generation;
 	}
-	if (cap == 0)
+	if (cap == 0) {
+		u->last_end = DBG_UNWIND_END_CAP;
 		return 0;
+	}
+	if (clone_child(c)) {
+		frames[0] = (struct dbg_frame){ .pc = c->regs->rip, .sp = c->regs->rsp,
+						.flags = DBG_FRAME_ACTIVATION };
+		u->last_end = DBG_UNWIND_END_OUTERMOST;
+		return 1;
+	}
 	if (u->fast) {
-		int n = unwind_fast(c, frames, cap);
+		int n = unwind_fast(c, frames, cap, &u->last_end);
 		if (n >= 0)
 			return n; /* no signal frame on this path: flags are set */
 	}
-	int n = u->backend == DBG_UNWIND_LIBDW ? unwind_libdw(c, tid, frames, cap)
-					       : unwind_libunwind(c, frames, cap);
+	int n = u->backend == DBG_UNWIND_LIBDW ? unwind_libdw(c, tid, frames, cap, &u->last_end)
+					       : unwind_libunwind(c, frames, cap, &u->last_end);
 	if (n > 0)
 		set_flags(c, frames, n);
 	return n;
@@ -615,7 +866,7 @@ size_t dbg_snapshot_stack_size(const struct dbg_snapshot *s)
 
 enum dbg_unwind_end dbg_unwind_last_end(const struct dbg_unwinder *u)
 {
-	return u ? u->last_end : DBG_UNWIND_END_OTHER; /* set per stack: issue 9 */
+	return u ? u->last_end : DBG_UNWIND_END_OTHER;
 }
 
 const char *dbg_unwind_end_str(enum dbg_unwind_end end)

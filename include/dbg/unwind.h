@@ -146,14 +146,16 @@ DBG_API int dbg_unwind_snapshot(struct dbg_unwinder *u, const struct dbg_snapsho
 /** Why the last stack ended (dbg_unwind_last_end()). */
 enum dbg_unwind_end {
 	/** The CFI marks the outermost frame (an undefined return address:
-	 * _start, clone, clone3), or the frame pointer chain ends at 0. */
+	 * _start, clone, clone3), or the frame pointer chain ends at 0, or
+	 * the thread has not run its first instruction since clone. */
 	DBG_UNWIND_END_OUTERMOST = 0,
 	/** The frames array was full; the stack goes on. */
 	DBG_UNWIND_END_CAP,
 	/** The pc is in code without unwind information (no CFI, and no
 	 * frame pointer chain to follow). */
 	DBG_UNWIND_END_NO_CFI,
-	/** The pc is in no mapped module (JIT code, garbage). */
+	/** The pc is in no mapped module (JIT code, garbage); a return
+	 * address outside any executable mapping ends the stack there. */
 	DBG_UNWIND_END_NO_MODULE,
 	/** A stack read failed; for a snapshot: the copy ended (stack_max). */
 	DBG_UNWIND_END_READ,
@@ -166,7 +168,11 @@ enum dbg_unwind_end {
 
 /**
  * Why the stack of the last dbg_unwind_thread() or dbg_unwind_snapshot()
- * call on @u ended. Undefined before the first call.
+ * call on @u ended, whichever path unwound it (compiled rules, libunwind,
+ * libdw). DBG_UNWIND_END_CAP only when the stack goes on past the frames
+ * array (a stack of exactly @cap frames ends for its own reason). After
+ * a call that failed (a negative return) the value is unspecified;
+ * before the first call it is DBG_UNWIND_END_OTHER.
  * Since: 0.2
  */
 DBG_API enum dbg_unwind_end dbg_unwind_last_end(const struct dbg_unwinder *u);
