@@ -16,11 +16,6 @@ cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 [ -x "$PY" ] || { echo "SKIP: no $PY (scripts/deps.sh installs python3)"; exit 77; }
-if [ "$mode" = lib ] && grep -q 'set per stack: issue 9' "$4/libdbg/unwind.c"; then
-	# Remove this guard once dbg_unwind_last_end() is implemented.
-	echo "SKIP: libdbg/unwind.c's dbg_unwind_last_end() is still the issue 9 stub (always 'outermost')"
-	exit 77
-fi
 
 "$target" 500 > "$tmp/out" &
 pid=$!
