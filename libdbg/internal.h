@@ -100,6 +100,20 @@ struct dbg_proc {
 	dbg_log_fn log_fn;
 	void *log_ctx;
 	bool exited;      /* every thread is gone */
+	/* The leader exited (pthread_exit) while other threads live: it is
+	 * an untraced zombie, not in the thread table. */
+	bool leader_zombie;
+	/* The task whose /proc/TID files and process_vm_* calls name the
+	 * address space: the pid, or a live thread while the leader is a
+	 * zombie (the leader's mm, maps and mem are gone). */
+	pid_t mm_tid;
+	/* The process exit to report once the queue is drained, when the
+	 * last thread of a process with a zombie leader exited. */
+	bool final_pending;
+	struct dbg_event final_event;
+	/* Not NULL once an exec made the target something other than an
+	 * x86_64 process: what it is now (registers are refused). */
+	const char *foreign_arch;
 
 	struct dbg__thread *threads;
 	size_t nthreads, cap_threads;

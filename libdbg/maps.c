@@ -276,7 +276,7 @@ static int maps_fd(struct dbg_proc *p)
 	if (p->maps_fd >= 0)
 		return p->maps_fd;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->mm_tid);
 	p->maps_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (p->maps_fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;

@@ -27,7 +27,7 @@ static const char *const backend_names[] = { "auto", "process_vm_readv", "/proc/
 static int open_mem_fd(struct dbg_proc *p)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->mm_tid);
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -107,7 +107,7 @@ int dbg__mem_on_exec(struct dbg_proc *p)
 static ssize_t pvr_batch(struct dbg_proc *p, struct iovec *local, struct iovec *remote, size_t n)
 {
 	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t r = process_vm_readv(p->pid, local, n, remote, n, 0);
+	ssize_t r = process_vm_readv(p->mm_tid, local, n, remote, n, 0);
 	if (r < 0) {
 		int e = errno;
 		if (e == ENOSYS || e == EPERM)
@@ -572,7 +572,7 @@ static ssize_t wr_pvw(struct dbg_proc *p, uint64_t addr, const void *buf, size_t
 {
 	struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
 	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t n = process_vm_writev(p->pid, &l, 1, &r, 1, 0);
+	ssize_t n = process_vm_writev(p->mm_tid, &l, 1, &r, 1, 0);
 	return n < 0 ? (errno == ESRCH ? -ESRCH : 0) : n;
 }
 

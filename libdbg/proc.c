@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -21,6 +22,7 @@
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -95,8 +97,18 @@ static struct dbg__thread *thread_add(struct dbg_proc *p, pid_t tid)
 static void thread_remove(struct dbg_proc *p, struct dbg__thread *t)
 {
 	size_t i = t - p->threads;
+	pid_t tid = t->tid;
 	memmove(&p->threads[i], &p->threads[i + 1], (p->nthreads - i - 1) * sizeof(*t));
 	p->nthreads--;
+	/* The address space is named by a live task: with a zombie leader,
+	 * another thread once this one is gone (the fds opened through it
+	 * pin the mm and stay good; process_vm_readv needs a live tid). */
+	if (tid == p->mm_tid && p->leader_zombie)
+		for (size_t j = 0; j < p->nthreads; j++)
+			if (p->threads[j].state != T_EXITED) {
+				p->mm_tid = p->threads[j].tid;
+				break;
+			}
 }
 
 static bool ghost_take(struct dbg_proc *p, pid_t tid)
@@ -202,8 +214,19 @@ int dbg__stopped_thread(struct dbg_proc *p, pid_t tid, struct dbg__thread **ret_
 	if (!t) {
 		if (p->exited)
 			return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
+		if (tid == p->pid && p->leader_zombie)
+			return dbg__fail(p, -ESRCH,
+					 "thread %d (the leader) has exited; it stays a zombie "
+					 "until the other threads exit", tid);
 		return dbg__fail(p, -ENOENT, "thread %d is not a thread of %d", tid, p->pid);
 	}
+	if (t->state == T_EXITED)
+		return dbg__fail(p, -ESRCH,
+				 "thread %d (the leader) has exited; it stays a zombie "
+				 "until the other threads exit", tid);
+	if (p->foreign_arch)
+		return dbg__fail(p, -DBG_ERRNO_ARCH, "pid %d is now a %s process (after exec)",
+				 p->pid, p->foreign_arch);
 	if (t->state != T_STOPPED)
 		return dbg__fail(p, -DBG_ERRNO_RUNNING, "thread %d is not in a ptrace-stop", tid);
 	*ret_t = t;
@@ -263,6 +286,87 @@ static int explain_eperm(struct dbg_proc *p, pid_t pid)
 			 "target, or no CAP_SYS_PTRACE)", pid);
 }
 
+/* ---- architecture ------------------------------------------------------ */
+
+/*
+ * What the program of @pid is, from the ELF header of the file it runs:
+ * NULL for x86_64, else a description ("32-bit (i386)", "x32"). The
+ * header is what the kernel chose the process's ABI from at exec (a
+ * compat task, TIF_IA32/TIF_X32), and it is the only thing that tells
+ * x32 apart: an x32 process runs in 64-bit mode (CS 0x33) with the
+ * 64-bit register set. The CS selector or the size of the NT_PRSTATUS
+ * regset say only which mode the thread is in at this stop, and an
+ * x86_64 process may run 32-bit code for a while (a far jump to a
+ * 0x23 code segment, as Wine's WoW64 does): that is still ours.
+ * The leader's exe is gone when it is a zombie: ask a live thread's.
+ * *ret_known is false when no exe could be read (a kernel thread, no
+ * permission): the caller decides from the registers then.
+ */
+static const char *exe_arch(pid_t pid, bool *ret_known)
+{
+	char path[128];
+	unsigned char h[EI_NIDENT + 4];
+	*ret_known = false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		DIR *d = opendir(path);
+		struct dirent *de;
+		while (d && fd < 0 && (de = readdir(d))) {
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/exe", pid, de->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+		}
+		if (d)
+			closedir(d);
+		if (fd < 0)
+			return NULL;
+	}
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG))
+		return NULL; /* not ELF: not something we can judge */
+	*ret_known = true;
+	unsigned machine = h[EI_DATA] == ELFDATA2MSB ? (unsigned)h[18] << 8 | h[19]
+						     : (unsigned)h[19] << 8 | h[18];
+	if (h[EI_CLASS] == ELFCLASS64 && machine == EM_X86_64)
+		return NULL;
+	if (h[EI_CLASS] == ELFCLASS32 && machine == EM_386)
+		return "32-bit (i386)";
+	if (h[EI_CLASS] == ELFCLASS32 && machine == EM_X86_64)
+		return "x32 (32-bit pointers on x86_64)";
+	static const char *const other[] = { "non-x86_64 32-bit ELF", "non-x86_64 64-bit ELF" };
+	return other[h[EI_CLASS] == ELFCLASS64];
+}
+
+/* The fallback when no exe can be read: the size of the general
+ * registers of a stopped thread (the ia32 set is 68 bytes). */
+static const char *regs_arch(struct dbg_proc *p)
+{
+	struct dbg__thread *t = dbg__any_stopped(p);
+	if (!t)
+		return NULL;
+	struct user_regs_struct regs;
+	struct iovec iov = { &regs, sizeof(regs) };
+	if (ptrace(PTRACE_GETREGSET, t->tid, NT_PRSTATUS, &iov) < 0)
+		return NULL;
+	return iov.iov_len < sizeof(regs) ? "32-bit (i386)" : NULL;
+}
+
+/* -DBG_ERRNO_ARCH unless @p is an x86_64 process. */
+static int check_arch(struct dbg_proc *p, bool stopped)
+{
+	bool known;
+	const char *what = exe_arch(p->pid, &known);
+	if (!known && stopped)
+		what = regs_arch(p);
+	if (!what)
+		return 0;
+	return dbg__fail(p, -DBG_ERRNO_ARCH, "pid %d is a %s process", p->pid, what);
+}
+
 /* ---- waiting ------------------------------------------------------- */
 
 static int64_t now_ns(void)
@@ -292,8 +396,9 @@ static bool claim(struct dbg_proc *p, pid_t pid)
 		return false;
 	if (st.tgid == p->pid) {
 		struct dbg__thread *t = thread_add(p, pid);
-		if (t)
+		if (t) {
 			t->expect_initial_stop = true;
+		}
 		return t != NULL;
 	}
 	if (st.ppid == p->pid)
@@ -437,6 +542,16 @@ static void on_exec(struct dbg_proc *p, struct dbg__thread *t, pid_t former)
 	/* exec flushes hardware breakpoints (flush_ptrace_hw_breakpoint). */
 	t->dr_saved_mask = 0;
 	t->regs_valid = false;
+	t->expect_initial_stop = false;
+	/* A zombie leader (traced or not) is replaced by the thread that
+	 * execed. */
+	p->leader_zombie = false;
+	p->mm_tid = p->pid;
+	bool known;
+	p->foreign_arch = exe_arch(p->pid, &known);
+	if (p->foreign_arch)
+		dbg__log(p, DBG_LOG_WARN, "pid %d execed a %s program: registers are refused",
+			 p->pid, p->foreign_arch);
 	dbg__maps_invalidate(p);
 	dbg__mem_on_exec(p);
 }
@@ -482,6 +597,11 @@ static enum disposition handle_status(struct dbg_proc *p, pid_t tid, int status,
 	struct dbg__thread *t = dbg__thread_find(p, tid);
 	dbg__log(p, DBG_LOG_DEBUG, "status %06x of %d (%s, state %d)", status, tid,
 		 t ? "thread" : "other", t ? (int)t->state : -1);
+	/* A worker execs while the leader is a zombie: it comes back as the
+	 * pid (de_thread() gives it the leader's), which we do not track. */
+	if (!t && tid == p->pid && p->leader_zombie && WIFSTOPPED(status) &&
+	    ((unsigned)status >> 16) == PTRACE_EVENT_EXEC)
+		t = thread_add(p, tid);
 	if (!t) {
 		if (ghost_take(p, tid))
 			return D_NONE;
@@ -512,6 +632,18 @@ static enum disposition handle_status(struct dbg_proc *p, pid_t tid, int status,
 		} else {
 			ev->kind = DBG_EVENT_THREAD_EXIT;
 			ev->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			if (p->exited && p->leader_zombie) {
+				/* The last thread of a process whose leader is
+				 * an untraced zombie: its status is the group's
+				 * (do_group_exit), the process exit follows. */
+				struct dbg_event *f = &p->final_event;
+				memset(f, 0, sizeof(*f));
+				f->tid = p->pid;
+				f->kind = WIFEXITED(status) ? DBG_EVENT_EXITED : DBG_EVENT_KILLED;
+				f->status = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
+				f->signo = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+				p->final_pending = true;
+			}
 		}
 		return D_REPORT;
 	}
@@ -644,6 +776,36 @@ static int settle(struct dbg_proc *p, pid_t tid, enum disposition d)
 	return t ? resume_thread(p, t, false) : 0;
 }
 
+/*
+ * A traced leader that exits alone (pthread_exit) while other threads run
+ * becomes a zombie that never stops and that we cannot reap until the
+ * group is empty (delay_group_leader() in kernel/exit.c): PTRACE_INTERRUPT
+ * succeeds on it, but no stop follows. Seen as 'Z' in /proc/PID/stat, it
+ * stays in the table as T_EXITED so that its exit status, which comes to
+ * us once the other threads are gone, is reaped and reported as the
+ * process's; it is not listed, has no registers, and is not waited for.
+ */
+#define LEADER_LOOK_NS (10 * 1000000ll)
+
+static bool leader_exited(struct dbg_proc *p)
+{
+	struct task_status st;
+	struct dbg__thread *l = dbg__thread_find(p, p->pid);
+	if (!l || read_status(p->pid, &st) < 0 || st.state != 'Z')
+		return false;
+	l->state = T_EXITED;
+	l->interrupt_pending = false;
+	p->leader_zombie = true;
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state != T_EXITED) {
+			p->mm_tid = p->threads[i].tid;
+			break;
+		}
+	dbg__log(p, DBG_LOG_DEBUG, "the leader %d exited; %zu threads live on", p->pid,
+		 p->nthreads - 1);
+	return true;
+}
+
 static bool any_running(const struct dbg_proc *p)
 {
 	for (size_t i = 0; i < p->nthreads; i++)
@@ -654,7 +816,7 @@ static bool any_running(const struct dbg_proc *p)
 
 static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
 {
-	if (t->state == T_STOPPED || t->expect_initial_stop)
+	if (t->state == T_STOPPED || t->state == T_EXITED || t->expect_initial_stop)
 		return;
 	if (t->state == T_RUNNING && t->interrupt_pending)
 		return;
@@ -688,9 +850,19 @@ static int stop_all(struct dbg_proc *p, int timeout_ms)
 	while (any_running(p)) {
 		pid_t tid;
 		int status;
-		int r = reap_one(p, deadline, &tid, &status);
+		/* The leader is the one thread that may never stop: see
+		 * leader_exited(). Look at it now and then. */
+		struct dbg__thread *l = dbg__thread_find(p, p->pid);
+		bool look = l && l->state == T_RUNNING && p->nthreads > 1;
+		int64_t soon = now_ns() + LEADER_LOOK_NS;
+		int r = reap_one(p, look && (deadline < 0 || soon < deadline) ? soon : deadline,
+				 &tid, &status);
 		if (r < 0)
 			return dbg__fail(p, r, "waiting for threads of %d to stop", p->pid);
+		if (r == 0 && look && leader_exited(p))
+			continue;
+		if (r == 0 && look && (deadline < 0 || now_ns() < deadline))
+			continue;
 		if (r == 0) {
 			for (size_t i = 0; i < p->nthreads; i++)
 				if (p->threads[i].state != T_STOPPED)
@@ -726,6 +898,7 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 	if (!p)
 		return NULL;
 	p->pid = pid;
+	p->mm_tid = pid;
 	p->tracer_tid = my_tid();
 	p->tracer_pid = getpid();
 	p->owner = pthread_self();
@@ -835,8 +1008,13 @@ static int seize_all(struct dbg_proc *p)
 		int r = list_tasks(p, &found_new);
 		if (r < 0)
 			return r;
+		if (!p->nthreads && p->leader_zombie)
+			return dbg__fail(p, -ESRCH, "process %d is a zombie (it exited; its parent "
+					 "has not reaped it)", p->pid);
 		if (!p->nthreads)
 			return dbg__fail(p, -ESRCH, "process %d has no threads", p->pid);
+		if (p->leader_zombie && p->mm_tid == p->pid)
+			p->mm_tid = p->threads[0].tid;
 		if (!found_new && dbg__all_stopped(p))
 			return 0;
 		r = stop_all(p, p->stop_timeout_ms);
@@ -848,7 +1026,8 @@ static int seize_all(struct dbg_proc *p)
 
 static int proc_finish_setup(struct dbg_proc *p)
 {
-	return dbg__mem_init(p);
+	int r = check_arch(p, true);
+	return r < 0 ? r : dbg__mem_init(p);
 }
 
 int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_proc **ret_proc)
@@ -868,6 +1047,10 @@ int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_pr
 		r = dbg__fail(p, r == -ENOENT ? -ESRCH : r, "no process %d", pid);
 	else if (st.tgid != pid)
 		r = dbg__fail(p, -EINVAL, "%d is a thread of %d, not a process", pid, st.tgid);
+	/* Refuse what is not x86_64 before touching it: the target is left
+	 * exactly as it was. */
+	if (r == 0)
+		r = check_arch(p, false);
 	if (r < 0) {
 		proc_free(p);
 		return r;
@@ -878,7 +1061,7 @@ int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_pr
 		if (e == ESRCH)
 			r = dbg__fail(p, -ESRCH, "no process %d", pid);
 		else if (e == EPERM && (st.state == 'Z' || st.state == 'X') && !st.tracer)
-			r = 0; /* a zombie leader; the other threads are seized below */
+			p->leader_zombie = true; /* the other threads are seized below */
 		else
 			r = e == EPERM ? explain_eperm(p, pid) : dbg__fail(p, -e, "PTRACE_SEIZE %d", pid);
 	} else if (!thread_add(p, pid)) {
@@ -1105,9 +1288,15 @@ int dbg_proc_threads(struct dbg_proc *p, pid_t *buf, size_t cap)
 	int r = dbg__enter(p);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < p->nthreads && i < cap; i++)
-		buf[i] = p->threads[i].tid;
-	return (int)p->nthreads;
+	size_t n = 0;
+	for (size_t i = 0; i < p->nthreads; i++) {
+		if (p->threads[i].state == T_EXITED)
+			continue; /* a zombie leader is not a live thread */
+		if (n < cap)
+			buf[n] = p->threads[i].tid;
+		n++;
+	}
+	return (int)n;
 }
 
 int dbg_proc_thread_state(struct dbg_proc *p, pid_t tid)
@@ -1117,7 +1306,7 @@ int dbg_proc_thread_state(struct dbg_proc *p, pid_t tid)
 		return r;
 	struct dbg__thread *t = dbg__thread_find(p, tid);
 	if (!t)
-		return -ENOENT;
+		return tid == p->pid && p->leader_zombie ? DBG_THREAD_EXITED : -ENOENT;
 	return t->state;
 }
 
@@ -1200,6 +1389,11 @@ int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_even
 	for (;;) {
 		if (ev_pop(p, ret_event))
 			return 0;
+		if (p->exited && p->final_pending) {
+			p->final_pending = false;
+			*ret_event = p->final_event;
+			return 0;
+		}
 		if (p->exited)
 			return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
 		pid_t tid;
@@ -1279,7 +1473,13 @@ void dbg_proc_detach(struct dbg_proc *p)
 		 * by its parent. Reap them now. */
 		if (dying && p->nthreads)
 			reap_all(p, p->stop_timeout_ms);
-		if (p->nthreads)
+		struct dbg__thread *l = dbg__thread_find(p, p->pid);
+		if (l && l->state == T_EXITED && p->nthreads > 1)
+			dbg__log(p, DBG_LOG_WARN,
+				 "the leader %d exited while traced: a zombie cannot be detached "
+				 "(PTRACE_DETACH needs a ptrace-stop); its parent learns of the "
+				 "process's exit once this thread stops tracing", p->pid);
+		else if (p->nthreads)
 			dbg__log(p, DBG_LOG_WARN, "%zu threads of %d could not be detached",
 				 p->nthreads, p->pid);
 	}
