@@ -787,11 +787,43 @@ static int settle(struct dbg_proc *p, pid_t tid, enum disposition d)
  */
 #define LEADER_LOOK_NS (10 * 1000000ll)
 
+/* Is thread @tid of @pid on its way out: gone, a zombie, in do_exit
+ * (PF_EXITING in the flags of /proc/TID/stat), or with SIGKILL pending
+ * (a group exit or fatal signal marks every thread so)? */
+static bool thread_dying(pid_t pid, pid_t tid)
+{
+	char path[96], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return true;
+	const char *s = strrchr(buf, ')');
+	char state;
+	unsigned long flags = 0;
+	if (!s || sscanf(s + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return true;
+	if (state == 'Z' || state == 'X' || (flags & 0x4 /* PF_EXITING */))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return true;
+	s = strstr(buf, "\nSigPnd:\t");
+	return s && (strtoull(s + 9, NULL, 16) & (1ull << (SIGKILL - 1)));
+}
+
 static bool leader_exited(struct dbg_proc *p)
 {
 	struct task_status st;
 	struct dbg__thread *l = dbg__thread_find(p, p->pid);
 	if (!l || read_status(p->pid, &st) < 0 || st.state != 'Z')
+		return false;
+	/* A leader that exited alone, not a process that is dying as a
+	 * whole (SIGKILL, exit_group): then every status, the leader's
+	 * last, is on its way and we wait for it. */
+	bool alone = false;
+	for (size_t i = 0; i < p->nthreads && !alone; i++)
+		if (p->threads[i].tid != p->pid)
+			alone = !thread_dying(p->pid, p->threads[i].tid);
+	if (!alone)
 		return false;
 	l->state = T_EXITED;
 	l->interrupt_pending = false;
@@ -811,7 +843,8 @@ static bool any_running(const struct dbg_proc *p)
 	for (size_t i = 0; i < p->nthreads; i++)
 		if (p->threads[i].state == T_RUNNING || p->threads[i].state == T_LISTENING)
 			return true;
-	return false;
+	/* An exited leader left alone: its exit status is due. */
+	return p->nthreads == 1 && p->threads[0].state == T_EXITED;
 }
 
 static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
