@@ -159,14 +159,50 @@ bool dbg__all_stopped(const struct dbg_proc *p);
 /* Check that @tid is known and in a ptrace-stop. */
 int dbg__stopped_thread(struct dbg_proc *p, pid_t tid, struct dbg__thread **ret_t);
 
-/* Memory module hooks, called by proc. */
-int dbg__mem_init(struct dbg_proc *p);
-void dbg__mem_fini(struct dbg_proc *p);
-void dbg__mem_on_resume(struct dbg_proc *p);
-int dbg__mem_on_exec(struct dbg_proc *p);
+/*
+ * ---- module hooks ----------------------------------------------------
+ * How the modules that keep per-process or per-thread state (maps, mem,
+ * regs; run control next) hear about the life of the target: proc calls
+ * each module's table through the dbg__hook_*() functions, in the order
+ * of the list in proc.c (fini in reverse), and calls nothing else of
+ * theirs. A module adds itself to that list; proc needs no new call.
+ * Every member may be NULL. See doc/process.md, "Layers".
+ */
+struct dbg__hooks {
+	const char *name;
+	/* The handle was made: set fields (no system call, cannot fail). */
+	void (*init)(struct dbg_proc *p);
+	/* Attached, every thread stopped: open what the module needs. A
+	 * failure fails the attach (or spawn, attach_child). */
+	int (*setup)(struct dbg_proc *p);
+	/* Thread @t was just resumed (CONT, SINGLESTEP or LISTEN). */
+	void (*resume)(struct dbg_proc *p, struct dbg__thread *t);
+	/* @t execed: a new program; every other thread is gone. */
+	void (*exec)(struct dbg_proc *p, struct dbg__thread *t);
+	/* @t forked or vforked @child; followed: kept traced for
+	 * dbg_proc_attach_child(), else already detached and running. */
+	void (*fork)(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
+	/* New thread @t entered the table: a clone child (not yet run),
+	 * or a thread found while attaching. */
+	void (*clone)(struct dbg_proc *p, struct dbg__thread *t);
+	/* @t, in a ptrace-stop, is about to be detached: undo what the
+	 * module changed in it. */
+	void (*detach)(struct dbg_proc *p, struct dbg__thread *t);
+	/* The handle is being freed (the target may be gone). */
+	void (*fini)(struct dbg_proc *p);
+};
+extern const struct dbg__hooks dbg__maps_hooks, dbg__mem_hooks, dbg__regs_hooks;
 
-/* Maps module hooks. */
-void dbg__maps_fini(struct dbg_proc *p);
+void dbg__hook_init(struct dbg_proc *p);
+int dbg__hook_setup(struct dbg_proc *p);
+void dbg__hook_resume(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
+void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_detach(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_fini(struct dbg_proc *p);
+
+/* Maps: the table after exec, and on demand. */
 void dbg__maps_invalidate(struct dbg_proc *p);
 int dbg__maps_refresh(struct dbg_proc *p);
 /* The table was wrong about @addr: re-learn that one address. */
@@ -174,8 +210,6 @@ int dbg__maps_refresh_addr(struct dbg_proc *p, uint64_t addr);
 /* Current table (refreshed if stale). */
 int dbg__maps_get(struct dbg_proc *p, const struct dbg_maps **ret);
 
-/* Registers: drop the cache (on resume), and restore debug registers. */
-void dbg__regs_restore_debugregs(struct dbg_proc *p, struct dbg__thread *t);
 
 /* ---- symbols (sym.c), shared with unwind.c --------------------------- */
 

@@ -355,10 +355,24 @@ void dbg__maps_invalidate(struct dbg_proc *p)
 	p->maps_fd = -1;
 }
 
-void dbg__maps_fini(struct dbg_proc *p)
+static void maps_init(struct dbg_proc *p)
 {
+	p->maps_fd = -1;
+	p->maps_stale = true;
+}
+
+static void maps_on_exec(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)t;
 	dbg__maps_invalidate(p);
 }
+
+const struct dbg__hooks dbg__maps_hooks = {
+	.name = "maps",
+	.init = maps_init,
+	.exec = maps_on_exec,
+	.fini = dbg__maps_invalidate,
+};
 
 int dbg_proc_maps(struct dbg_proc *p, const struct dbg_maps **ret_maps)
 {

@@ -49,7 +49,12 @@ static bool detect_fast_path(void)
 	return yes;
 }
 
-int dbg__mem_init(struct dbg_proc *p)
+static void mem_init(struct dbg_proc *p)
+{
+	p->mem.mem_fd = -1;
+}
+
+static int mem_setup(struct dbg_proc *p)
 {
 	struct dbg__mem *m = &p->mem;
 	m->mem_fd = open_mem_fd(p);
@@ -72,7 +77,7 @@ static void cache_free(struct dbg__mem *m)
 	m->cache_mem = NULL;
 }
 
-void dbg__mem_fini(struct dbg_proc *p)
+static void mem_fini(struct dbg_proc *p)
 {
 	if (p->mem.mem_fd >= 0)
 		close(p->mem.mem_fd);
@@ -80,12 +85,14 @@ void dbg__mem_fini(struct dbg_proc *p)
 	cache_free(&p->mem);
 }
 
-void dbg__mem_on_resume(struct dbg_proc *p)
+/* A thread runs (resumed, or new): memory may change, the cache ages. */
+static void mem_on_resume(struct dbg_proc *p, struct dbg__thread *t)
 {
+	(void)t;
 	p->mem.generation++;
 }
 
-int dbg__mem_on_exec(struct dbg_proc *p)
+static int mem_reopen(struct dbg_proc *p)
 {
 	struct dbg__mem *m = &p->mem;
 	m->generation++;
@@ -96,6 +103,22 @@ int dbg__mem_on_exec(struct dbg_proc *p)
 	m->unavailable[DBG_MEM_PROCMEM] = m->mem_fd < 0;
 	return m->mem_fd < 0 ? m->mem_fd : 0;
 }
+
+static void mem_on_exec(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)t;
+	mem_reopen(p);
+}
+
+const struct dbg__hooks dbg__mem_hooks = {
+	.name = "mem",
+	.init = mem_init,
+	.setup = mem_setup,
+	.resume = mem_on_resume,
+	.exec = mem_on_exec,
+	.clone = mem_on_resume,
+	.fini = mem_fini,
+};
 
 /* ---- backends --------------------------------------------------------
  * Each reads [addr, addr+len) into buf and returns the bytes read from
@@ -151,7 +174,7 @@ static ssize_t rd_procmem(struct dbg_proc *p, uint64_t addr, void *buf, size_t l
 			/* EOF: the mm we opened is gone, by exec (whose event
 			 * we have not seen yet) or by exit. Look again once. */
 			reopened = true;
-			if (dbg__mem_on_exec(p) == 0)
+			if (mem_reopen(p) == 0)
 				continue;
 			return -ESRCH;
 		}

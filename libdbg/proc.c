@@ -54,6 +54,69 @@ int dbg__enter(struct dbg_proc *p)
 	return 0;
 }
 
+/* ---- module hooks ------------------------------------------------------
+ * The modules with state per process or thread, in the order they hear
+ * of things (fini in reverse): mem's exec reopen does not need the maps,
+ * and the maps go last so that nothing reads a freed table.
+ */
+static const struct dbg__hooks *const modules[] = {
+	&dbg__maps_hooks,
+	&dbg__mem_hooks,
+	&dbg__regs_hooks,
+};
+
+#define FOR_EACH_HOOK(member, ...)                                          \
+	for (size_t i_ = 0; i_ < DBG__ARRAY_SIZE(modules); i_++)             \
+		if (modules[i_]->member)                                     \
+			modules[i_]->member(__VA_ARGS__)
+
+void dbg__hook_init(struct dbg_proc *p)
+{
+	FOR_EACH_HOOK(init, p);
+}
+
+int dbg__hook_setup(struct dbg_proc *p)
+{
+	for (size_t i = 0; i < DBG__ARRAY_SIZE(modules); i++) {
+		int r = modules[i]->setup ? modules[i]->setup(p) : 0;
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+void dbg__hook_resume(struct dbg_proc *p, struct dbg__thread *t)
+{
+	FOR_EACH_HOOK(resume, p, t);
+}
+
+void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t)
+{
+	FOR_EACH_HOOK(exec, p, t);
+}
+
+void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed)
+{
+	FOR_EACH_HOOK(fork, p, t, child, followed);
+}
+
+void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t)
+{
+	FOR_EACH_HOOK(clone, p, t);
+}
+
+void dbg__hook_detach(struct dbg_proc *p, struct dbg__thread *t)
+{
+	FOR_EACH_HOOK(detach, p, t);
+}
+
+void dbg__hook_fini(struct dbg_proc *p)
+{
+	for (size_t i = DBG__ARRAY_SIZE(modules); i-- > 0;)
+		if (modules[i]->fini)
+			modules[i]->fini(p);
+}
+
 /* ---- tables ------------------------------------------------------- */
 
 static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
@@ -90,7 +153,7 @@ static struct dbg__thread *thread_add(struct dbg_proc *p, pid_t tid)
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
 	t->state = T_RUNNING;
-	p->mem.generation++; /* a running thread: memory may move */
+	dbg__hook_clone(p, t);
 	return t;
 }
 
@@ -539,9 +602,6 @@ static void on_exec(struct dbg_proc *p, struct dbg__thread *t, pid_t former)
 		thread_remove(p, o);
 	}
 	t = dbg__thread_find(p, tid);
-	/* exec flushes hardware breakpoints (flush_ptrace_hw_breakpoint). */
-	t->dr_saved_mask = 0;
-	t->regs_valid = false;
 	t->expect_initial_stop = false;
 	/* A zombie leader (traced or not) is replaced by the thread that
 	 * execed. */
@@ -552,14 +612,17 @@ static void on_exec(struct dbg_proc *p, struct dbg__thread *t, pid_t former)
 	if (p->foreign_arch)
 		dbg__log(p, DBG_LOG_WARN, "pid %d execed a %s program: registers are refused",
 			 p->pid, p->foreign_arch);
-	dbg__maps_invalidate(p);
-	dbg__mem_on_exec(p);
+	dbg__hook_exec(p, t);
 }
 
-static void on_fork_child(struct dbg_proc *p, pid_t child)
+static void on_fork_child(struct dbg_proc *p, struct dbg__thread *t, pid_t child)
 {
 	struct dbg__child *c = child_add(p, child);
-	if (!c || (p->flags & DBG_ATTACH_FOLLOW_FORK))
+	if (c && (p->flags & DBG_ATTACH_FOLLOW_FORK)) {
+		dbg__hook_fork(p, t, child, true);
+		return;
+	}
+	if (!c)
 		return;
 	/* Not followed: wait for the child's first stop (it comes at once)
 	 * and let it go untraced. */
@@ -574,6 +637,7 @@ static void on_fork_child(struct dbg_proc *p, pid_t child)
 	if (c->stopped)
 		ptrace(PTRACE_DETACH, child, 0, 0);
 	child_remove(p, c);
+	dbg__hook_fork(p, t, child, false);
 }
 
 static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
@@ -694,7 +758,7 @@ static enum disposition handle_status(struct dbg_proc *p, pid_t tid, int status,
 			}
 			ev->kind = DBG_EVENT_CLONE;
 		} else {
-			on_fork_child(p, (pid_t)msg);
+			on_fork_child(p, t, (pid_t)msg);
 			ev->kind = event == PTRACE_EVENT_FORK ? DBG_EVENT_FORK : DBG_EVENT_VFORK;
 		}
 		return D_REPORT;
@@ -754,8 +818,7 @@ static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
 			t->group_stop = false;
 		}
 	}
-	t->regs_valid = false;
-	dbg__mem_on_resume(p);
+	dbg__hook_resume(p, t);
 	if (r < 0) {
 		/* Killed under our feet: its exit status is on its way. */
 		if (errno == ESRCH) {
@@ -947,9 +1010,7 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 	p->stop_timeout_ms = stop_timeout_ms ? stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
 	p->log_fn = log_fn;
 	p->log_ctx = log_ctx;
-	p->maps_fd = -1;
-	p->maps_stale = true;
-	p->mem.mem_fd = -1;
+	dbg__hook_init(p);
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -965,8 +1026,7 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 
 static void proc_free(struct dbg_proc *p)
 {
-	dbg__mem_fini(p);
-	dbg__maps_fini(p);
+	dbg__hook_fini(p);
 	if (p->sigfd >= 0)
 		close(p->sigfd);
 	free(p->threads);
@@ -1060,7 +1120,7 @@ static int seize_all(struct dbg_proc *p)
 static int proc_finish_setup(struct dbg_proc *p)
 {
 	int r = check_arch(p, true);
-	return r < 0 ? r : dbg__mem_init(p);
+	return r < 0 ? r : dbg__hook_setup(p);
 }
 
 int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_proc **ret_proc)
@@ -1491,7 +1551,7 @@ void dbg_proc_detach(struct dbg_proc *p)
 		for (size_t i = 0; i < p->nthreads;) {
 			struct dbg__thread *t = &p->threads[i];
 			if (t->state == T_STOPPED) {
-				dbg__regs_restore_debugregs(p, t);
+				dbg__hook_detach(p, t);
 				int sig = t->group_stop ? 0 : t->pending_sig;
 				if (ptrace(PTRACE_DETACH, t->tid, 0, sig) == 0) {
 					thread_remove(p, t);
