@@ -151,7 +151,49 @@ void dbg__log(struct dbg_proc *p, enum dbg_log_level lvl, const char *fmt, ...)
 /* The caller check every public entry with a proc does first. */
 int dbg__enter(struct dbg_proc *p);
 
+/* ---- proc: thread table (thread.c) ----------------------------------- */
+
 struct dbg__thread *dbg__thread_find(struct dbg_proc *p, pid_t tid);
+/* Add @tid (running, or found as it is); returns the entry, or NULL. */
+struct dbg__thread *dbg__thread_add(struct dbg_proc *p, pid_t tid);
+/* Drop @t; entries after it move (pointers into the table go stale). */
+void dbg__thread_remove(struct dbg_proc *p, struct dbg__thread *t);
+bool dbg__ghost_take(struct dbg_proc *p, pid_t tid);
+void dbg__ghost_add(struct dbg_proc *p, pid_t tid);
+struct dbg__child *dbg__child_find(struct dbg_proc *p, pid_t pid);
+struct dbg__child *dbg__child_add(struct dbg_proc *p, pid_t pid);
+void dbg__child_remove(struct dbg_proc *p, struct dbg__child *c);
+int dbg__event_push(struct dbg_proc *p, const struct dbg_event *ev);
+bool dbg__event_pop(struct dbg_proc *p, struct dbg_event *ev);
+void dbg__mark_exited_if_empty(struct dbg_proc *p);
+/* What /proc/TID/status says about a task. */
+struct dbg__task_status {
+	pid_t tgid, ppid, tracer;
+	char state;
+};
+int dbg__task_status(pid_t tid, struct dbg__task_status *st);
+
+/* ---- proc: wait statuses to raw events (event.c) ---------------------- */
+
+enum dbg__disposition {
+	D_REPORT,  /* *ev is an event for the caller */
+	D_QUIET,   /* an internal stop: the thread is stopped, nothing to say */
+	D_NONE,    /* nothing happened to a live thread we track */
+};
+int64_t dbg__now_ns(void);
+/* A CLOCK_MONOTONIC deadline @timeout_ms from now; -1 for negative. */
+int64_t dbg__deadline_after(int timeout_ms);
+/* Wait until one of our tracees has a status or @deadline passes:
+ * 1 with *tid and *status, 0 on timeout, or a negative errno. */
+int dbg__reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status);
+/* The one place a wait status changes the thread table. */
+enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int status,
+					 struct dbg_event *ev);
+
+/* ---- proc: lifecycle (proc.c) ---------------------------------------- */
+
+/* NULL for an x86_64 program, else what @pid runs ("32-bit (i386)"). */
+const char *dbg__exe_arch(pid_t pid, bool *ret_known);
 /* A stopped thread to issue PEEK/POKE through, or NULL. */
 struct dbg__thread *dbg__any_stopped(struct dbg_proc *p);
 /* All live threads are in a ptrace-stop or group-stop: memory is still. */
