@@ -16,7 +16,11 @@
  *     (the worker takes over the leader's pid), after which the process is
  *     an ordinary one again;
  *   - when the last thread exits, the process exit is reported
- *     (DBG_EVENT_EXITED) after the thread exits, then -ESRCH.
+ *     (DBG_EVENT_EXITED) after the thread exits, then -ESRCH; attaching
+ *     to the unreaped zombie is -ESRCH with a message that says so;
+ *   - a leader that exits while traced (a zombie that never stops) does
+ *     not make stop-all wait, and its exit is reported when the process
+ *     ends; detach of the other threads works.
  */
 #include "../harness.h"
 
@@ -247,6 +251,10 @@ int main(void)
 	      exits);
 	CHECK(dbg_proc_wait(p, 0, &ev) == -ESRCH, "an event after the exit");
 	dbg_proc_detach(p);
+	/* Not reaped yet: a zombie process, which attach names as such. */
+	last_log[0] = 0;
+	r = dbg_proc_attach(pid, &ao, &p);
+	CHECK(r == -ESRCH && strstr(last_log, "zombie"), "attach to a zombie: %d '%s'", r, last_log);
 	int st;
 	CHECK(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 7,
 	      "the parent reaps the process with status 7");
