@@ -100,6 +100,20 @@ struct dbg_proc {
 	dbg_log_fn log_fn;
 	void *log_ctx;
 	bool exited;      /* every thread is gone */
+	/* The leader exited (pthread_exit) while other threads live: it is
+	 * an untraced zombie, not in the thread table. */
+	bool leader_zombie;
+	/* The task whose /proc/TID files and process_vm_* calls name the
+	 * address space: the pid, or a live thread while the leader is a
+	 * zombie (the leader's mm, maps and mem are gone). */
+	pid_t mm_tid;
+	/* The process exit to report once the queue is drained, when the
+	 * last thread of a process with a zombie leader exited. */
+	bool final_pending;
+	struct dbg_event final_event;
+	/* Not NULL once an exec made the target something other than an
+	 * x86_64 process: what it is now (registers are refused). */
+	const char *foreign_arch;
 
 	struct dbg__thread *threads;
 	size_t nthreads, cap_threads;
@@ -137,7 +151,49 @@ void dbg__log(struct dbg_proc *p, enum dbg_log_level lvl, const char *fmt, ...)
 /* The caller check every public entry with a proc does first. */
 int dbg__enter(struct dbg_proc *p);
 
+/* ---- proc: thread table (thread.c) ----------------------------------- */
+
 struct dbg__thread *dbg__thread_find(struct dbg_proc *p, pid_t tid);
+/* Add @tid (running, or found as it is); returns the entry, or NULL. */
+struct dbg__thread *dbg__thread_add(struct dbg_proc *p, pid_t tid);
+/* Drop @t; entries after it move (pointers into the table go stale). */
+void dbg__thread_remove(struct dbg_proc *p, struct dbg__thread *t);
+bool dbg__ghost_take(struct dbg_proc *p, pid_t tid);
+void dbg__ghost_add(struct dbg_proc *p, pid_t tid);
+struct dbg__child *dbg__child_find(struct dbg_proc *p, pid_t pid);
+struct dbg__child *dbg__child_add(struct dbg_proc *p, pid_t pid);
+void dbg__child_remove(struct dbg_proc *p, struct dbg__child *c);
+int dbg__event_push(struct dbg_proc *p, const struct dbg_event *ev);
+bool dbg__event_pop(struct dbg_proc *p, struct dbg_event *ev);
+void dbg__mark_exited_if_empty(struct dbg_proc *p);
+/* What /proc/TID/status says about a task. */
+struct dbg__task_status {
+	pid_t tgid, ppid, tracer;
+	char state;
+};
+int dbg__task_status(pid_t tid, struct dbg__task_status *st);
+
+/* ---- proc: wait statuses to raw events (event.c) ---------------------- */
+
+enum dbg__disposition {
+	D_REPORT,  /* *ev is an event for the caller */
+	D_QUIET,   /* an internal stop: the thread is stopped, nothing to say */
+	D_NONE,    /* nothing happened to a live thread we track */
+};
+int64_t dbg__now_ns(void);
+/* A CLOCK_MONOTONIC deadline @timeout_ms from now; -1 for negative. */
+int64_t dbg__deadline_after(int timeout_ms);
+/* Wait until one of our tracees has a status or @deadline passes:
+ * 1 with *tid and *status, 0 on timeout, or a negative errno. */
+int dbg__reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status);
+/* The one place a wait status changes the thread table. */
+enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int status,
+					 struct dbg_event *ev);
+
+/* ---- proc: lifecycle (proc.c) ---------------------------------------- */
+
+/* NULL for an x86_64 program, else what @pid runs ("32-bit (i386)"). */
+const char *dbg__exe_arch(pid_t pid, bool *ret_known);
 /* A stopped thread to issue PEEK/POKE through, or NULL. */
 struct dbg__thread *dbg__any_stopped(struct dbg_proc *p);
 /* All live threads are in a ptrace-stop or group-stop: memory is still. */
@@ -145,14 +201,50 @@ bool dbg__all_stopped(const struct dbg_proc *p);
 /* Check that @tid is known and in a ptrace-stop. */
 int dbg__stopped_thread(struct dbg_proc *p, pid_t tid, struct dbg__thread **ret_t);
 
-/* Memory module hooks, called by proc. */
-int dbg__mem_init(struct dbg_proc *p);
-void dbg__mem_fini(struct dbg_proc *p);
-void dbg__mem_on_resume(struct dbg_proc *p);
-int dbg__mem_on_exec(struct dbg_proc *p);
+/*
+ * ---- module hooks ----------------------------------------------------
+ * How the modules that keep per-process or per-thread state (maps, mem,
+ * regs; run control next) hear about the life of the target: proc calls
+ * each module's table through the dbg__hook_*() functions, in the order
+ * of the list in proc.c (fini in reverse), and calls nothing else of
+ * theirs. A module adds itself to that list; proc needs no new call.
+ * Every member may be NULL. See doc/process.md, "Layers".
+ */
+struct dbg__hooks {
+	const char *name;
+	/* The handle was made: set fields (no system call, cannot fail). */
+	void (*init)(struct dbg_proc *p);
+	/* Attached, every thread stopped: open what the module needs. A
+	 * failure fails the attach (or spawn, attach_child). */
+	int (*setup)(struct dbg_proc *p);
+	/* Thread @t was just resumed (CONT, SINGLESTEP or LISTEN). */
+	void (*resume)(struct dbg_proc *p, struct dbg__thread *t);
+	/* @t execed: a new program; every other thread is gone. */
+	void (*exec)(struct dbg_proc *p, struct dbg__thread *t);
+	/* @t forked or vforked @child; followed: kept traced for
+	 * dbg_proc_attach_child(), else already detached and running. */
+	void (*fork)(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
+	/* New thread @t entered the table: a clone child (not yet run),
+	 * or a thread found while attaching. */
+	void (*clone)(struct dbg_proc *p, struct dbg__thread *t);
+	/* @t, in a ptrace-stop, is about to be detached: undo what the
+	 * module changed in it. */
+	void (*detach)(struct dbg_proc *p, struct dbg__thread *t);
+	/* The handle is being freed (the target may be gone). */
+	void (*fini)(struct dbg_proc *p);
+};
+extern const struct dbg__hooks dbg__maps_hooks, dbg__mem_hooks, dbg__regs_hooks;
 
-/* Maps module hooks. */
-void dbg__maps_fini(struct dbg_proc *p);
+void dbg__hook_init(struct dbg_proc *p);
+int dbg__hook_setup(struct dbg_proc *p);
+void dbg__hook_resume(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
+void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_detach(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_fini(struct dbg_proc *p);
+
+/* Maps: the table after exec, and on demand. */
 void dbg__maps_invalidate(struct dbg_proc *p);
 int dbg__maps_refresh(struct dbg_proc *p);
 /* The table was wrong about @addr: re-learn that one address. */
@@ -160,8 +252,6 @@ int dbg__maps_refresh_addr(struct dbg_proc *p, uint64_t addr);
 /* Current table (refreshed if stale). */
 int dbg__maps_get(struct dbg_proc *p, const struct dbg_maps **ret);
 
-/* Registers: drop the cache (on resume), and restore debug registers. */
-void dbg__regs_restore_debugregs(struct dbg_proc *p, struct dbg__thread *t);
 
 /* ---- symbols (sym.c), shared with unwind.c --------------------------- */
 

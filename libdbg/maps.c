@@ -276,7 +276,7 @@ static int maps_fd(struct dbg_proc *p)
 	if (p->maps_fd >= 0)
 		return p->maps_fd;
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/maps", p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", p->mm_tid);
 	p->maps_fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (p->maps_fd < 0)
 		return errno == ENOENT ? -ESRCH : -errno;
@@ -355,10 +355,24 @@ void dbg__maps_invalidate(struct dbg_proc *p)
 	p->maps_fd = -1;
 }
 
-void dbg__maps_fini(struct dbg_proc *p)
+static void maps_init(struct dbg_proc *p)
 {
+	p->maps_fd = -1;
+	p->maps_stale = true;
+}
+
+static void maps_on_exec(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)t;
 	dbg__maps_invalidate(p);
 }
+
+const struct dbg__hooks dbg__maps_hooks = {
+	.name = "maps",
+	.init = maps_init,
+	.exec = maps_on_exec,
+	.fini = dbg__maps_invalidate,
+};
 
 int dbg_proc_maps(struct dbg_proc *p, const struct dbg_maps **ret_maps)
 {

@@ -27,7 +27,7 @@ static const char *const backend_names[] = { "auto", "process_vm_readv", "/proc/
 static int open_mem_fd(struct dbg_proc *p)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", p->pid);
+	snprintf(path, sizeof(path), "/proc/%d/mem", p->mm_tid);
 	int fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -49,7 +49,12 @@ static bool detect_fast_path(void)
 	return yes;
 }
 
-int dbg__mem_init(struct dbg_proc *p)
+static void mem_init(struct dbg_proc *p)
+{
+	p->mem.mem_fd = -1;
+}
+
+static int mem_setup(struct dbg_proc *p)
 {
 	struct dbg__mem *m = &p->mem;
 	m->mem_fd = open_mem_fd(p);
@@ -72,7 +77,7 @@ static void cache_free(struct dbg__mem *m)
 	m->cache_mem = NULL;
 }
 
-void dbg__mem_fini(struct dbg_proc *p)
+static void mem_fini(struct dbg_proc *p)
 {
 	if (p->mem.mem_fd >= 0)
 		close(p->mem.mem_fd);
@@ -80,12 +85,14 @@ void dbg__mem_fini(struct dbg_proc *p)
 	cache_free(&p->mem);
 }
 
-void dbg__mem_on_resume(struct dbg_proc *p)
+/* A thread runs (resumed, or new): memory may change, the cache ages. */
+static void mem_on_resume(struct dbg_proc *p, struct dbg__thread *t)
 {
+	(void)t;
 	p->mem.generation++;
 }
 
-int dbg__mem_on_exec(struct dbg_proc *p)
+static int mem_reopen(struct dbg_proc *p)
 {
 	struct dbg__mem *m = &p->mem;
 	m->generation++;
@@ -97,6 +104,22 @@ int dbg__mem_on_exec(struct dbg_proc *p)
 	return m->mem_fd < 0 ? m->mem_fd : 0;
 }
 
+static void mem_on_exec(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)t;
+	mem_reopen(p);
+}
+
+const struct dbg__hooks dbg__mem_hooks = {
+	.name = "mem",
+	.init = mem_init,
+	.setup = mem_setup,
+	.resume = mem_on_resume,
+	.exec = mem_on_exec,
+	.clone = mem_on_resume,
+	.fini = mem_fini,
+};
+
 /* ---- backends --------------------------------------------------------
  * Each reads [addr, addr+len) into buf and returns the bytes read from
  * addr (possibly short), or a negative errno if it could not even try.
@@ -107,7 +130,7 @@ int dbg__mem_on_exec(struct dbg_proc *p)
 static ssize_t pvr_batch(struct dbg_proc *p, struct iovec *local, struct iovec *remote, size_t n)
 {
 	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t r = process_vm_readv(p->pid, local, n, remote, n, 0);
+	ssize_t r = process_vm_readv(p->mm_tid, local, n, remote, n, 0);
 	if (r < 0) {
 		int e = errno;
 		if (e == ENOSYS || e == EPERM)
@@ -151,7 +174,7 @@ static ssize_t rd_procmem(struct dbg_proc *p, uint64_t addr, void *buf, size_t l
 			/* EOF: the mm we opened is gone, by exec (whose event
 			 * we have not seen yet) or by exit. Look again once. */
 			reopened = true;
-			if (dbg__mem_on_exec(p) == 0)
+			if (mem_reopen(p) == 0)
 				continue;
 			return -ESRCH;
 		}
@@ -572,7 +595,7 @@ static ssize_t wr_pvw(struct dbg_proc *p, uint64_t addr, const void *buf, size_t
 {
 	struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
 	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t n = process_vm_writev(p->pid, &l, 1, &r, 1, 0);
+	ssize_t n = process_vm_writev(p->mm_tid, &l, 1, &r, 1, 0);
 	return n < 0 ? (errno == ESRCH ? -ESRCH : 0) : n;
 }
 

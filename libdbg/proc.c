@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * Process control: attach/spawn/detach, the thread table, waiting for and
- * interpreting ptrace stops, stop-all and resume.
- *
- * Every wait status goes through one function, handle_status(), whatever
- * waits for it (dbg_proc_wait, stop-all, detach, kill), so a thread's state
- * has one source of truth. See doc/process.md for the event model.
+ * Process control: the lifecycle of a dbg_proc (attach, spawn, attach to a
+ * fork child, detach, kill), stop-all and resume, the architecture check,
+ * and the module hook table. The thread table is in thread.c, the decoding
+ * of wait statuses into raw events in event.c. See doc/process.md for the
+ * layering and the event model.
  */
 #include "internal.h"
 
 #include <dirent.h>
+#include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
@@ -21,6 +21,7 @@
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -52,199 +53,77 @@ int dbg__enter(struct dbg_proc *p)
 	return 0;
 }
 
-/* ---- tables ------------------------------------------------------- */
+/* ---- module hooks ------------------------------------------------------
+ * The modules with state per process or thread, in the order they hear
+ * of things (fini in reverse): mem's exec reopen does not need the maps,
+ * and the maps go last so that nothing reads a freed table.
+ */
+static const struct dbg__hooks *const modules[] = {
+	&dbg__maps_hooks,
+	&dbg__mem_hooks,
+	&dbg__regs_hooks,
+};
 
-static void *grow(void *arr, size_t *cap, size_t need, size_t elem)
+#define FOR_EACH_HOOK(member, ...)                                          \
+	for (size_t i_ = 0; i_ < DBG__ARRAY_SIZE(modules); i_++)             \
+		if (modules[i_]->member)                                     \
+			modules[i_]->member(__VA_ARGS__)
+
+void dbg__hook_init(struct dbg_proc *p)
 {
-	if (need <= *cap)
-		return arr;
-	size_t ncap = *cap ? *cap * 2 : 16;
-	while (ncap < need)
-		ncap *= 2;
-	void *n = realloc(arr, ncap * elem);
-	if (n)
-		*cap = ncap;
-	return n;
+	FOR_EACH_HOOK(init, p);
 }
 
-struct dbg__thread *dbg__thread_find(struct dbg_proc *p, pid_t tid)
+int dbg__hook_setup(struct dbg_proc *p)
 {
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].tid == tid)
-			return &p->threads[i];
-	return NULL;
-}
-
-static struct dbg__thread *thread_add(struct dbg_proc *p, pid_t tid)
-{
-	struct dbg__thread *t = dbg__thread_find(p, tid);
-	if (t)
-		return t;
-	void *n = grow(p->threads, &p->cap_threads, p->nthreads + 1, sizeof(*p->threads));
-	if (!n)
-		return NULL;
-	p->threads = n;
-	t = &p->threads[p->nthreads++];
-	memset(t, 0, sizeof(*t));
-	t->tid = tid;
-	t->state = T_RUNNING;
-	p->mem.generation++; /* a running thread: memory may move */
-	return t;
-}
-
-static void thread_remove(struct dbg_proc *p, struct dbg__thread *t)
-{
-	size_t i = t - p->threads;
-	memmove(&p->threads[i], &p->threads[i + 1], (p->nthreads - i - 1) * sizeof(*t));
-	p->nthreads--;
-}
-
-static bool ghost_take(struct dbg_proc *p, pid_t tid)
-{
-	for (size_t i = 0; i < p->nghosts; i++) {
-		if (p->ghosts[i] == tid) {
-			p->ghosts[i] = p->ghosts[--p->nghosts];
-			return true;
-		}
+	for (size_t i = 0; i < DBG__ARRAY_SIZE(modules); i++) {
+		int r = modules[i]->setup ? modules[i]->setup(p) : 0;
+		if (r < 0)
+			return r;
 	}
-	return false;
-}
-
-static void ghost_add(struct dbg_proc *p, pid_t tid)
-{
-	void *n = grow(p->ghosts, &p->cap_ghosts, p->nghosts + 1, sizeof(pid_t));
-	if (!n)
-		return; /* worst case a zombie thread waits for our detach */
-	p->ghosts = n;
-	p->ghosts[p->nghosts++] = tid;
-}
-
-static struct dbg__child *child_find(struct dbg_proc *p, pid_t pid)
-{
-	for (size_t i = 0; i < p->nchildren; i++)
-		if (p->children[i].pid == pid)
-			return &p->children[i];
-	return NULL;
-}
-
-static struct dbg__child *child_add(struct dbg_proc *p, pid_t pid)
-{
-	struct dbg__child *c = child_find(p, pid);
-	if (c)
-		return c;
-	void *n = grow(p->children, &p->cap_children, p->nchildren + 1, sizeof(*c));
-	if (!n)
-		return NULL;
-	p->children = n;
-	c = &p->children[p->nchildren++];
-	c->pid = pid;
-	c->stopped = false;
-	return c;
-}
-
-static void child_remove(struct dbg_proc *p, struct dbg__child *c)
-{
-	*c = p->children[--p->nchildren];
-}
-
-static int ev_push(struct dbg_proc *p, const struct dbg_event *ev)
-{
-	struct dbg__event_queue *q = &p->events;
-	if (q->len == q->cap) {
-		size_t ncap = q->cap ? q->cap * 2 : 16;
-		struct dbg_event *n = malloc(ncap * sizeof(*n));
-		if (!n)
-			return -ENOMEM;
-		for (size_t i = 0; i < q->len; i++)
-			n[i] = q->ev[(q->head + i) % q->cap];
-		free(q->ev);
-		q->ev = n;
-		q->cap = ncap;
-		q->head = 0;
-	}
-	q->ev[(q->head + q->len) % q->cap] = *ev;
-	q->len++;
 	return 0;
 }
 
-static bool ev_pop(struct dbg_proc *p, struct dbg_event *ev)
+void dbg__hook_resume(struct dbg_proc *p, struct dbg__thread *t)
 {
-	struct dbg__event_queue *q = &p->events;
-	if (!q->len)
-		return false;
-	*ev = q->ev[q->head];
-	q->head = (q->head + 1) % q->cap;
-	q->len--;
-	return true;
+	FOR_EACH_HOOK(resume, p, t);
 }
 
-bool dbg__all_stopped(const struct dbg_proc *p)
+void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t)
 {
-	if (!p->nthreads)
-		return false;
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].state == T_RUNNING)
-			return false;
-	return true;
+	FOR_EACH_HOOK(exec, p, t);
 }
 
-struct dbg__thread *dbg__any_stopped(struct dbg_proc *p)
+void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed)
 {
-	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].state == T_STOPPED)
-			return &p->threads[i];
-	return NULL;
+	FOR_EACH_HOOK(fork, p, t, child, followed);
 }
 
-int dbg__stopped_thread(struct dbg_proc *p, pid_t tid, struct dbg__thread **ret_t)
+void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t)
 {
-	struct dbg__thread *t = dbg__thread_find(p, tid);
-	if (!t) {
-		if (p->exited)
-			return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
-		return dbg__fail(p, -ENOENT, "thread %d is not a thread of %d", tid, p->pid);
-	}
-	if (t->state != T_STOPPED)
-		return dbg__fail(p, -DBG_ERRNO_RUNNING, "thread %d is not in a ptrace-stop", tid);
-	*ret_t = t;
-	return 0;
+	FOR_EACH_HOOK(clone, p, t);
+}
+
+void dbg__hook_detach(struct dbg_proc *p, struct dbg__thread *t)
+{
+	FOR_EACH_HOOK(detach, p, t);
+}
+
+void dbg__hook_fini(struct dbg_proc *p)
+{
+	for (size_t i = DBG__ARRAY_SIZE(modules); i-- > 0;)
+		if (modules[i]->fini)
+			modules[i]->fini(p);
 }
 
 /* ---- /proc helpers -------------------------------------------------- */
-
-struct task_status {
-	pid_t tgid, ppid, tracer;
-	char state;
-};
-
-static int read_status(pid_t tid, struct task_status *st)
-{
-	char path[64], buf[2048];
-	snprintf(path, sizeof(path), "/proc/%d/status", tid);
-	ssize_t n = dbg__read_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	memset(st, 0, sizeof(*st));
-	const char *s;
-	if ((s = strstr(buf, "\nState:\t")))
-		st->state = s[8];
-	if ((s = strstr(buf, "\nTgid:\t")))
-		st->tgid = atoi(s + 7);
-	if ((s = strstr(buf, "\nPPid:\t")))
-		st->ppid = atoi(s + 7);
-	if ((s = strstr(buf, "\nTracerPid:\t")))
-		st->tracer = atoi(s + 12);
-	if (!st->tgid)
-		return -DBG_ERRNO_PARSE;
-	return 0;
-}
 
 /* Explain an EPERM from PTRACE_SEIZE: the usual three causes. */
 static int explain_eperm(struct dbg_proc *p, pid_t pid)
 {
 	char buf[64];
-	struct task_status st;
-	if (read_status(pid, &st) == 0 && st.tracer && st.tracer != p->tracer_tid) {
+	struct dbg__task_status st;
+	if (dbg__task_status(pid, &st) == 0 && st.tracer && st.tracer != p->tracer_tid) {
 		char comm[64] = "?";
 		snprintf(buf, sizeof(buf), "/proc/%d/comm", st.tracer);
 		if (dbg__read_file(buf, comm, sizeof(comm)) > 0)
@@ -263,339 +142,85 @@ static int explain_eperm(struct dbg_proc *p, pid_t pid)
 			 "target, or no CAP_SYS_PTRACE)", pid);
 }
 
-/* ---- waiting ------------------------------------------------------- */
-
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
-static int64_t deadline_after(int timeout_ms)
-{
-	return timeout_ms < 0 ? -1 : now_ns() + (int64_t)timeout_ms * 1000000;
-}
-
-/* Is @pid ours to reap? Known threads, ghosts and children are; an unknown
- * tracee of ours is adopted: a clone child whose parent's clone event we
- * have not seen yet, or a fork child likewise. */
-static bool claim(struct dbg_proc *p, pid_t pid)
-{
-	if (dbg__thread_find(p, pid) || child_find(p, pid))
-		return true;
-	for (size_t i = 0; i < p->nghosts; i++)
-		if (p->ghosts[i] == pid)
-			return true;
-	struct task_status st;
-	if (read_status(pid, &st) < 0 || st.tracer != p->tracer_tid)
-		return false;
-	if (st.tgid == p->pid) {
-		struct dbg__thread *t = thread_add(p, pid);
-		if (t)
-			t->expect_initial_stop = true;
-		return t != NULL;
-	}
-	if (st.ppid == p->pid)
-		return child_add(p, pid) != NULL;
-	return false;
-}
-
-/* Reap one status of ours without blocking. 1: got one; 0: none. */
-static int try_reap(struct dbg_proc *p, pid_t *tid, int *status)
-{
-	siginfo_t si;
-	si.si_pid = 0;
-	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0)
-		return errno == ECHILD ? -ECHILD : 0;
-	if (!si.si_pid)
-		return 0; /* nothing pending for any child of ours */
-	if (claim(p, si.si_pid)) {
-		pid_t r = waitpid(si.si_pid, status, __WALL | WNOHANG);
-		if (r > 0) {
-			*tid = r;
-			return 1;
-		}
-	}
-	/* The first in line belongs to someone else (the host or another
-	 * proc of this thread): look at ours one by one. */
-	for (size_t i = 0; i < p->nthreads + p->nghosts + p->nchildren; i++) {
-		pid_t t = i < p->nthreads ? p->threads[i].tid
-			: i < p->nthreads + p->nghosts ? p->ghosts[i - p->nthreads]
-			: p->children[i - p->nthreads - p->nghosts].pid;
-		pid_t r = waitpid(t, status, __WALL | WNOHANG);
-		if (r > 0) {
-			*tid = r;
-			return 1;
-		}
-	}
-	return 0;
-}
-
-static bool is_ours(struct dbg_proc *p, pid_t pid)
-{
-	return dbg__thread_find(p, pid) || child_find(p, pid) || pid == p->pid;
-}
+/* ---- architecture ------------------------------------------------------ */
 
 /*
- * Wait until one of our tracees has a status, or the deadline passes.
- * SIGCHLD is blocked in this thread only for the duration, so that the
- * signalfd sees it; a SIGCHLD that was about some other child of the host
- * is raised again once we restore the mask. Returns 1, 0 on timeout, or a
- * negative errno.
+ * What the program of @pid is, from the ELF header of the file it runs:
+ * NULL for x86_64, else a description ("32-bit (i386)", "x32"). The
+ * header is what the kernel chose the process's ABI from at exec (a
+ * compat task, TIF_IA32/TIF_X32), and it is the only thing that tells
+ * x32 apart: an x32 process runs in 64-bit mode (CS 0x33) with the
+ * 64-bit register set. The CS selector or the size of the NT_PRSTATUS
+ * regset say only which mode the thread is in at this stop, and an
+ * x86_64 process may run 32-bit code for a while (a far jump to a
+ * 0x23 code segment, as Wine's WoW64 does): that is still ours.
+ * The leader's exe is gone when it is a zombie: ask a live thread's.
+ * *ret_known is false when no exe could be read (a kernel thread, no
+ * permission): the caller decides from the registers then.
  */
-static int reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status)
+const char *dbg__exe_arch(pid_t pid, bool *ret_known)
 {
-	sigset_t chld, old;
-	sigemptyset(&chld);
-	sigaddset(&chld, SIGCHLD);
-	pthread_sigmask(SIG_BLOCK, &chld, &old);
-	struct sigaction sa;
-	sigaction(SIGCHLD, NULL, &sa);
-	/* With SA_NOCLDSTOP the kernel sends no SIGCHLD for stops: poll. */
-	bool nocldstop = sa.sa_flags & SA_NOCLDSTOP;
-	bool foreign = false;
-	int r;
-	for (;;) {
-		/* Drain first, then look: a SIGCHLD that comes after the
-		 * drain stays pending and wakes the next poll, ours or the
-		 * host's, so no event is missed and the fd never stays
-		 * readable for nothing. */
-		struct signalfd_siginfo ssi;
-		while (read(p->sigfd, &ssi, sizeof(ssi)) == sizeof(ssi))
-			if ((pid_t)ssi.ssi_pid != getpid() && !is_ours(p, ssi.ssi_pid))
-				foreign = true;
-		r = try_reap(p, tid, status);
-		if (r)
-			break;
-		int ms = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - now_ns();
-			if (left <= 0)
-				break;
-			ms = (int)((left + 999999) / 1000000);
+	char path[128];
+	unsigned char h[EI_NIDENT + 4];
+	*ret_known = false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(path, sizeof(path), "/proc/%d/task", pid);
+		DIR *d = opendir(path);
+		struct dirent *de;
+		while (d && fd < 0 && (de = readdir(d))) {
+			if (de->d_name[0] < '1' || de->d_name[0] > '9')
+				continue;
+			snprintf(path, sizeof(path), "/proc/%d/task/%.20s/exe", pid, de->d_name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
 		}
-		if (nocldstop && (ms < 0 || ms > 1))
-			ms = 1;
-		struct pollfd pfd = { .fd = p->sigfd, .events = POLLIN };
-		if (poll(&pfd, 1, ms) < 0 && errno == EINTR) {
-			r = -EINTR;
-			break;
-		}
+		if (d)
+			closedir(d);
+		if (fd < 0)
+			return NULL;
 	}
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (foreign)
-		kill(getpid(), SIGCHLD);
-	return r;
+	ssize_t n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG))
+		return NULL; /* not ELF: not something we can judge */
+	*ret_known = true;
+	unsigned machine = h[EI_DATA] == ELFDATA2MSB ? (unsigned)h[18] << 8 | h[19]
+						     : (unsigned)h[19] << 8 | h[18];
+	if (h[EI_CLASS] == ELFCLASS64 && machine == EM_X86_64)
+		return NULL;
+	if (h[EI_CLASS] == ELFCLASS32 && machine == EM_386)
+		return "32-bit (i386)";
+	if (h[EI_CLASS] == ELFCLASS32 && machine == EM_X86_64)
+		return "x32 (32-bit pointers on x86_64)";
+	static const char *const other[] = { "non-x86_64 32-bit ELF", "non-x86_64 64-bit ELF" };
+	return other[h[EI_CLASS] == ELFCLASS64];
 }
 
-/* ---- interpreting statuses ----------------------------------------- */
-
-enum disposition {
-	D_REPORT,  /* *ev is an event for the caller */
-	D_QUIET,   /* an internal stop: the thread is stopped, nothing to say */
-	D_NONE,    /* nothing happened to a live thread we track */
-};
-
-static void fill_siginfo(struct dbg_siginfo *d, const siginfo_t *si)
+/* The fallback when no exe can be read: the size of the general
+ * registers of a stopped thread (the ia32 set is 68 bytes). */
+static const char *regs_arch(struct dbg_proc *p)
 {
-	d->signo = si->si_signo;
-	d->code = si->si_code;
-	d->err = si->si_errno;
-	d->pid = si->si_pid;
-	d->uid = si->si_uid;
-	d->addr = 0;
-	if (si->si_code > 0 && (si->si_signo == SIGSEGV || si->si_signo == SIGBUS ||
-				si->si_signo == SIGILL || si->si_signo == SIGFPE ||
-				si->si_signo == SIGTRAP))
-		d->addr = (uint64_t)(uintptr_t)si->si_addr;
+	struct dbg__thread *t = dbg__any_stopped(p);
+	if (!t)
+		return NULL;
+	struct user_regs_struct regs;
+	struct iovec iov = { &regs, sizeof(regs) };
+	if (ptrace(PTRACE_GETREGSET, t->tid, NT_PRSTATUS, &iov) < 0)
+		return NULL;
+	return iov.iov_len < sizeof(regs) ? "32-bit (i386)" : NULL;
 }
 
-static void mark_exited_if_empty(struct dbg_proc *p)
+/* -DBG_ERRNO_ARCH unless @p is an x86_64 process. */
+static int check_arch(struct dbg_proc *p, bool stopped)
 {
-	if (!p->nthreads)
-		p->exited = true;
-}
-
-static void on_exec(struct dbg_proc *p, struct dbg__thread *t, pid_t former)
-{
-	pid_t tid = t->tid;
-	/* Every other thread is dead now. The former tid of the execing
-	 * thread and the old leader report nothing more; the others report
-	 * an exit we must reap (man 2 ptrace, "execve(2) under ptrace"). */
-	for (size_t i = 0; i < p->nthreads;) {
-		struct dbg__thread *o = &p->threads[i];
-		if (o->tid == tid) {
-			i++;
-			continue;
-		}
-		if (o->tid != former)
-			ghost_add(p, o->tid);
-		thread_remove(p, o);
-	}
-	t = dbg__thread_find(p, tid);
-	/* exec flushes hardware breakpoints (flush_ptrace_hw_breakpoint). */
-	t->dr_saved_mask = 0;
-	t->regs_valid = false;
-	dbg__maps_invalidate(p);
-	dbg__mem_on_exec(p);
-}
-
-static void on_fork_child(struct dbg_proc *p, pid_t child)
-{
-	struct dbg__child *c = child_add(p, child);
-	if (!c || (p->flags & DBG_ATTACH_FOLLOW_FORK))
-		return;
-	/* Not followed: wait for the child's first stop (it comes at once)
-	 * and let it go untraced. */
-	int st;
-	if (!c->stopped) {
-		pid_t r;
-		while ((r = waitpid(child, &st, __WALL)) < 0 && errno == EINTR)
-			;
-		if (r == child && WIFSTOPPED(st))
-			c->stopped = true;
-	}
-	if (c->stopped)
-		ptrace(PTRACE_DETACH, child, 0, 0);
-	child_remove(p, c);
-}
-
-static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
-{
-	for (size_t i = 0; i < DBG__ARRAY_SIZE(p->reaped); i++)
-		if (p->reaped[i] == tid)
-			return true;
-	return false;
-}
-
-static bool is_stop_signal(int sig)
-{
-	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
-}
-
-static enum disposition handle_status(struct dbg_proc *p, pid_t tid, int status,
-				      struct dbg_event *ev)
-{
-	memset(ev, 0, sizeof(*ev));
-	ev->tid = tid;
-	struct dbg__thread *t = dbg__thread_find(p, tid);
-	dbg__log(p, DBG_LOG_DEBUG, "status %06x of %d (%s, state %d)", status, tid,
-		 t ? "thread" : "other", t ? (int)t->state : -1);
-	if (!t) {
-		if (ghost_take(p, tid))
-			return D_NONE;
-		struct dbg__child *c = child_find(p, tid);
-		if (c) {
-			if (WIFSTOPPED(status))
-				c->stopped = true;
-			else
-				child_remove(p, c);
-			return D_NONE;
-		}
-		return D_NONE;
-	}
-
-	if (WIFEXITED(status) || WIFSIGNALED(status)) {
-		bool leader = tid == p->pid;
-		p->reaped[p->nreaped++ % DBG__ARRAY_SIZE(p->reaped)] = tid;
-		thread_remove(p, t);
-		mark_exited_if_empty(p);
-		if (leader) {
-			p->exited = true;
-			ev->kind = WIFEXITED(status) ? DBG_EVENT_EXITED : DBG_EVENT_KILLED;
-			ev->status = WIFEXITED(status) ? WEXITSTATUS(status) : 0;
-			ev->signo = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-			/* The leader is reaped last; anything else left over
-			 * (an unreaped thread) is gone with it. */
-			p->nthreads = 0;
-		} else {
-			ev->kind = DBG_EVENT_THREAD_EXIT;
-			ev->status = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-		}
-		return D_REPORT;
-	}
-	if (!WIFSTOPPED(status))
-		return D_NONE;
-
-	enum dbg__tstate prev = t->state;
-	int sig = WSTOPSIG(status);
-	int event = (unsigned)status >> 16;
-	unsigned long msg = 0;
-	siginfo_t si;
-
-	t->state = T_STOPPED;
-	t->regs_valid = false;
-	t->group_stop = false;
-	/* Any trap clears a pending PTRACE_INTERRUPT ("any trap clears
-	 * pending STOP trap", ptrace_stop() in kernel/signal.c). One sent
-	 * after the trap began stays pending and shows up after the next
-	 * resume as a PTRACE_EVENT_STOP, which is absorbed as quiet. */
-	t->interrupt_pending = false;
-
-	switch (event) {
-	case PTRACE_EVENT_STOP:
-		if (is_stop_signal(sig)) {
-			t->group_stop = true;
-			if (prev == T_LISTENING)
-				return D_QUIET; /* re-trapped by our INTERRUPT */
-			ev->kind = DBG_EVENT_GROUP_STOP;
-			ev->signo = sig;
-			return D_REPORT;
-		}
-		/* An INTERRUPT trap, the first trap of an auto-attached
-		 * clone child, or a LISTENing thread woken by SIGCONT. */
-		t->expect_initial_stop = false;
-		return D_QUIET;
-	case PTRACE_EVENT_CLONE:
-	case PTRACE_EVENT_FORK:
-	case PTRACE_EVENT_VFORK:
-		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
-		ev->child = (pid_t)msg;
-		if (event == PTRACE_EVENT_CLONE) {
-			/* The child may be known already (its first stop came
-			 * first and adopted it), or even be dead and reaped. */
-			if (!dbg__thread_find(p, (pid_t)msg) && !recently_reaped(p, (pid_t)msg)) {
-				struct dbg__thread *n = thread_add(p, (pid_t)msg);
-				if (n)
-					n->expect_initial_stop = true;
-			}
-			ev->kind = DBG_EVENT_CLONE;
-		} else {
-			on_fork_child(p, (pid_t)msg);
-			ev->kind = event == PTRACE_EVENT_FORK ? DBG_EVENT_FORK : DBG_EVENT_VFORK;
-		}
-		return D_REPORT;
-	case PTRACE_EVENT_EXEC:
-		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
-		ev->kind = DBG_EVENT_EXEC;
-		ev->child = (pid_t)msg;
-		on_exec(p, t, (pid_t)msg);
-		return D_REPORT;
-	case 0:
-		break;
-	default:
-		return D_QUIET; /* events we did not ask for */
-	}
-
-	if (sig == (SIGTRAP | 0x80))
-		return D_QUIET; /* syscall-stop: not used yet */
-	memset(&si, 0, sizeof(si));
-	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
-		si.si_signo = sig;
-	fill_siginfo(&ev->siginfo, &si);
-	ev->signo = sig;
-	if (sig == SIGTRAP && si.si_code > 0) {
-		/* Sent by the kernel: a breakpoint, single-step or int3. A
-		 * step or hardware trap is ours; an int3 is delivered unless
-		 * the caller filters it (no breakpoint module claims it yet). */
-		ev->kind = DBG_EVENT_TRAP;
-		t->pending_sig = (si.si_code == TRAP_TRACE || si.si_code == TRAP_HWBKPT) ? 0 : SIGTRAP;
-		return D_REPORT;
-	}
-	ev->kind = DBG_EVENT_SIGNAL;
-	t->pending_sig = sig;
-	return D_REPORT;
+	bool known;
+	const char *what = dbg__exe_arch(p->pid, &known);
+	if (!known && stopped)
+		what = regs_arch(p);
+	if (!what)
+		return 0;
+	return dbg__fail(p, -DBG_ERRNO_ARCH, "pid %d is a %s process", p->pid, what);
 }
 
 /* ---- resuming ------------------------------------------------------ */
@@ -622,8 +247,7 @@ static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
 			t->group_stop = false;
 		}
 	}
-	t->regs_valid = false;
-	dbg__mem_on_resume(p);
+	dbg__hook_resume(p, t);
 	if (r < 0) {
 		/* Killed under our feet: its exit status is on its way. */
 		if (errno == ESRCH) {
@@ -636,7 +260,7 @@ static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
 }
 
 /* Outside stop-all, an internal stop is undone at once. */
-static int settle(struct dbg_proc *p, pid_t tid, enum disposition d)
+static int settle(struct dbg_proc *p, pid_t tid, enum dbg__disposition d)
 {
 	if (d != D_QUIET)
 		return 0;
@@ -644,17 +268,80 @@ static int settle(struct dbg_proc *p, pid_t tid, enum disposition d)
 	return t ? resume_thread(p, t, false) : 0;
 }
 
+/*
+ * A traced leader that exits alone (pthread_exit) while other threads run
+ * becomes a zombie that never stops and that we cannot reap until the
+ * group is empty (delay_group_leader() in kernel/exit.c): PTRACE_INTERRUPT
+ * succeeds on it, but no stop follows. Seen as 'Z' in /proc/PID/stat, it
+ * stays in the table as T_EXITED so that its exit status, which comes to
+ * us once the other threads are gone, is reaped and reported as the
+ * process's; it is not listed, has no registers, and is not waited for.
+ */
+#define LEADER_LOOK_NS (10 * 1000000ll)
+
+/* Is thread @tid of @pid on its way out: gone, a zombie, in do_exit
+ * (PF_EXITING in the flags of /proc/TID/stat), or with SIGKILL pending
+ * (a group exit or fatal signal marks every thread so)? */
+static bool thread_dying(pid_t pid, pid_t tid)
+{
+	char path[96], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return true;
+	const char *s = strrchr(buf, ')');
+	char state;
+	unsigned long flags = 0;
+	if (!s || sscanf(s + 1, " %c %*d %*d %*d %*d %*d %lu", &state, &flags) != 2)
+		return true;
+	if (state == 'Z' || state == 'X' || (flags & 0x4 /* PF_EXITING */))
+		return true;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return true;
+	s = strstr(buf, "\nSigPnd:\t");
+	return s && (strtoull(s + 9, NULL, 16) & (1ull << (SIGKILL - 1)));
+}
+
+static bool leader_exited(struct dbg_proc *p)
+{
+	struct dbg__task_status st;
+	struct dbg__thread *l = dbg__thread_find(p, p->pid);
+	if (!l || dbg__task_status(p->pid, &st) < 0 || st.state != 'Z')
+		return false;
+	/* A leader that exited alone, not a process that is dying as a
+	 * whole (SIGKILL, exit_group): then every status, the leader's
+	 * last, is on its way and we wait for it. */
+	bool alone = false;
+	for (size_t i = 0; i < p->nthreads && !alone; i++)
+		if (p->threads[i].tid != p->pid)
+			alone = !thread_dying(p->pid, p->threads[i].tid);
+	if (!alone)
+		return false;
+	l->state = T_EXITED;
+	l->interrupt_pending = false;
+	p->leader_zombie = true;
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].state != T_EXITED) {
+			p->mm_tid = p->threads[i].tid;
+			break;
+		}
+	dbg__log(p, DBG_LOG_DEBUG, "the leader %d exited; %zu threads live on", p->pid,
+		 p->nthreads - 1);
+	return true;
+}
+
 static bool any_running(const struct dbg_proc *p)
 {
 	for (size_t i = 0; i < p->nthreads; i++)
 		if (p->threads[i].state == T_RUNNING || p->threads[i].state == T_LISTENING)
 			return true;
-	return false;
+	/* An exited leader left alone: its exit status is due. */
+	return p->nthreads == 1 && p->threads[0].state == T_EXITED;
 }
 
 static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
 {
-	if (t->state == T_STOPPED || t->expect_initial_stop)
+	if (t->state == T_STOPPED || t->state == T_EXITED || t->expect_initial_stop)
 		return;
 	if (t->state == T_RUNNING && t->interrupt_pending)
 		return;
@@ -667,8 +354,8 @@ static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
 	int st;
 	pid_t r = waitpid(t->tid, &st, __WALL | WNOHANG | WNOWAIT);
 	if (r < 0 && errno == ECHILD) {
-		thread_remove(p, t);
-		mark_exited_if_empty(p);
+		dbg__thread_remove(p, t);
+		dbg__mark_exited_if_empty(p);
 	}
 }
 
@@ -678,7 +365,7 @@ static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
  */
 static int stop_all(struct dbg_proc *p, int timeout_ms)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = dbg__deadline_after(timeout_ms);
 	for (size_t i = 0; i < p->nthreads;) {
 		size_t n = p->nthreads;
 		interrupt_thread(p, &p->threads[i]);
@@ -688,9 +375,19 @@ static int stop_all(struct dbg_proc *p, int timeout_ms)
 	while (any_running(p)) {
 		pid_t tid;
 		int status;
-		int r = reap_one(p, deadline, &tid, &status);
+		/* The leader is the one thread that may never stop: see
+		 * leader_exited(). Look at it now and then. */
+		struct dbg__thread *l = dbg__thread_find(p, p->pid);
+		bool look = l && l->state == T_RUNNING && p->nthreads > 1;
+		int64_t soon = dbg__now_ns() + LEADER_LOOK_NS;
+		int r = dbg__reap_one(p, look && (deadline < 0 || soon < deadline) ? soon : deadline,
+				 &tid, &status);
 		if (r < 0)
 			return dbg__fail(p, r, "waiting for threads of %d to stop", p->pid);
+		if (r == 0 && look && leader_exited(p))
+			continue;
+		if (r == 0 && look && (deadline < 0 || dbg__now_ns() < deadline))
+			continue;
 		if (r == 0) {
 			for (size_t i = 0; i < p->nthreads; i++)
 				if (p->threads[i].state != T_STOPPED)
@@ -700,8 +397,8 @@ static int stop_all(struct dbg_proc *p, int timeout_ms)
 			break;
 		}
 		struct dbg_event ev;
-		if (handle_status(p, tid, status, &ev) == D_REPORT)
-			ev_push(p, &ev);
+		if (dbg__handle_status(p, tid, status, &ev) == D_REPORT)
+			dbg__event_push(p, &ev);
 		/* New threads found by the clone events are interrupted too
 		 * (their first stop suffices). */
 		for (size_t i = 0; i < p->nthreads;) {
@@ -726,6 +423,7 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 	if (!p)
 		return NULL;
 	p->pid = pid;
+	p->mm_tid = pid;
 	p->tracer_tid = my_tid();
 	p->tracer_pid = getpid();
 	p->owner = pthread_self();
@@ -741,9 +439,7 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 	p->stop_timeout_ms = stop_timeout_ms ? stop_timeout_ms : DEFAULT_STOP_TIMEOUT_MS;
 	p->log_fn = log_fn;
 	p->log_ctx = log_ctx;
-	p->maps_fd = -1;
-	p->maps_stale = true;
-	p->mem.mem_fd = -1;
+	dbg__hook_init(p);
 	sigset_t chld;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -759,8 +455,7 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 
 static void proc_free(struct dbg_proc *p)
 {
-	dbg__mem_fini(p);
-	dbg__maps_fini(p);
+	dbg__hook_fini(p);
 	if (p->sigfd >= 0)
 		close(p->sigfd);
 	free(p->threads);
@@ -789,7 +484,7 @@ static int list_tasks(struct dbg_proc *p, bool *found_new)
 		if (dbg__thread_find(p, tid))
 			continue;
 		if (ptrace(PTRACE_SEIZE, tid, 0, TRACE_OPTS) == 0) {
-			struct dbg__thread *t = thread_add(p, tid);
+			struct dbg__thread *t = dbg__thread_add(p, tid);
 			if (!t) {
 				err = -ENOMEM;
 				break;
@@ -800,15 +495,15 @@ static int list_tasks(struct dbg_proc *p, bool *found_new)
 		int e = errno;
 		if (e == ESRCH)
 			continue; /* exited before we got to it */
-		struct task_status st;
+		struct dbg__task_status st;
 		if (e == EPERM) {
-			int sr = read_status(tid, &st);
+			int sr = dbg__task_status(tid, &st);
 			if (sr < 0 || st.state == 'Z' || st.state == 'X')
 				continue; /* exiting: ptrace_attach refuses exit_state */
 			if (st.tracer == p->tracer_tid) {
 				/* A clone child of a thread we had seized:
 				 * already ours, its first stop is coming. */
-				struct dbg__thread *t = thread_add(p, tid);
+				struct dbg__thread *t = dbg__thread_add(p, tid);
 				if (!t) {
 					err = -ENOMEM;
 					break;
@@ -835,8 +530,13 @@ static int seize_all(struct dbg_proc *p)
 		int r = list_tasks(p, &found_new);
 		if (r < 0)
 			return r;
+		if (!p->nthreads && p->leader_zombie)
+			return dbg__fail(p, -ESRCH, "process %d is a zombie (it exited; its parent "
+					 "has not reaped it)", p->pid);
 		if (!p->nthreads)
 			return dbg__fail(p, -ESRCH, "process %d has no threads", p->pid);
+		if (p->leader_zombie && p->mm_tid == p->pid)
+			p->mm_tid = p->threads[0].tid;
 		if (!found_new && dbg__all_stopped(p))
 			return 0;
 		r = stop_all(p, p->stop_timeout_ms);
@@ -848,7 +548,8 @@ static int seize_all(struct dbg_proc *p)
 
 static int proc_finish_setup(struct dbg_proc *p)
 {
-	return dbg__mem_init(p);
+	int r = check_arch(p, true);
+	return r < 0 ? r : dbg__hook_setup(p);
 }
 
 int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_proc **ret_proc)
@@ -862,12 +563,16 @@ int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_pr
 				      opts ? opts->log_fn : NULL, opts ? opts->log_ctx : NULL);
 	if (!p)
 		return -ENOMEM;
-	struct task_status st;
-	int r = read_status(pid, &st);
+	struct dbg__task_status st;
+	int r = dbg__task_status(pid, &st);
 	if (r < 0)
 		r = dbg__fail(p, r == -ENOENT ? -ESRCH : r, "no process %d", pid);
 	else if (st.tgid != pid)
 		r = dbg__fail(p, -EINVAL, "%d is a thread of %d, not a process", pid, st.tgid);
+	/* Refuse what is not x86_64 before touching it: the target is left
+	 * exactly as it was. */
+	if (r == 0)
+		r = check_arch(p, false);
 	if (r < 0) {
 		proc_free(p);
 		return r;
@@ -878,10 +583,10 @@ int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts, struct dbg_pr
 		if (e == ESRCH)
 			r = dbg__fail(p, -ESRCH, "no process %d", pid);
 		else if (e == EPERM && (st.state == 'Z' || st.state == 'X') && !st.tracer)
-			r = 0; /* a zombie leader; the other threads are seized below */
+			p->leader_zombie = true; /* the other threads are seized below */
 		else
 			r = e == EPERM ? explain_eperm(p, pid) : dbg__fail(p, -e, "PTRACE_SEIZE %d", pid);
-	} else if (!thread_add(p, pid)) {
+	} else if (!dbg__thread_add(p, pid)) {
 		r = -ENOMEM;
 	}
 	if (r == 0)
@@ -1021,7 +726,7 @@ fail:
 			break;
 		}
 		if (WIFSTOPPED(st) && ((unsigned)st >> 16) == PTRACE_EVENT_EXEC) {
-			struct dbg__thread *t = thread_add(p, pid);
+			struct dbg__thread *t = dbg__thread_add(p, pid);
 			if (!t) {
 				r = -ENOMEM;
 				break;
@@ -1056,7 +761,7 @@ int dbg_proc_attach_child(struct dbg_proc *p, pid_t child, struct dbg_proc **ret
 		return r;
 	if (!ret_child)
 		return -EINVAL;
-	struct dbg__child *c = child_find(p, child);
+	struct dbg__child *c = dbg__child_find(p, child);
 	if (!c)
 		return dbg__fail(p, -ENOENT, "%d is not a pending child of %d", child, p->pid);
 	if (!c->stopped) {
@@ -1065,14 +770,14 @@ int dbg_proc_attach_child(struct dbg_proc *p, pid_t child, struct dbg_proc **ret
 		while ((w = waitpid(child, &st, __WALL)) < 0 && errno == EINTR)
 			;
 		if (w != child || !WIFSTOPPED(st)) {
-			child_remove(p, c);
+			dbg__child_remove(p, c);
 			return dbg__fail(p, -ESRCH, "child %d exited", child);
 		}
 	}
 	struct dbg_proc *n = proc_new(child, p->flags, p->stop_timeout_ms, p->log_fn, p->log_ctx);
 	if (!n)
 		return -ENOMEM;
-	struct dbg__thread *t = thread_add(n, child);
+	struct dbg__thread *t = dbg__thread_add(n, child);
 	if (!t) {
 		proc_free(n);
 		return -ENOMEM;
@@ -1083,7 +788,7 @@ int dbg_proc_attach_child(struct dbg_proc *p, pid_t child, struct dbg_proc **ret
 		proc_free(n);
 		return r;
 	}
-	child_remove(p, c);
+	dbg__child_remove(p, c);
 	*ret_child = n;
 	return 0;
 }
@@ -1098,27 +803,6 @@ pid_t dbg_proc_pid(const struct dbg_proc *p)
 int dbg_proc_fd(const struct dbg_proc *p)
 {
 	return p ? p->sigfd : -EINVAL;
-}
-
-int dbg_proc_threads(struct dbg_proc *p, pid_t *buf, size_t cap)
-{
-	int r = dbg__enter(p);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < p->nthreads && i < cap; i++)
-		buf[i] = p->threads[i].tid;
-	return (int)p->nthreads;
-}
-
-int dbg_proc_thread_state(struct dbg_proc *p, pid_t tid)
-{
-	int r = dbg__enter(p);
-	if (r < 0)
-		return r;
-	struct dbg__thread *t = dbg__thread_find(p, tid);
-	if (!t)
-		return -ENOENT;
-	return t->state;
 }
 
 int dbg_proc_stop(struct dbg_proc *p)
@@ -1196,21 +880,26 @@ int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_even
 		return r;
 	if (!ret_event)
 		return -EINVAL;
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = dbg__deadline_after(timeout_ms);
 	for (;;) {
-		if (ev_pop(p, ret_event))
+		if (dbg__event_pop(p, ret_event))
 			return 0;
+		if (p->exited && p->final_pending) {
+			p->final_pending = false;
+			*ret_event = p->final_event;
+			return 0;
+		}
 		if (p->exited)
 			return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
 		pid_t tid;
 		int status;
-		r = reap_one(p, deadline, &tid, &status);
+		r = dbg__reap_one(p, deadline, &tid, &status);
 		if (r < 0)
 			return r;
 		if (r == 0)
 			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
 		struct dbg_event ev;
-		enum disposition d = handle_status(p, tid, status, &ev);
+		enum dbg__disposition d = dbg__handle_status(p, tid, status, &ev);
 		if (d == D_REPORT) {
 			*ret_event = ev;
 			return 0;
@@ -1221,15 +910,15 @@ int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_even
 
 static void reap_all(struct dbg_proc *p, int timeout_ms)
 {
-	int64_t deadline = deadline_after(timeout_ms);
+	int64_t deadline = dbg__deadline_after(timeout_ms);
 	while (!p->exited) {
 		pid_t tid;
 		int status;
-		if (reap_one(p, deadline, &tid, &status) <= 0)
+		if (dbg__reap_one(p, deadline, &tid, &status) <= 0)
 			break;
 		struct dbg_event ev;
-		if (handle_status(p, tid, status, &ev) == D_REPORT)
-			ev_push(p, &ev);
+		if (dbg__handle_status(p, tid, status, &ev) == D_REPORT)
+			dbg__event_push(p, &ev);
 	}
 }
 
@@ -1264,10 +953,10 @@ void dbg_proc_detach(struct dbg_proc *p)
 		for (size_t i = 0; i < p->nthreads;) {
 			struct dbg__thread *t = &p->threads[i];
 			if (t->state == T_STOPPED) {
-				dbg__regs_restore_debugregs(p, t);
+				dbg__hook_detach(p, t);
 				int sig = t->group_stop ? 0 : t->pending_sig;
 				if (ptrace(PTRACE_DETACH, t->tid, 0, sig) == 0) {
-					thread_remove(p, t);
+					dbg__thread_remove(p, t);
 					continue;
 				}
 				dying |= errno == ESRCH;
@@ -1279,7 +968,13 @@ void dbg_proc_detach(struct dbg_proc *p)
 		 * by its parent. Reap them now. */
 		if (dying && p->nthreads)
 			reap_all(p, p->stop_timeout_ms);
-		if (p->nthreads)
+		struct dbg__thread *l = dbg__thread_find(p, p->pid);
+		if (l && l->state == T_EXITED && p->nthreads > 1)
+			dbg__log(p, DBG_LOG_WARN,
+				 "the leader %d exited while traced: a zombie cannot be detached "
+				 "(PTRACE_DETACH needs a ptrace-stop); its parent learns of the "
+				 "process's exit once this thread stops tracing", p->pid);
+		else if (p->nthreads)
 			dbg__log(p, DBG_LOG_WARN, "%zu threads of %d could not be detached",
 				 p->nthreads, p->pid);
 	}

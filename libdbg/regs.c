@@ -250,7 +250,8 @@ int dbg_regs_set_debugreg(struct dbg_proc *p, pid_t tid, int idx, uint64_t val)
 	return 0;
 }
 
-void dbg__regs_restore_debugregs(struct dbg_proc *p, struct dbg__thread *t)
+/* Detach: give back the debug registers we changed. */
+static void regs_on_detach(struct dbg_proc *p, struct dbg__thread *t)
 {
 	/* DR7 first, so no address register is live while it changes. */
 	static const int order[] = { 7, 0, 1, 2, 3, 6 };
@@ -262,6 +263,29 @@ void dbg__regs_restore_debugregs(struct dbg_proc *p, struct dbg__thread *t)
 	}
 	t->dr_saved_mask = 0;
 }
+
+/* The registers change when the thread runs. */
+static void regs_on_resume(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)p;
+	t->regs_valid = false;
+}
+
+/* exec flushes hardware breakpoints (flush_ptrace_hw_breakpoint()):
+ * nothing is left to restore. */
+static void regs_on_exec(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)p;
+	t->dr_saved_mask = 0;
+	t->regs_valid = false;
+}
+
+const struct dbg__hooks dbg__regs_hooks = {
+	.name = "regs",
+	.resume = regs_on_resume,
+	.exec = regs_on_exec,
+	.detach = regs_on_detach,
+};
 
 /* ---- by id ---------------------------------------------------------- */
 

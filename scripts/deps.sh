@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential cmake pkg-config
       libdw-dev libelf-dev libunwind-dev libcapstone-dev libdeflate-dev
       elfutils gdb
-      libiberty-dev
+      libiberty-dev gcc-multilib
       g++ golang-go rustc busybox-static python3 nodejs
       clang libclang-rt-14-dev"
 if [ "${1:-}" = kernel ]; then

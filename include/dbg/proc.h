@@ -61,11 +61,17 @@ struct dbg_attach_opts {
  * @param opts      options, or NULL.
  * @param ret_proc  on success, the new handle; owned by the caller, release
  *                  with dbg_proc_detach().
- * @return 0; -ESRCH no such process; -EPERM not allowed (the message from
- *         dbg_strerror and the log explain ptrace_scope, CAP_SYS_PTRACE or
- *         the existing tracer); -ETIMEDOUT a thread would not stop;
- *         -EINVAL bad arguments; -ENOMEM.
- * Since: 0.1
+ * A process whose leader has exited (pthread_exit) while other threads
+ * live is attached: the leader is not a live thread (see
+ * dbg_proc_thread_state()).
+ *
+ * @return 0; -ESRCH no such process, or a zombie; -EPERM not allowed (the
+ *         message from dbg_strerror and the log explain ptrace_scope,
+ *         CAP_SYS_PTRACE or the existing tracer); -DBG_ERRNO_ARCH not an
+ *         x86_64 process (i386, x32: the log says which; the target is
+ *         not touched); -ETIMEDOUT a thread would not stop; -EINVAL bad
+ *         arguments; -ENOMEM.
+ * Since: 0.1 (-DBG_ERRNO_ARCH, zombie leaders: 0.2)
  */
 DBG_API int dbg_proc_attach(pid_t pid, const struct dbg_attach_opts *opts,
 			    struct dbg_proc **ret_proc);
@@ -92,8 +98,9 @@ struct dbg_spawn_opts {
  * signal mask is emptied; its descriptors are ours unless redirected.
  *
  * @return 0; -ENOENT, -EACCES, -ENOEXEC ... (the errno of execve in the
- *         child); -EINVAL; -ENOMEM.
- * Since: 0.1
+ *         child); -DBG_ERRNO_ARCH the program is not x86_64 (the child is
+ *         killed and reaped); -EINVAL; -ENOMEM.
+ * Since: 0.1 (-DBG_ERRNO_ARCH: 0.2)
  */
 DBG_API int dbg_proc_spawn(const char *path, char *const argv[],
 			   const struct dbg_spawn_opts *opts,
@@ -142,12 +149,18 @@ enum dbg_thread_state {
 };
 
 /**
- * List the tids of the live threads into @buf (at most @cap).
+ * List the tids of the live threads into @buf (at most @cap). A leader
+ * that has exited (pthread_exit) while other threads live is not listed.
  * @return the number of live threads (may exceed @cap), or -EXDEV/-ECHILD.
  */
 DBG_API int dbg_proc_threads(struct dbg_proc *proc, pid_t *buf, size_t cap);
 
-/** @return an enum dbg_thread_state, or -ENOENT for an unknown tid. */
+/**
+ * @return an enum dbg_thread_state, or -ENOENT for an unknown tid. The
+ *         pid of a process whose leader has exited (pthread_exit, a zombie
+ *         until the other threads exit) gives DBG_THREAD_EXITED; its
+ *         registers are -ESRCH. Since: 0.1 (the zombie leader: 0.2)
+ */
 DBG_API int dbg_proc_thread_state(struct dbg_proc *proc, pid_t tid);
 
 /**
