@@ -11,7 +11,7 @@
  *
  * Exit status: 0 stacks printed; 1 usage; 2 no such process; 3 not
  * allowed to trace it (the reason is printed); 4 the target exited while
- * we worked; 5 any other error.
+ * we worked; 5 any other error; 6 not an x86_64 process (i386, x32).
  */
 #define _GNU_SOURCE
 #include <dbg.h>
@@ -33,7 +33,7 @@
 #define MIN_STACK 8u
 #define MAX_STACK (1u << 30)
 
-enum { EXIT_USAGE = 1, EXIT_NOPROC = 2, EXIT_PERM = 3, EXIT_GONE = 4, EXIT_OTHER = 5 };
+enum { EXIT_USAGE = 1, EXIT_NOPROC = 2, EXIT_PERM = 3, EXIT_GONE = 4, EXIT_OTHER = 5, EXIT_ARCH = 6 };
 
 struct opts {
 	bool json, snapshot, no_symbols, timing, raw_names;
@@ -315,6 +315,7 @@ static int exit_code(int err)
 	switch (err) {
 	case -ESRCH: return EXIT_GONE;
 	case -EPERM: return EXIT_PERM;
+	case -DBG_ERRNO_ARCH: return EXIT_ARCH;
 	default: return EXIT_OTHER;
 	}
 }

@@ -118,6 +118,28 @@ echo "ok: JSON output"
 echo "ok: -n and -t"
 expect_status 2 "no thread $$ in process $pid" "$stack" -t "$pid" -t $$ "$pid"
 
+# A 32-bit program (built -m32 when gcc-multilib is there): refused with
+# its own status and one message, in both backends, and left running.
+if [ -x "$inferiors/sleepers_m32" ]; then
+	# It runs until stdin ends: a fifo held open by this shell (fd 8).
+	mkfifo "$tmp/m32in"
+	"$inferiors/sleepers_m32" < "$tmp/m32in" > "$tmp/m32" 2>&1 &
+	m32=$!
+	exec 8> "$tmp/m32in"
+	while ! grep -q ready "$tmp/m32" 2>/dev/null; do sleep 0.05; done
+	for b in libunwind libdw; do
+		expect_status 6 "is a 32-bit (i386) process" "$stack" -b $b "$m32"
+		[ "$(wc -l < "$tmp/err")" -eq 1 ] || fail "-m32 -b $b: not one line: $(cat "$tmp/err")"
+		[ ! -s "$tmp/out" ] || fail "-m32 -b $b printed: $(cat "$tmp/out")"
+	done
+	grep -q '^TracerPid:[[:space:]]*0$' "/proc/$m32/status" || fail "-m32 target left traced"
+	exec 8>&-
+	kill "$m32"
+	wait "$m32" 2>/dev/null
+else
+	echo "SKIP part: no sleepers_m32 (gcc-multilib missing)"
+fi
+
 # Not allowed to trace: dbg-stack as nobody on root's target. nobody may
 # not reach the build directory (a clone in a 0700 home), so it runs a
 # copy of dbg-stack and libdbg from a directory of its own.
