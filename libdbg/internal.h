@@ -190,6 +190,11 @@ struct dbg__image {
 	uint64_t eh_hdr, eh_table, eh_count;
 	struct Dwfl_Module *mod;
 	const char *error;      /* why the file is not usable, or NULL */
+	/* Its ELF symbol table (symtab.c), built on the first lookup, and
+	 * the separate debuginfo it came from, mapped, for a stripped file. */
+	struct dbg__symtab *symtab;
+	const uint8_t *debug_data;
+	size_t debug_size;
 };
 
 /* A recent address's answers: stacks repeat the same return addresses
@@ -211,6 +216,7 @@ struct dbg_sym {
 	struct Dwfl *dwfl;
 	char *debuginfo_path;
 	unsigned int threads;   /* for inflating debuginfo; 0, 1: none */
+	unsigned int flags;     /* enum dbg_sym_flags */
 	struct dbg__image *images; /* sorted by start, disjoint */
 	size_t nimages;
 	size_t hint;            /* the last image found */
@@ -235,6 +241,21 @@ bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len
  * sections inflated (on up to @threads threads) into a memfd; returns it,
  * or -1 to use @fd as it is. (debuginfo.c) */
 int dbg__debuginfo_inflate(int fd, unsigned int threads);
+
+/* ---- ELF symbol tables (symtab.c) ------------------------------------ */
+
+/* The symbol of @im holding @addr (see symtab.c for the rule): 0;
+ * -ENOENT; -ENOMEM. */
+int dbg__symtab_lookup(struct dbg_sym *s, struct dbg__image *im, uint64_t addr,
+		       struct dbg_symbol *ret);
+/* How many symbols @im's table has (0: none), or -ENOMEM. */
+int dbg__symtab_count(struct dbg_sym *s, struct dbg__image *im);
+/* The address of the function or object @name in @im. */
+bool dbg__symtab_find(struct dbg_sym *s, struct dbg__image *im, const char *name, uint64_t *ret);
+void dbg__symtab_free(struct dbg__image *im);
+/* The GNU build-id in the section headers of the ELF file in @d: its
+ * length (*ret points into @d), or 0. */
+int dbg__elf_build_id(const uint8_t *d, size_t size, const uint8_t **ret);
 
 /* ---- compiled unwind rules (cfi.c) ----------------------------------- */
 

@@ -161,6 +161,7 @@ static int add_seg(struct dbg__image *im, const struct dbg_vma *v)
 
 static void image_fini(struct dbg__image *im)
 {
+	dbg__symtab_free(im); /* names point into the data */
 	if (im->data) {
 		if (im->vdso)
 			free((void *)im->data);
@@ -459,6 +460,11 @@ int dbg_sym_new(struct dbg_proc *proc, const struct dbg_sym_opts *opts, struct d
 		return -ENOMEM;
 	s->proc = proc;
 	s->threads = opts ? opts->threads : 0;
+	s->flags = opts ? opts->flags : 0;
+	if (s->flags & ~(unsigned int)(DBG_SYM_NO_DWARF | DBG_SYM_NO_CACHE)) {
+		free(s);
+		return -EINVAL;
+	}
 	const char *dpath = opts && opts->debuginfo_path ? opts->debuginfo_path : default_debuginfo_path;
 	s->debuginfo_path = strdup(dpath);
 	if (!s->debuginfo_path) {
@@ -587,15 +593,22 @@ int dbg_sym_module(struct dbg_sym *sym, uint64_t addr, struct dbg_module *ret_mo
 		return -EINVAL;
 	struct dbg_module m = { .start = im->start, .end = im->end, .bias = im->bias,
 				.path = im->path, .deleted = im->deleted, .error = im->error };
-	if (im->mod) {
-		const unsigned char *bits;
+	const uint8_t *bits;
+	int len = im->data ? dbg__elf_build_id(im->data, im->size, &bits) : 0;
+	if (len <= 0 && im->mod) {
 		GElf_Addr vaddr;
-		int len = dwfl_module_build_id(im->mod, &bits, &vaddr);
-		if (len > 0) {
-			m.build_id = bits;
-			m.build_id_len = len;
-		}
-		m.has_symbols = dwfl_module_getsymtab(im->mod) > 0;
+		const unsigned char *b;
+		len = dwfl_module_build_id(im->mod, &b, &vaddr);
+		bits = b;
+	}
+	if (len > 0) {
+		m.build_id = bits;
+		m.build_id_len = len;
+	}
+	if (im->data && !im->error)
+		m.has_symbols = dbg__symtab_count(sym, im) > 0;
+	/* Names only: DWARF is not looked for, so not reported. */
+	if (im->mod && !(sym->flags & DBG_SYM_NO_DWARF)) {
 		Dwarf_Addr bias;
 		m.has_dwarf = dwfl_module_getdwarf(im->mod, &bias) != NULL;
 	}
@@ -617,15 +630,10 @@ int dbg_sym_lookup(struct dbg_sym *sym, uint64_t addr, struct dbg_symbol *ret_sy
 			*ret_symbol = e->sym;
 		return e->sym_rc;
 	}
-	GElf_Off off;
-	GElf_Sym es;
-	const char *name = im->mod ? dwfl_module_addrinfo(im->mod, addr, &off, &es, NULL, NULL, NULL)
-				   : NULL;
-	r = name ? 0 : -ENOENT;
 	struct dbg_symbol s = { 0 };
-	if (name)
-		s = (struct dbg_symbol){ .name = name, .addr = addr - off, .size = es.st_size,
-					 .offset = off };
+	r = im->data && !im->error ? dbg__symtab_lookup(sym, im, addr, &s) : -ENOENT;
+	if (r == -ENOMEM)
+		return r; /* not an answer to keep */
 	if (e) {
 		e->sym_rc = r;
 		e->sym = s;
@@ -669,6 +677,20 @@ static void call_site(Dwarf_Die *cudie, Dwarf_Die *inl, struct dbg_srcloc *loc)
 		loc->column = v > INT32_MAX ? 0 : (int)v;
 }
 
+/* The machine code of one DWARF subprogram may be split (hot and
+ * "foo.cold" parts) or cloned ("foo.isra.0", "foo.constprop.0"); DWARF
+ * names the source function, the symbol table the part that holds @addr.
+ * Name the part, as the symbol table (and eu-stack) do, when the symbol
+ * holding @addr is @name plus a dotted suffix. */
+static const char *clone_name(struct dbg_sym *sym, uint64_t addr, const char *name)
+{
+	struct dbg_symbol s;
+	if (!name || dbg_sym_lookup(sym, addr, &s) < 0)
+		return name;
+	size_t n = strlen(name);
+	return strncmp(s.name, name, n) == 0 && s.name[n] == '.' ? s.name : name;
+}
+
 int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs, size_t cap)
 {
 	struct dbg__image *im;
@@ -685,7 +707,8 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 	}
 	/* The line of the address itself: the innermost entry's. */
 	struct dbg_srcloc here = { 0 };
-	if (im->mod) {
+	bool dwarf = im->mod && !(sym->flags & DBG_SYM_NO_DWARF);
+	if (dwarf) {
 		Dwfl_Line *line = dwfl_module_getsrc(im->mod, addr);
 		if (line) {
 			int l = 0, c = 0;
@@ -696,7 +719,7 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 	}
 	size_t n = 0;
 	Dwarf_Addr bias;
-	Dwarf_Die *cudie = im->mod ? dwfl_module_addrdie(im->mod, addr, &bias) : NULL;
+	Dwarf_Die *cudie = dwarf ? dwfl_module_addrdie(im->mod, addr, &bias) : NULL;
 	Dwarf_Die *scopes = NULL, *chain = NULL;
 	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
 	int nchain = 0;
@@ -715,6 +738,8 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 			locs[n] = here;
 			locs[n].function = die_name(&chain[i]);
 			locs[n].inlined = tag == DW_TAG_inlined_subroutine;
+			if (tag == DW_TAG_subprogram)
+				locs[n].function = clone_name(sym, addr, locs[n].function);
 		}
 		n++;
 		if (tag == DW_TAG_subprogram)
@@ -742,23 +767,9 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 	return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
-static bool find_in(struct dbg__image *im, const char *name, uint64_t *ret)
+static bool find_in(struct dbg_sym *sym, struct dbg__image *im, const char *name, uint64_t *ret)
 {
-	if (!im->mod)
-		return false;
-	int n = dwfl_module_getsymtab(im->mod);
-	for (int i = 1; i < n; i++) {
-		GElf_Sym es;
-		GElf_Addr addr;
-		const char *sname = dwfl_module_getsym_info(im->mod, i, &es, &addr, NULL, NULL, NULL);
-		int type = GELF_ST_TYPE(es.st_info);
-		if (sname && es.st_shndx != SHN_UNDEF && (type == STT_FUNC || type == STT_OBJECT ||
-		    type == STT_GNU_IFUNC) && strcmp(sname, name) == 0) {
-			*ret = addr;
-			return true;
-		}
-	}
-	return false;
+	return im->data && !im->error && dbg__symtab_find(sym, im, name, ret);
 }
 
 int dbg_sym_addr(struct dbg_sym *sym, const char *name, uint64_t *ret_addr)
@@ -766,10 +777,10 @@ int dbg_sym_addr(struct dbg_sym *sym, const char *name, uint64_t *ret_addr)
 	if (!sym || !name || !ret_addr)
 		return -EINVAL;
 	for (size_t i = 0; i < sym->nimages; i++)
-		if (strcmp(sym->images[i].path, sym->exe) == 0 && find_in(&sym->images[i], name, ret_addr))
+		if (strcmp(sym->images[i].path, sym->exe) == 0 && find_in(sym, &sym->images[i], name, ret_addr))
 			return 0;
 	for (size_t i = 0; i < sym->nimages; i++)
-		if (strcmp(sym->images[i].path, sym->exe) != 0 && find_in(&sym->images[i], name, ret_addr))
+		if (strcmp(sym->images[i].path, sym->exe) != 0 && find_in(sym, &sym->images[i], name, ret_addr))
 			return 0;
 	return -ENOENT;
 }

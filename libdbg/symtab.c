@@ -1,0 +1,451 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * ELF symbol tables, read here rather than through libdwfl: an image's
+ * table is built on its first lookup from its own .symtab, or, for a
+ * stripped file, from the .symtab of its separate debuginfo (found by
+ * build-id, then .gnu_debuglink checked by build-id or CRC), mapped and
+ * read as it is - no debug section is inflated or parsed - or else from
+ * its .dynsym. This is what DBG_SYM_NO_DWARF runs on, and what
+ * dbg_sym_lookup() answers from in every mode.
+ *
+ * A lookup gives the symbol whose [start, start + size) holds the address
+ * (split functions: "foo.cold" is its own symbol, and an address in it is
+ * never reported as "foo" plus an offset past foo's end). A sizeless
+ * symbol (an assembly label) holds the addresses after it up to the end
+ * of its section or the next symbol's start or end. Anything else is
+ * -ENOENT: no nearest-preceding guess. See doc/unwinding.md.
+ */
+#include "internal.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <libdeflate.h>
+
+struct dbg__symtab_ent {
+	uint64_t start, size;  /* target addresses */
+	uint64_t limit;        /* sizeless: end of its section */
+	const char *name;
+	uint8_t type, bind_rank;
+};
+
+struct dbg__symtab {
+	struct dbg__symtab_ent *ents; /* by start, the best binding first */
+	uint64_t *max_end;      /* max end of the sized ents[0..i] */
+	size_t n;
+};
+
+/* A view of an ELF file's sections, every offset checked. */
+struct elf_view {
+	const uint8_t *d;
+	size_t size;
+	const Elf64_Shdr *sh;
+	unsigned int shnum;
+	const char *shstr;
+	size_t shstr_len;
+};
+
+static bool view_init(struct elf_view *v, const uint8_t *d, size_t size)
+{
+	memset(v, 0, sizeof(*v));
+	if (!d || size < sizeof(Elf64_Ehdr) || memcmp(d, ELFMAG, SELFMAG) != 0 ||
+	    d[EI_CLASS] != ELFCLASS64 || d[EI_DATA] != ELFDATA2LSB)
+		return false;
+	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)d;
+	if (eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size || eh->e_shoff % 8 ||
+	    (uint64_t)eh->e_shnum * sizeof(Elf64_Shdr) > size - eh->e_shoff || eh->e_shnum == 0 ||
+	    eh->e_shstrndx >= eh->e_shnum)
+		return false;
+	v->d = d;
+	v->size = size;
+	v->sh = (const Elf64_Shdr *)(d + eh->e_shoff);
+	v->shnum = eh->e_shnum;
+	const Elf64_Shdr *s = &v->sh[eh->e_shstrndx];
+	if (s->sh_type != SHT_NOBITS && s->sh_offset <= size && s->sh_size <= size - s->sh_offset &&
+	    s->sh_size > 0 && d[s->sh_offset + s->sh_size - 1] == 0) {
+		v->shstr = (const char *)d + s->sh_offset;
+		v->shstr_len = s->sh_size;
+	}
+	return true;
+}
+
+/* The bytes of section @i, or NULL when they are not all in the file. */
+static const uint8_t *sec_data(const struct elf_view *v, unsigned int i)
+{
+	const Elf64_Shdr *s = &v->sh[i];
+	if (s->sh_type == SHT_NOBITS || s->sh_offset > v->size || s->sh_size > v->size - s->sh_offset)
+		return NULL;
+	return v->d + s->sh_offset;
+}
+
+static const char *sec_name(const struct elf_view *v, unsigned int i)
+{
+	if (!v->shstr || v->sh[i].sh_name >= v->shstr_len)
+		return "";
+	return v->shstr + v->sh[i].sh_name;
+}
+
+static int find_sec(const struct elf_view *v, uint32_t type, const char *name)
+{
+	for (unsigned int i = 1; i < v->shnum; i++)
+		if (v->sh[i].sh_type == type && (!name || strcmp(sec_name(v, i), name) == 0))
+			return (int)i;
+	return -1;
+}
+
+/* The GNU build-id note in @v's sections, or 0. */
+static int view_build_id(const struct elf_view *v, const uint8_t **ret)
+{
+	for (unsigned int i = 1; i < v->shnum; i++) {
+		if (v->sh[i].sh_type != SHT_NOTE)
+			continue;
+		const uint8_t *p = sec_data(v, i);
+		if (!p)
+			continue;
+		size_t len = v->sh[i].sh_size, off = 0;
+		while (len - off >= 12) {
+			uint32_t namesz, descsz, type;
+			memcpy(&namesz, p + off, 4);
+			memcpy(&descsz, p + off + 4, 4);
+			memcpy(&type, p + off + 8, 4);
+			size_t nlen = ((size_t)namesz + 3) & ~(size_t)3, dlen = ((size_t)descsz + 3) & ~(size_t)3;
+			if (namesz > len || descsz > len || nlen + dlen > len - off - 12)
+				break;
+			if (type == NT_GNU_BUILD_ID && namesz == 4 && memcmp(p + off + 12, "GNU", 4) == 0 &&
+			    descsz > 0 && descsz <= 64) {
+				*ret = p + off + 12 + nlen;
+				return (int)descsz;
+			}
+			off += 12 + nlen + dlen;
+		}
+	}
+	return 0;
+}
+
+int dbg__elf_build_id(const uint8_t *d, size_t size, const uint8_t **ret)
+{
+	struct elf_view v;
+	if (!view_init(&v, d, size))
+		return 0;
+	return view_build_id(&v, ret);
+}
+
+static int rank(unsigned int bind)
+{
+	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+	const struct dbg__symtab_ent *x = a, *y = b;
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	/* At one address: sized before sizeless, then global, weak, local. */
+	if ((x->size == 0) != (y->size == 0))
+		return x->size == 0 ? 1 : -1;
+	if (x->bind_rank != y->bind_rank)
+		return x->bind_rank < y->bind_rank ? -1 : 1;
+	return x->size > y->size ? -1 : x->size < y->size ? 1 : 0;
+}
+
+/* Add the symbols of table @tab (SHT_SYMTAB or SHT_DYNSYM) of @v. */
+static int add_table(struct dbg__symtab *t, const struct elf_view *v, int tab, uint64_t bias)
+{
+	const Elf64_Shdr *ts = &v->sh[tab];
+	const uint8_t *syms = sec_data(v, tab);
+	if (!syms || ts->sh_entsize != sizeof(Elf64_Sym) || ts->sh_link >= v->shnum)
+		return 0;
+	const char *str = (const char *)sec_data(v, ts->sh_link);
+	size_t strlen_ = v->sh[ts->sh_link].sh_size;
+	if (!str || strlen_ == 0 || str[strlen_ - 1] != 0)
+		return 0;
+	size_t n = ts->sh_size / sizeof(Elf64_Sym);
+	struct dbg__symtab_ent *e = realloc(t->ents, (t->n + n) * sizeof(*e));
+	if (!e && t->n + n)
+		return -ENOMEM;
+	t->ents = e;
+	for (size_t i = 1; i < n; i++) {
+		Elf64_Sym s;
+		memcpy(&s, syms + i * sizeof(s), sizeof(s));
+		unsigned int type = ELF64_ST_TYPE(s.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
+		    s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= v->shnum ||
+		    s.st_name == 0 || s.st_name >= strlen_ || s.st_value == 0)
+			continue;
+		const Elf64_Shdr *sec = &v->sh[s.st_shndx];
+		if (!(sec->sh_flags & SHF_ALLOC))
+			continue;
+		const char *name = str + s.st_name;
+		/* Mapping symbols and local labels say nothing useful. */
+		if (type == STT_NOTYPE && (name[0] == '$' || (name[0] == '.' && name[1] == 'L')))
+			continue;
+		t->ents[t->n++] = (struct dbg__symtab_ent){
+			.start = s.st_value + bias, .size = s.st_size,
+			.limit = sec->sh_addr + sec->sh_size + bias, .name = name, .type = type,
+			.bind_rank = rank(ELF64_ST_BIND(s.st_info)),
+		};
+	}
+	return 0;
+}
+
+/* CRC-32 as .gnu_debuglink uses it (zlib's). */
+static bool crc_matches(int fd, uint32_t want)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0)
+		return false;
+	void *m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (m == MAP_FAILED)
+		return false;
+	uint32_t crc = libdeflate_crc32(0, m, st.st_size);
+	munmap(m, st.st_size);
+	return crc == want;
+}
+
+/* Map the file at @path if it is the debuginfo of an image with build-id
+ * @id (or, without one, whose .gnu_debuglink CRC is @crc). */
+static bool map_debug(const char *path, const uint8_t *id, int idlen, bool check_crc, uint32_t crc,
+		      const uint8_t **ret, size_t *ret_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	struct stat st;
+	void *m = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+		m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	bool ok = m != MAP_FAILED;
+	if (ok) {
+		const uint8_t *bid;
+		int blen = dbg__elf_build_id(m, st.st_size, &bid);
+		if (idlen > 0)
+			ok = blen == idlen && memcmp(bid, id, idlen) == 0;
+		else
+			ok = check_crc && crc_matches(fd, crc);
+	}
+	close(fd);
+	if (!ok) {
+		if (m != MAP_FAILED)
+			munmap(m, st.st_size);
+		return false;
+	}
+	*ret = m;
+	*ret_size = st.st_size;
+	return true;
+}
+
+/* The separate debuginfo of @im, mapped: by build-id under each absolute
+ * directory of the search path (the target's root first), then by
+ * .gnu_debuglink next to the file, in .debug/ and under those
+ * directories. */
+static bool find_debug(struct dbg_sym *s, struct dbg__image *im, const struct elf_view *v,
+		       const uint8_t **ret, size_t *ret_size)
+{
+	char path[PATH_MAX], root[64];
+	const uint8_t *id;
+	int idlen = view_build_id(v, &id);
+	if (idlen > 1) {
+		char hex[130];
+		for (int i = 0; i < idlen; i++)
+			snprintf(hex + 2 * i, 3, "%02x", id[i]);
+		for (const char *p = s->debuginfo_path; *p;) {
+			size_t n = strcspn(p, ":");
+			for (int ours = 0; ours < 2 && p[0] == '/'; ours++) {
+				snprintf(root, sizeof(root), ours ? "" : "/proc/%d/root", s->proc->pid);
+				int w = snprintf(path, sizeof(path), "%s%.*s/.build-id/%.2s/%s.debug", root,
+						 (int)n, p, hex, hex + 2);
+				if (w > 0 && (size_t)w < sizeof(path) &&
+				    map_debug(path, id, idlen, false, 0, ret, ret_size))
+					return true;
+			}
+			p += n + (p[n] == ':');
+		}
+	}
+	int link = find_sec(v, SHT_PROGBITS, ".gnu_debuglink");
+	const char *lname = link > 0 ? (const char *)sec_data(v, link) : NULL;
+	if (!lname || im->vdso)
+		return false;
+	size_t llen = v->sh[link].sh_size, nlen = strnlen(lname, llen);
+	if (nlen == 0 || nlen >= llen || strchr(lname, '/'))
+		return false;
+	size_t crc_off = (nlen + 4) & ~(size_t)3;
+	if (crc_off + 4 > llen)
+		return false;
+	uint32_t crc;
+	memcpy(&crc, lname + crc_off, 4);
+	char dir[PATH_MAX];
+	snprintf(dir, sizeof(dir), "%s", im->path);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		return false;
+	*slash = 0;
+	snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
+	const char *subs[] = { "", "/.debug" };
+	for (int k = 0; k < 2; k++) {
+		int w = snprintf(path, sizeof(path), "%s%s%s/%s", root, dir, subs[k], lname);
+		if (w > 0 && (size_t)w < sizeof(path) && map_debug(path, id, idlen, true, crc, ret, ret_size))
+			return true;
+	}
+	for (const char *p = s->debuginfo_path; *p;) {
+		size_t n = strcspn(p, ":");
+		int w = p[0] == '/' ? snprintf(path, sizeof(path), "%s%.*s%s/%s", root, (int)n, p, dir, lname)
+				    : 0;
+		if (w > 0 && (size_t)w < sizeof(path) && map_debug(path, id, idlen, true, crc, ret, ret_size))
+			return true;
+		p += n + (p[n] == ':');
+	}
+	return false;
+}
+
+static int build_table(struct dbg_sym *s, struct dbg__image *im)
+{
+	struct dbg__symtab *t = calloc(1, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	im->symtab = t;
+	struct elf_view v;
+	if (!view_init(&v, im->data, im->size))
+		return 0;
+	int tab = find_sec(&v, SHT_SYMTAB, NULL);
+	int r = 0;
+	if (tab > 0) {
+		r = add_table(t, &v, tab, im->bias);
+	} else {
+		struct elf_view dv;
+		int dtab = -1;
+		if (find_debug(s, im, &v, &im->debug_data, &im->debug_size) &&
+		    view_init(&dv, im->debug_data, im->debug_size))
+			dtab = find_sec(&dv, SHT_SYMTAB, NULL);
+		if (dtab > 0)
+			r = add_table(t, &dv, dtab, im->bias);
+		/* Dynamic symbols too: a debuginfo's .symtab may lack none of
+		 * them, but a mismatched one is better complemented than
+		 * trusted alone; duplicates go at the sort. */
+		int dyn = find_sec(&v, SHT_DYNSYM, NULL);
+		if (r == 0 && dyn > 0)
+			r = add_table(t, &v, dyn, im->bias);
+	}
+	if (r < 0)
+		return r;
+	qsort(t->ents, t->n, sizeof(*t->ents), cmp_ent);
+	/* One entry per (start, name): .symtab and .dynsym repeat names. */
+	size_t w = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		if (w > 0 && t->ents[w - 1].start == t->ents[i].start &&
+		    t->ents[w - 1].size == t->ents[i].size && strcmp(t->ents[w - 1].name, t->ents[i].name) == 0)
+			continue;
+		t->ents[w++] = t->ents[i];
+	}
+	t->n = w;
+	t->max_end = malloc((t->n ? t->n : 1) * sizeof(*t->max_end));
+	if (!t->max_end)
+		return -ENOMEM;
+	uint64_t m = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		uint64_t end = t->ents[i].start + t->ents[i].size;
+		if (t->ents[i].size && end > m)
+			m = end;
+		t->max_end[i] = m;
+	}
+	return 0;
+}
+
+static int table(struct dbg_sym *s, struct dbg__image *im, struct dbg__symtab **ret)
+{
+	if (!im->symtab) {
+		int r = build_table(s, im);
+		if (r < 0) {
+			dbg__symtab_free(im);
+			return r;
+		}
+	}
+	*ret = im->symtab;
+	return 0;
+}
+
+void dbg__symtab_free(struct dbg__image *im)
+{
+	if (im->symtab) {
+		free(im->symtab->ents);
+		free(im->symtab->max_end);
+		free(im->symtab);
+		im->symtab = NULL;
+	}
+	if (im->debug_data)
+		munmap((void *)im->debug_data, im->debug_size);
+	im->debug_data = NULL;
+	im->debug_size = 0;
+}
+
+int dbg__symtab_lookup(struct dbg_sym *s, struct dbg__image *im, uint64_t addr,
+		       struct dbg_symbol *ret)
+{
+	struct dbg__symtab *t;
+	int r = table(s, im, &t);
+	if (r < 0)
+		return r;
+	/* The last entry starting at or before addr. */
+	size_t lo = 0, hi = t->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (t->ents[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return -ENOENT;
+	size_t last = lo - 1;
+	/* The nearest sized symbol holding addr: walk back while some
+	 * earlier symbol still ends past addr. */
+	for (size_t i = last + 1; i-- > 0 && t->max_end[i] > addr;) {
+		const struct dbg__symtab_ent *e = &t->ents[i];
+		if (e->size && addr - e->start < e->size) {
+			/* The best binding among those at this start and holding addr. */
+			while (i > 0 && t->ents[i - 1].start == e->start && t->ents[i - 1].size &&
+			       addr - t->ents[i - 1].start < t->ents[i - 1].size)
+				e = &t->ents[--i];
+			*ret = (struct dbg_symbol){ .name = e->name, .addr = e->start, .size = e->size,
+						    .offset = addr - e->start };
+			return 0;
+		}
+	}
+	/* A sizeless label (sorted after sized symbols at its address):
+	 * when it is the nearest symbol, its section goes that far, and no
+	 * sized symbol that started before it ends after it. */
+	const struct dbg__symtab_ent *e = &t->ents[last];
+	if (e->size == 0 && addr < e->limit && (last == 0 || t->max_end[last - 1] <= e->start)) {
+		*ret = (struct dbg_symbol){ .name = e->name, .addr = e->start, .size = 0,
+					    .offset = addr - e->start };
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int dbg__symtab_count(struct dbg_sym *s, struct dbg__image *im)
+{
+	struct dbg__symtab *t;
+	int r = table(s, im, &t);
+	return r < 0 ? r : t->n > INT32_MAX ? INT32_MAX : (int)t->n;
+}
+
+bool dbg__symtab_find(struct dbg_sym *s, struct dbg__image *im, const char *name, uint64_t *ret)
+{
+	struct dbg__symtab *t;
+	if (table(s, im, &t) < 0)
+		return false;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct dbg__symtab_ent *e = &t->ents[i];
+		if (e->type != STT_NOTYPE && strcmp(e->name, name) == 0) {
+			*ret = e->start;
+			return true;
+		}
+	}
+	return false;
+}
