@@ -29,8 +29,10 @@
 enum { EXIT_USAGE = 1, EXIT_NOPROC = 2, EXIT_PERM = 3, EXIT_GONE = 4, EXIT_OTHER = 5 };
 
 struct opts {
-	bool json, snapshot, no_symbols, timing;
+	bool json, snapshot, no_symbols, timing, raw_names;
 	enum dbg_unwind_backend backend;
+	unsigned int unwind_flags; /* enum dbg_unwind_flags */
+	unsigned int sym_flags;    /* enum dbg_sym_flags */
 	size_t max_frames;
 	size_t stack_max;
 	pid_t *tids;
@@ -48,6 +50,10 @@ static void usage(FILE *f)
 		"      --stack-max BYTES  stack copied per thread in --snapshot (default 1 MiB)\n"
 		"  -b, --backend NAME     libunwind (default) or libdw\n"
 		"  -a, --addresses        frames without symbols or lines\n"
+		"      --names-only       symbol names only: no DWARF, so no lines or inlined functions\n"
+		"      --raw-names        symbol names as in the symbol table (no demangling)\n"
+		"      --no-rules         every frame through the backend (no compiled CFI rules)\n"
+		"      --no-cache         do not use or fill the persistent debuginfo cache\n"
 		"      --timing           print how long the target was stopped (stderr)\n"
 		"  -h, --help\n");
 }
@@ -90,6 +96,27 @@ static void log_fn(enum dbg_log_level lvl, const char *msg, void *ctx)
 
 #define MAX_LOCS 16
 
+/* A printable name: @name demangled (C++, Rust) unless --raw-names, or
+ * as it is when it is not a mangled name. Valid until the next call with
+ * the same @slot (a frame prints a symbol and up to MAX_LOCS functions). */
+static const char *pretty(const struct opts *o, const char *name, int slot)
+{
+	static char *bufs[MAX_LOCS + 1];
+	static size_t caps[MAX_LOCS + 1];
+	if (!name || o->raw_names || slot < 0 || slot > MAX_LOCS)
+		return name;
+	int n = dbg_sym_demangle(name, bufs[slot], caps[slot]);
+	if (n >= 0 && (size_t)n >= caps[slot]) {
+		char *b = realloc(bufs[slot], (size_t)n + 1);
+		if (!b)
+			return name;
+		bufs[slot] = b;
+		caps[slot] = (size_t)n + 1;
+		n = dbg_sym_demangle(name, bufs[slot], caps[slot]);
+	}
+	return n >= 0 && (size_t)n < caps[slot] ? bufs[slot] : name;
+}
+
 static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int idx,
 			const struct dbg_frame *fr)
 {
@@ -100,12 +127,15 @@ static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int 
 	struct dbg_symbol s;
 	bool have_sym = have_mod && dbg_sym_lookup(sym, at, &s) == 0;
 	uint64_t off = have_sym ? fr->pc - s.addr : 0;
+	const char *sname = have_sym ? pretty(o, s.name, MAX_LOCS) : NULL;
 	struct dbg_srcloc locs[MAX_LOCS];
 	int nlocs = have_mod ? dbg_sym_srclocs(sym, at, locs, MAX_LOCS) : 0;
 	if (nlocs > MAX_LOCS)
 		nlocs = MAX_LOCS;
 	if (nlocs < 0)
 		nlocs = 0;
+	for (int i = 0; i < nlocs; i++)
+		locs[i].function = pretty(o, locs[i].function, i);
 
 	if (o->json) {
 		fprintf(f, "%s{\"pc\":\"0x%" PRIx64 "\",\"sp\":\"0x%" PRIx64 "\"", idx ? "," : "",
@@ -118,7 +148,7 @@ static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int 
 		}
 		if (have_sym) {
 			fputs(",\"symbol\":", f);
-			json_str(f, s.name);
+			json_str(f, sname);
 			fprintf(f, ",\"offset\":%" PRIu64, off);
 		}
 		fputs(",\"locations\":[", f);
@@ -140,16 +170,18 @@ static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int 
 		return;
 	}
 	/* The innermost inlined function first, each on its own line, the
-	 * function holding the code last, with its symbol offset. */
+	 * function holding the code last, by its symbol's name (as eu-stack
+	 * prints it: a clone such as "f(int) [clone .cold]" is not its
+	 * DWARF function "f") and offset. */
 	for (int i = 0; i < nlocs; i++) {
 		const struct dbg_srcloc *l = &locs[i];
-		const char *fn = l->function ? l->function : have_sym ? s.name : "??";
+		const char *fn = l->function ? l->function : have_sym ? sname : "??";
 		if (i > 0)
 			fputs("                          ", f);
 		if (l->inlined)
 			fprintf(f, " %s (inlined)", fn);
 		else if (have_sym)
-			fprintf(f, " %s+0x%" PRIx64, fn, off);
+			fprintf(f, " %s+0x%" PRIx64, sname, off);
 		else
 			fprintf(f, " %s", fn);
 		fprintf(f, " in %s", base(mod.path));
@@ -197,6 +229,10 @@ int main(int argc, char **argv)
 		{ "backend", required_argument, NULL, 'b' },
 		{ "addresses", no_argument, NULL, 'a' },
 		{ "timing", no_argument, NULL, 'T' },
+		{ "names-only", no_argument, NULL, 'N' },
+		{ "raw-names", no_argument, NULL, 'R' },
+		{ "no-rules", no_argument, NULL, 'U' },
+		{ "no-cache", no_argument, NULL, 'C' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -208,6 +244,10 @@ int main(int argc, char **argv)
 		case 's': o.snapshot = true; break;
 		case 'a': o.no_symbols = true; break;
 		case 'T': o.timing = true; break;
+		case 'N': o.sym_flags |= DBG_SYM_NO_DWARF; break;
+		case 'C': o.sym_flags |= DBG_SYM_NO_CACHE; break;
+		case 'R': o.raw_names = true; break;
+		case 'U': o.unwind_flags |= DBG_UNWIND_BACKEND_ONLY; break;
 		case 'n':
 		case 'S': {
 			unsigned long long v = strtoull(optarg, &end, 0);
@@ -310,10 +350,11 @@ int main(int argc, char **argv)
 		for (size_t k = 0; k < o.ntids; k++)
 			wanted[i] |= o.tids[k] == tids[i];
 	}
-	DBG_OPTS(dbg_unwind_opts, uopts, .backend = o.backend);
+	DBG_OPTS(dbg_unwind_opts, uopts, .backend = o.backend, .flags = o.unwind_flags);
 	/* Compressed debuginfo (libc's) is inflated on every CPU. */
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	DBG_OPTS(dbg_sym_opts, sopts, .threads = ncpu > 1 ? (unsigned int)ncpu : 1);
+	DBG_OPTS(dbg_sym_opts, sopts, .threads = ncpu > 1 ? (unsigned int)ncpu : 1,
+		 .flags = o.sym_flags);
 	if (!o.snapshot &&
 	    ((r = dbg_sym_new(proc, &sopts, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0))
 		goto fail_wanted;
