@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,73 +176,42 @@ static void image_fini(struct dbg__image *im)
 
 /* ---- building the table ------------------------------------------- */
 
-/* Whether the ELF file in @fd carries GNU build-id @id. */
-static bool has_build_id(int fd, const unsigned char *id, int len)
-{
-	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	bool match = false;
-	for (Elf_Scn *scn = NULL; e && !match && (scn = elf_nextscn(e, scn));) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-		while (!match && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0)
-			match = nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-				memcmp((char *)d->d_buf + name_off, "GNU", 4) == 0 &&
-				nh.n_descsz == (GElf_Word)len &&
-				memcmp((char *)d->d_buf + desc_off, id, len) == 0;
-	}
-	elf_end(e);
-	return match;
-}
-
-/* Separate debuginfo, as libdwfl would find it, but opened here when it
- * is found by build-id, so that a compressed file can be handed over
- * inflated (debuginfo.c); libdwfl's own search would keep the handle it
- * opened to check the build-id. Each module's userdata is its dbg_sym. */
+/* Separate debuginfo, found here (dbg__debug_open()) so that a
+ * compressed file found by build-id can be handed over inflated, from the
+ * persistent cache (symcache.c, debuginfo.c); libdwfl's own search would
+ * keep the handle it opened to check the build-id, and would load the
+ * debuginfod client (a dlopen of libcurl and TLS libraries: a few
+ * milliseconds of each run) even when no server is configured. It is
+ * asked only when DEBUGINFOD_URLS names servers. Each module's userdata
+ * is its dbg_sym. */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
 			  char **debuginfo_file_name)
 {
 	struct dbg_sym *s = *userdata;
-	const unsigned char *id;
-	GElf_Addr vaddr;
-	int len = dwfl_module_build_id(mod, &id, &vaddr);
-	if (s && len > 1 && len <= 64) {
-		/* <dir>/.build-id/xx/yyyy.debug for each absolute directory
-		 * of the search path, under the target's root first. */
-		char hex[130], path[PATH_MAX];
-		for (int i = 0; i < len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", id[i]);
-		const char *p = s->debuginfo_path;
-		while (*p) {
-			size_t n = strcspn(p, ":");
-			for (int ours = 0; ours < 2 && p[0] == '/'; ours++) {
-				char root[64] = "";
-				if (!ours)
-					snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
-				int w = snprintf(path, sizeof(path), "%s%.*s/.build-id/%.2s/%s.debug", root,
-						 (int)n, p, hex, hex + 2);
-				if (w <= 0 || (size_t)w >= sizeof(path))
-					continue;
-				int fd = open(path, O_RDONLY | O_CLOEXEC);
-				if (fd < 0)
-					continue;
-				if (!has_build_id(fd, id, len)) {
-					close(fd);
-					continue;
-				}
-				*debuginfo_file_name = strdup(path);
-				int inflated = dbg__debuginfo_inflate(fd, s->threads);
-				if (inflated < 0)
-					return fd;
-				close(fd);
-				return inflated;
-			}
-			p += n + (p[n] == ':');
+	struct dbg__image *im = NULL;
+	for (size_t i = 0; s && i < s->nimages && !im; i++)
+		if (s->images[i].mod == mod)
+			im = &s->images[i];
+	if (im && im->data) {
+		char path[PATH_MAX];
+		bool by_id;
+		int fd = dbg__debug_open(s, im->path, im->vdso, im->data, im->size, &by_id, path,
+					 sizeof(path));
+		if (fd >= 0) {
+			*debuginfo_file_name = strdup(path);
+			const unsigned char *id;
+			GElf_Addr vaddr;
+			int len = by_id ? dwfl_module_build_id(mod, &id, &vaddr) : 0;
+			int inflated = len > 1 ? dbg__symcache_debuginfo(s, fd, id, len) : -1;
+			if (inflated < 0)
+				return fd;
+			close(fd);
+			return inflated;
 		}
+		const char *urls = getenv("DEBUGINFOD_URLS");
+		if (!urls || !urls[strspn(urls, " ")])
+			return -1;
 	}
 	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
 					    debuglink_crc, debuginfo_file_name);
@@ -467,6 +437,14 @@ int dbg_sym_new(struct dbg_proc *proc, const struct dbg_sym_opts *opts, struct d
 	}
 	const char *dpath = opts && opts->debuginfo_path ? opts->debuginfo_path : default_debuginfo_path;
 	s->debuginfo_path = strdup(dpath);
+	if (opts && opts->sz >= offsetof(struct dbg_sym_opts, cache_max) + sizeof(opts->cache_max)) {
+		s->cache_max = opts->cache_max;
+		s->cache_dir = opts->cache_dir ? strdup(opts->cache_dir) : NULL;
+		if (opts->cache_dir && !s->cache_dir) {
+			free(s->debuginfo_path);
+			s->debuginfo_path = NULL;
+		}
+	}
 	if (!s->debuginfo_path) {
 		free(s);
 		return -ENOMEM;
@@ -486,6 +464,7 @@ void dbg_sym_free(struct dbg_sym *sym)
 		return;
 	free_images(sym);
 	free(sym->debuginfo_path);
+	free(sym->cache_dir);
 	free(sym);
 }
 

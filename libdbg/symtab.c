@@ -141,17 +141,58 @@ static int rank(unsigned int bind)
 	return bind == STB_GLOBAL ? 0 : bind == STB_WEAK ? 1 : 2;
 }
 
-static int cmp_ent(const void *a, const void *b)
+/* Sorting: by start, and at one start sized before sizeless, then
+ * global, weak, local. An LSD radix sort of (start, tie) keys: a table
+ * has thousands to a million symbols, and qsort()'s comparisons were a
+ * visible part of a names-only run. */
+struct sort_key {
+	uint64_t start;
+	uint32_t tie, idx;
+};
+
+static void radix_pass(struct sort_key *from, struct sort_key *to, size_t n, int byte, bool tie)
 {
-	const struct dbg__symtab_ent *x = a, *y = b;
-	if (x->start != y->start)
-		return x->start < y->start ? -1 : 1;
-	/* At one address: sized before sizeless, then global, weak, local. */
-	if ((x->size == 0) != (y->size == 0))
-		return x->size == 0 ? 1 : -1;
-	if (x->bind_rank != y->bind_rank)
-		return x->bind_rank < y->bind_rank ? -1 : 1;
-	return x->size > y->size ? -1 : x->size < y->size ? 1 : 0;
+	size_t count[257] = { 0 };
+	for (size_t i = 0; i < n; i++)
+		count[1 + (tie ? from[i].tie : (from[i].start >> (8 * byte)) & 0xff)]++;
+	for (int i = 1; i < 257; i++)
+		count[i] += count[i - 1];
+	for (size_t i = 0; i < n; i++)
+		to[count[tie ? from[i].tie : (from[i].start >> (8 * byte)) & 0xff]++] = from[i];
+}
+
+static int sort_ents(struct dbg__symtab *t)
+{
+	size_t n = t->n;
+	struct sort_key *k = malloc(2 * (n ? n : 1) * sizeof(*k));
+	struct dbg__symtab_ent *out = malloc((n ? n : 1) * sizeof(*out));
+	if (!k || !out) {
+		free(k);
+		free(out);
+		return -ENOMEM;
+	}
+	uint64_t vary = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct dbg__symtab_ent *e = &t->ents[i];
+		k[i] = (struct sort_key){ e->start, (e->size == 0) << 2 | e->bind_rank, (uint32_t)i };
+		vary |= e->start ^ t->ents[0].start;
+	}
+	struct sort_key *a = k, *b = k + (n ? n : 1);
+	radix_pass(a, b, n, 0, true);
+	for (int byte = 0; byte < 8; byte++) {
+		if (!((vary >> (8 * byte)) & 0xff))
+			continue; /* every key has the same byte here */
+		radix_pass(b, a, n, byte, false);
+		struct sort_key *x = a;
+		a = b;
+		b = x;
+	}
+	for (size_t i = 0; i < n; i++)
+		out[i] = t->ents[b[i].idx];
+	free(k);
+	free(t->ents);
+	t->ents = out;
+	return 0;
 }
 
 /* Add the symbols of table @tab (SHT_SYMTAB or SHT_DYNSYM) of @v. */
@@ -194,28 +235,14 @@ static int add_table(struct dbg__symtab *t, const struct elf_view *v, int tab, u
 	return 0;
 }
 
-/* CRC-32 as .gnu_debuglink uses it (zlib's). */
-static bool crc_matches(int fd, uint32_t want)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size <= 0)
-		return false;
-	void *m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (m == MAP_FAILED)
-		return false;
-	uint32_t crc = libdeflate_crc32(0, m, st.st_size);
-	munmap(m, st.st_size);
-	return crc == want;
-}
-
-/* Map the file at @path if it is the debuginfo of an image with build-id
- * @id (or, without one, whose .gnu_debuglink CRC is @crc). */
-static bool map_debug(const char *path, const uint8_t *id, int idlen, bool check_crc, uint32_t crc,
-		      const uint8_t **ret, size_t *ret_size)
+/* Open the file at @path if it is the debuginfo of an image with
+ * build-id @id (or, without one, whose .gnu_debuglink CRC is @crc). */
+static int open_debug_file(const char *path, const uint8_t *id, int idlen, bool check_crc,
+			   uint32_t crc)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return false;
+		return -1;
 	struct stat st;
 	void *m = MAP_FAILED;
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
@@ -227,29 +254,34 @@ static bool map_debug(const char *path, const uint8_t *id, int idlen, bool check
 		if (idlen > 0)
 			ok = blen == idlen && memcmp(bid, id, idlen) == 0;
 		else
-			ok = check_crc && crc_matches(fd, crc);
+			ok = check_crc && libdeflate_crc32(0, m, st.st_size) == crc;
+		munmap(m, st.st_size);
 	}
-	close(fd);
 	if (!ok) {
-		if (m != MAP_FAILED)
-			munmap(m, st.st_size);
-		return false;
+		close(fd);
+		return -1;
 	}
-	*ret = m;
-	*ret_size = st.st_size;
-	return true;
+	return fd;
 }
 
-/* The separate debuginfo of @im, mapped: by build-id under each absolute
- * directory of the search path (the target's root first), then by
- * .gnu_debuglink next to the file, in .debug/ and under those
- * directories. */
-static bool find_debug(struct dbg_sym *s, struct dbg__image *im, const struct elf_view *v,
-		       const uint8_t **ret, size_t *ret_size)
+static int try_path(char *path, size_t cap, int w, const uint8_t *id, int idlen, bool check_crc,
+		    uint32_t crc)
 {
-	char path[PATH_MAX], root[64];
+	if (w <= 0 || (size_t)w >= cap)
+		return -1;
+	return open_debug_file(path, id, idlen, check_crc, crc);
+}
+
+int dbg__debug_open(struct dbg_sym *s, const char *file, bool vdso, const uint8_t *d, size_t size,
+		    bool *ret_by_id, char *path, size_t cap)
+{
+	struct elf_view v;
+	if (!view_init(&v, d, size))
+		return -1;
+	char root[64];
 	const uint8_t *id;
-	int idlen = view_build_id(v, &id);
+	int idlen = view_build_id(&v, &id), fd;
+	*ret_by_id = false;
 	if (idlen > 1) {
 		char hex[130];
 		for (int i = 0; i < idlen; i++)
@@ -258,49 +290,70 @@ static bool find_debug(struct dbg_sym *s, struct dbg__image *im, const struct el
 			size_t n = strcspn(p, ":");
 			for (int ours = 0; ours < 2 && p[0] == '/'; ours++) {
 				snprintf(root, sizeof(root), ours ? "" : "/proc/%d/root", s->proc->pid);
-				int w = snprintf(path, sizeof(path), "%s%.*s/.build-id/%.2s/%s.debug", root,
-						 (int)n, p, hex, hex + 2);
-				if (w > 0 && (size_t)w < sizeof(path) &&
-				    map_debug(path, id, idlen, false, 0, ret, ret_size))
-					return true;
+				fd = try_path(path, cap, snprintf(path, cap, "%s%.*s/.build-id/%.2s/%s.debug", root,
+								  (int)n, p, hex, hex + 2),
+					      id, idlen, false, 0);
+				if (fd >= 0) {
+					*ret_by_id = true;
+					return fd;
+				}
 			}
 			p += n + (p[n] == ':');
 		}
 	}
-	int link = find_sec(v, SHT_PROGBITS, ".gnu_debuglink");
-	const char *lname = link > 0 ? (const char *)sec_data(v, link) : NULL;
-	if (!lname || im->vdso)
-		return false;
-	size_t llen = v->sh[link].sh_size, nlen = strnlen(lname, llen);
+	int link = find_sec(&v, SHT_PROGBITS, ".gnu_debuglink");
+	const char *lname = link > 0 ? (const char *)sec_data(&v, link) : NULL;
+	if (!lname || vdso)
+		return -1;
+	size_t llen = v.sh[link].sh_size, nlen = strnlen(lname, llen);
 	if (nlen == 0 || nlen >= llen || strchr(lname, '/'))
-		return false;
+		return -1;
 	size_t crc_off = (nlen + 4) & ~(size_t)3;
 	if (crc_off + 4 > llen)
-		return false;
+		return -1;
 	uint32_t crc;
 	memcpy(&crc, lname + crc_off, 4);
 	char dir[PATH_MAX];
-	snprintf(dir, sizeof(dir), "%s", im->path);
+	snprintf(dir, sizeof(dir), "%s", file);
 	char *slash = strrchr(dir, '/');
 	if (!slash)
-		return false;
+		return -1;
 	*slash = 0;
 	snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
-	const char *subs[] = { "", "/.debug" };
-	for (int k = 0; k < 2; k++) {
-		int w = snprintf(path, sizeof(path), "%s%s%s/%s", root, dir, subs[k], lname);
-		if (w > 0 && (size_t)w < sizeof(path) && map_debug(path, id, idlen, true, crc, ret, ret_size))
-			return true;
-	}
-	for (const char *p = s->debuginfo_path; *p;) {
+	/* Next to the file, in .debug/ there, and under each absolute
+	 * directory of the search path, as seen from the target's root. */
+	fd = try_path(path, cap, snprintf(path, cap, "%s%s/%s", root, dir, lname), id, idlen, true, crc);
+	if (fd < 0)
+		fd = try_path(path, cap, snprintf(path, cap, "%s%s/.debug/%s", root, dir, lname), id, idlen,
+			      true, crc);
+	for (const char *p = s->debuginfo_path; fd < 0 && *p;) {
 		size_t n = strcspn(p, ":");
-		int w = p[0] == '/' ? snprintf(path, sizeof(path), "%s%.*s%s/%s", root, (int)n, p, dir, lname)
-				    : 0;
-		if (w > 0 && (size_t)w < sizeof(path) && map_debug(path, id, idlen, true, crc, ret, ret_size))
-			return true;
+		if (p[0] == '/')
+			fd = try_path(path, cap, snprintf(path, cap, "%s%.*s%s/%s", root, (int)n, p, dir, lname),
+				      id, idlen, true, crc);
 		p += n + (p[n] == ':');
 	}
-	return false;
+	return fd;
+}
+
+/* The separate debuginfo of @im, mapped. */
+static bool find_debug(struct dbg_sym *s, struct dbg__image *im, const uint8_t **ret, size_t *ret_size)
+{
+	char path[PATH_MAX];
+	bool by_id;
+	int fd = dbg__debug_open(s, im->path, im->vdso, im->data, im->size, &by_id, path, sizeof(path));
+	if (fd < 0)
+		return false;
+	struct stat st;
+	void *m = MAP_FAILED;
+	if (fstat(fd, &st) == 0 && st.st_size > 0)
+		m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return false;
+	*ret = m;
+	*ret_size = st.st_size;
+	return true;
 }
 
 static int build_table(struct dbg_sym *s, struct dbg__image *im)
@@ -319,7 +372,7 @@ static int build_table(struct dbg_sym *s, struct dbg__image *im)
 	} else {
 		struct elf_view dv;
 		int dtab = -1;
-		if (find_debug(s, im, &v, &im->debug_data, &im->debug_size) &&
+		if (find_debug(s, im, &im->debug_data, &im->debug_size) &&
 		    view_init(&dv, im->debug_data, im->debug_size))
 			dtab = find_sec(&dv, SHT_SYMTAB, NULL);
 		if (dtab > 0)
@@ -333,7 +386,8 @@ static int build_table(struct dbg_sym *s, struct dbg__image *im)
 	}
 	if (r < 0)
 		return r;
-	qsort(t->ents, t->n, sizeof(*t->ents), cmp_ent);
+	if (sort_ents(t) < 0)
+		return -ENOMEM;
 	/* One entry per (start, name): .symtab and .dynsym repeat names. */
 	size_t w = 0;
 	for (size_t i = 0; i < t->n; i++) {

@@ -41,6 +41,16 @@ struct dbg_sym_opts {
 	unsigned int threads;
 	/** enum dbg_sym_flags bits. Since: 0.2 */
 	unsigned int flags;
+	/**
+	 * The persistent cache of prepared debuginfo (see doc/unwinding.md):
+	 * its directory, NULL for $XDG_CACHE_HOME/libdbg or else
+	 * $HOME/.cache/libdbg. A directory that cannot be made, is not owned
+	 * by the effective user or is writable by others is not used.
+	 * Since: 0.2
+	 */
+	const char *cache_dir;
+	/** Bytes the cache may hold (oldest entries go first); 0: 1 GiB. Since: 0.2 */
+	uint64_t cache_max;
 };
 
 /** dbg_sym_opts.flags bits. Since: 0.2 */
