@@ -263,6 +263,9 @@ static void store(const struct dbg_sym *s, int dfd, const char *name, int src, c
 		off += ok ? (size_t)w : 0;
 	}
 	ok = ok && write(fd, &t, sizeof(t)) == (ssize_t)sizeof(t);
+	/* On disk before its name is: after a crash an entry is whole or
+	 * absent (the CRC catches what this cannot). */
+	ok = ok && fdatasync(fd) == 0;
 	ok = close(fd) == 0 && ok;
 	munmap(m, size);
 	if (!ok || renameat(dfd, tmp, dfd, name) < 0)

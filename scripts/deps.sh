@@ -6,8 +6,9 @@ set -eu
 PKGS="build-essential cmake pkg-config
       libdw-dev libelf-dev libunwind-dev libcapstone-dev libdeflate-dev
       elfutils gdb
+      g++ golang-go rustc busybox-static python3 nodejs libc6-dbg
       clang libclang-rt-14-dev
-      libiberty-dev rustc python3"
+      libiberty-dev"
 if [ "${1:-}" = kernel ]; then
 	PKGS="$PKGS linux-source-6.12 qemu-system-x86 busybox-static cpio xz-utils
 	      bc flex bison libssl-dev libelf-dev python3"
