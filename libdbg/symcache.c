@@ -89,23 +89,22 @@ static int open_dir(const struct dbg_sym *s)
 {
 	char path[PATH_MAX];
 	const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-	bool made_parent = false;
-	if (s->cache_dir) {
-		if (snprintf(path, sizeof(path), "%s", s->cache_dir) >= (int)sizeof(path))
-			return -1;
-	} else if (xdg && xdg[0] == '/') {
-		if (snprintf(path, sizeof(path), "%s/libdbg", xdg) >= (int)sizeof(path))
-			return -1;
-	} else if (home && home[0] == '/') {
-		if (snprintf(path, sizeof(path), "%s/.cache", home) >= (int)sizeof(path) - 8)
-			return -1;
-		/* ~/.cache may not exist yet (a fresh account). */
-		made_parent = mkdir(path, 0700) == 0 || errno == EEXIST;
-		if (!made_parent)
+	int w;
+	if (s->cache_dir)
+		w = snprintf(path, sizeof(path), "%s", s->cache_dir);
+	else if (xdg && xdg[0] == '/')
+		w = snprintf(path, sizeof(path), "%s", xdg);
+	else if (home && home[0] == '/')
+		w = snprintf(path, sizeof(path), "%s/.cache", home);
+	else
+		return -1;
+	if (w <= 0 || (size_t)w >= sizeof(path) - 8)
+		return -1;
+	if (!s->cache_dir) {
+		/* The base directory may not exist yet (a fresh account). */
+		if (mkdir(path, 0700) < 0 && errno != EEXIST)
 			return -1;
 		strcat(path, "/libdbg");
-	} else {
-		return -1;
 	}
 	if (mkdir(path, 0700) < 0 && errno != EEXIST)
 		return -1;
