@@ -195,6 +195,10 @@ struct dbg__image {
 	struct dbg__symtab *symtab;
 	const uint8_t *debug_data;
 	size_t debug_size;
+	/* dbg_sym_module()'s answers, once asked (mod_info). */
+	bool mod_info, has_symbols, has_dwarf;
+	const uint8_t *build_id;
+	size_t build_id_len;
 };
 
 /* A recent address's answers: stacks repeat the same return addresses

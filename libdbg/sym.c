@@ -572,25 +572,33 @@ int dbg_sym_module(struct dbg_sym *sym, uint64_t addr, struct dbg_module *ret_mo
 		return -EINVAL;
 	struct dbg_module m = { .start = im->start, .end = im->end, .bias = im->bias,
 				.path = im->path, .deleted = im->deleted, .error = im->error };
-	const uint8_t *bits;
-	int len = im->data ? dbg__elf_build_id(im->data, im->size, &bits) : 0;
-	if (len <= 0 && im->mod) {
-		GElf_Addr vaddr;
-		const unsigned char *b;
-		len = dwfl_module_build_id(im->mod, &b, &vaddr);
-		bits = b;
+	/* Asked once per frame by a stack printer: the answers are kept. */
+	if (!im->mod_info) {
+		const uint8_t *bits = NULL;
+		int len = im->data ? dbg__elf_build_id(im->data, im->size, &bits) : 0;
+		if (len <= 0 && im->mod) {
+			GElf_Addr vaddr;
+			const unsigned char *b;
+			len = dwfl_module_build_id(im->mod, &b, &vaddr);
+			bits = b;
+		}
+		im->build_id = len > 0 ? bits : NULL;
+		im->build_id_len = len > 0 ? len : 0;
+		int n = im->data && !im->error ? dbg__symtab_count(sym, im) : 0;
+		if (n == -ENOMEM)
+			return n;
+		im->has_symbols = n > 0;
+		/* Names only: DWARF is not looked for, so not reported. */
+		if (im->mod && !(sym->flags & DBG_SYM_NO_DWARF)) {
+			Dwarf_Addr bias;
+			im->has_dwarf = dwfl_module_getdwarf(im->mod, &bias) != NULL;
+		}
+		im->mod_info = true;
 	}
-	if (len > 0) {
-		m.build_id = bits;
-		m.build_id_len = len;
-	}
-	if (im->data && !im->error)
-		m.has_symbols = dbg__symtab_count(sym, im) > 0;
-	/* Names only: DWARF is not looked for, so not reported. */
-	if (im->mod && !(sym->flags & DBG_SYM_NO_DWARF)) {
-		Dwarf_Addr bias;
-		m.has_dwarf = dwfl_module_getdwarf(im->mod, &bias) != NULL;
-	}
+	m.build_id = im->build_id;
+	m.build_id_len = im->build_id_len;
+	m.has_symbols = im->has_symbols;
+	m.has_dwarf = im->has_dwarf;
 	*ret_mod = m;
 	return 0;
 }
