@@ -330,6 +330,7 @@ static int upt_unwind(unw_addr_space_t as, pid_t tid, int cap)
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0); /* progress as it comes, even into a file */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--real-only") || !strcmp(argv[i], "--no-real")) {
 			*(argv[i][2] == 'r' ? &real_only : &no_real) = true;

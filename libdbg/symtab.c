@@ -17,6 +17,7 @@
  */
 #include "internal.h"
 
+#include <assert.h>
 #include <elf.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -35,7 +36,21 @@ struct dbg__symtab_ent {
 	uint8_t type, bind_rank;
 };
 
+/* One ELF symbol table, as it is in the mapped file. */
+struct raw_table {
+	const uint8_t *syms;
+	size_t n;
+	const char *str;
+	size_t str_len;
+	const Elf64_Shdr *sh;
+	unsigned int shnum;
+	uint64_t bias;
+};
+
 struct dbg__symtab {
+	struct raw_table raw[2]; /* .symtab (own or the debuginfo's), .dynsym */
+	unsigned int nraw;
+	bool sorted;
 	struct dbg__symtab_ent *ents; /* by start, the best binding first */
 	uint64_t *max_end;      /* max end of the sized ents[0..i] */
 	size_t n;
@@ -142,23 +157,29 @@ static int rank(unsigned int bind)
 }
 
 /* Sorting: by start, and at one start sized before sizeless, then
- * global, weak, local. An LSD radix sort of (start, tie) keys: a table
- * has thousands to a million symbols, and qsort()'s comparisons were a
- * visible part of a names-only run. */
+ * global, weak, local, then table order. An LSD radix sort of
+ * (start << 3 | tie) keys in 11-bit digits, over the bits that vary: a
+ * table has thousands to a million symbols, and qsort()'s comparisons
+ * were 15% of a names-only run. Target addresses are below 2^61. */
 struct sort_key {
-	uint64_t start;
-	uint32_t tie, idx;
+	uint64_t key;
+	uint64_t idx;
 };
 
-static void radix_pass(struct sort_key *from, struct sort_key *to, size_t n, int byte, bool tie)
+#define DIGIT_BITS 11
+#define DIGITS (1u << DIGIT_BITS)
+
+static void radix_pass(const struct sort_key *from, struct sort_key *to, size_t n, int shift)
 {
-	size_t count[257] = { 0 };
+	static_assert(DIGITS <= 4096, "the count array lives on the stack");
+	size_t count[DIGITS + 1];
+	memset(count, 0, sizeof(count));
 	for (size_t i = 0; i < n; i++)
-		count[1 + (tie ? from[i].tie : (from[i].start >> (8 * byte)) & 0xff)]++;
-	for (int i = 1; i < 257; i++)
+		count[1 + ((from[i].key >> shift) & (DIGITS - 1))]++;
+	for (unsigned int i = 1; i <= DIGITS; i++)
 		count[i] += count[i - 1];
 	for (size_t i = 0; i < n; i++)
-		to[count[tie ? from[i].tie : (from[i].start >> (8 * byte)) & 0xff]++] = from[i];
+		to[count[(from[i].key >> shift) & (DIGITS - 1)]++] = from[i];
 }
 
 static int sort_ents(struct dbg__symtab *t)
@@ -174,65 +195,64 @@ static int sort_ents(struct dbg__symtab *t)
 	uint64_t vary = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct dbg__symtab_ent *e = &t->ents[i];
-		k[i] = (struct sort_key){ e->start, (e->size == 0) << 2 | e->bind_rank, (uint32_t)i };
-		vary |= e->start ^ t->ents[0].start;
+		k[i] = (struct sort_key){ e->start << 3 | (e->size == 0) << 2 | e->bind_rank, i };
+		vary |= k[i].key ^ k[0].key;
 	}
 	struct sort_key *a = k, *b = k + (n ? n : 1);
-	radix_pass(a, b, n, 0, true);
-	for (int byte = 0; byte < 8; byte++) {
-		if (!((vary >> (8 * byte)) & 0xff))
-			continue; /* every key has the same byte here */
-		radix_pass(b, a, n, byte, false);
+	for (int shift = 0; shift < 64; shift += DIGIT_BITS) {
+		if (!(vary >> shift & (DIGITS - 1)))
+			continue; /* every key has the same digit here */
+		radix_pass(a, b, n, shift);
 		struct sort_key *x = a;
 		a = b;
 		b = x;
 	}
 	for (size_t i = 0; i < n; i++)
-		out[i] = t->ents[b[i].idx];
+		out[i] = t->ents[a[i].idx];
 	free(k);
 	free(t->ents);
 	t->ents = out;
 	return 0;
 }
 
-/* Add the symbols of table @tab (SHT_SYMTAB or SHT_DYNSYM) of @v. */
-static int add_table(struct dbg__symtab *t, const struct elf_view *v, int tab, uint64_t bias)
+/* Keep table @tab (SHT_SYMTAB or SHT_DYNSYM) of @v, checked. */
+static void add_raw(struct dbg__symtab *t, const struct elf_view *v, int tab, uint64_t bias)
 {
 	const Elf64_Shdr *ts = &v->sh[tab];
 	const uint8_t *syms = sec_data(v, tab);
-	if (!syms || ts->sh_entsize != sizeof(Elf64_Sym) || ts->sh_link >= v->shnum)
-		return 0;
+	if (!syms || ts->sh_entsize != sizeof(Elf64_Sym) || ts->sh_link >= v->shnum || t->nraw == 2)
+		return;
 	const char *str = (const char *)sec_data(v, ts->sh_link);
-	size_t strlen_ = v->sh[ts->sh_link].sh_size;
-	if (!str || strlen_ == 0 || str[strlen_ - 1] != 0)
-		return 0;
-	size_t n = ts->sh_size / sizeof(Elf64_Sym);
-	struct dbg__symtab_ent *e = realloc(t->ents, (t->n + n) * sizeof(*e));
-	if (!e && t->n + n)
-		return -ENOMEM;
-	t->ents = e;
-	for (size_t i = 1; i < n; i++) {
-		Elf64_Sym s;
-		memcpy(&s, syms + i * sizeof(s), sizeof(s));
-		unsigned int type = ELF64_ST_TYPE(s.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
-		    s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= v->shnum ||
-		    s.st_name == 0 || s.st_name >= strlen_ || s.st_value == 0)
-			continue;
-		const Elf64_Shdr *sec = &v->sh[s.st_shndx];
-		if (!(sec->sh_flags & SHF_ALLOC))
-			continue;
-		const char *name = str + s.st_name;
-		/* Mapping symbols and local labels say nothing useful. */
-		if (type == STT_NOTYPE && (name[0] == '$' || (name[0] == '.' && name[1] == 'L')))
-			continue;
-		t->ents[t->n++] = (struct dbg__symtab_ent){
-			.start = s.st_value + bias, .size = s.st_size,
-			.limit = sec->sh_addr + sec->sh_size + bias, .name = name, .type = type,
-			.bind_rank = rank(ELF64_ST_BIND(s.st_info)),
-		};
-	}
-	return 0;
+	size_t len = v->sh[ts->sh_link].sh_size;
+	if (!str || len == 0 || str[len - 1] != 0)
+		return;
+	t->raw[t->nraw++] = (struct raw_table){ syms, ts->sh_size / sizeof(Elf64_Sym), str, len, v->sh,
+						 v->shnum, bias };
+}
+
+/* Symbol @i of @r as an entry, if it is one lookups consider. */
+static bool entry(const struct raw_table *r, size_t i, struct dbg__symtab_ent *ret)
+{
+	Elf64_Sym s;
+	memcpy(&s, r->syms + i * sizeof(s), sizeof(s));
+	unsigned int type = ELF64_ST_TYPE(s.st_info);
+	if ((type != STT_FUNC && type != STT_GNU_IFUNC && type != STT_OBJECT && type != STT_NOTYPE) ||
+	    s.st_shndx == SHN_UNDEF || s.st_shndx >= SHN_LORESERVE || s.st_shndx >= r->shnum ||
+	    s.st_name == 0 || s.st_name >= r->str_len || s.st_value == 0)
+		return false;
+	const Elf64_Shdr *sec = &r->sh[s.st_shndx];
+	if (!(sec->sh_flags & SHF_ALLOC))
+		return false;
+	const char *name = r->str + s.st_name;
+	/* Mapping symbols and local labels say nothing useful. */
+	if (type == STT_NOTYPE && (name[0] == '$' || (name[0] == '.' && name[1] == 'L')))
+		return false;
+	*ret = (struct dbg__symtab_ent){
+		.start = s.st_value + r->bias, .size = s.st_size,
+		.limit = sec->sh_addr + sec->sh_size + r->bias, .name = name, .type = type,
+		.bind_rank = rank(ELF64_ST_BIND(s.st_info)),
+	};
+	return true;
 }
 
 /* Open the file at @path if it is the debuginfo of an image with
@@ -366,26 +386,40 @@ static int build_table(struct dbg_sym *s, struct dbg__image *im)
 	if (!view_init(&v, im->data, im->size))
 		return 0;
 	int tab = find_sec(&v, SHT_SYMTAB, NULL);
-	int r = 0;
 	if (tab > 0) {
-		r = add_table(t, &v, tab, im->bias);
-	} else {
-		struct elf_view dv;
-		int dtab = -1;
-		if (find_debug(s, im, &im->debug_data, &im->debug_size) &&
-		    view_init(&dv, im->debug_data, im->debug_size))
-			dtab = find_sec(&dv, SHT_SYMTAB, NULL);
-		if (dtab > 0)
-			r = add_table(t, &dv, dtab, im->bias);
-		/* Dynamic symbols too: a debuginfo's .symtab may lack none of
-		 * them, but a mismatched one is better complemented than
-		 * trusted alone; duplicates go at the sort. */
-		int dyn = find_sec(&v, SHT_DYNSYM, NULL);
-		if (r == 0 && dyn > 0)
-			r = add_table(t, &v, dyn, im->bias);
+		add_raw(t, &v, tab, im->bias);
+		return 0;
 	}
-	if (r < 0)
-		return r;
+	struct elf_view dv;
+	int dtab = -1;
+	if (find_debug(s, im, &im->debug_data, &im->debug_size) &&
+	    view_init(&dv, im->debug_data, im->debug_size))
+		dtab = find_sec(&dv, SHT_SYMTAB, NULL);
+	/* The debuginfo (of this very build: its build-id or CRC matched)
+	 * has every symbol .dynsym has; else .dynsym is all there is. */
+	if (dtab > 0) {
+		add_raw(t, &dv, dtab, im->bias);
+		return 0;
+	}
+	int dyn = find_sec(&v, SHT_DYNSYM, NULL);
+	if (dyn > 0)
+		add_raw(t, &v, dyn, im->bias);
+	return 0;
+}
+
+/* The sorted copy lookups search, made at the first. */
+static int sort_table(struct dbg__symtab *t)
+{
+	size_t total = 0;
+	for (unsigned int k = 0; k < t->nraw; k++)
+		total += t->raw[k].n;
+	t->ents = malloc((total ? total : 1) * sizeof(*t->ents));
+	if (!t->ents)
+		return -ENOMEM;
+	for (unsigned int k = 0; k < t->nraw; k++)
+		for (size_t i = 1; i < t->raw[k].n; i++)
+			if (entry(&t->raw[k], i, &t->ents[t->n]))
+				t->n++;
 	if (sort_ents(t) < 0)
 		return -ENOMEM;
 	/* One entry per (start, name): .symtab and .dynsym repeat names. */
@@ -407,6 +441,7 @@ static int build_table(struct dbg_sym *s, struct dbg__image *im)
 			m = end;
 		t->max_end[i] = m;
 	}
+	t->sorted = true;
 	return 0;
 }
 
@@ -444,6 +479,8 @@ int dbg__symtab_lookup(struct dbg_sym *s, struct dbg__image *im, uint64_t addr,
 	int r = table(s, im, &t);
 	if (r < 0)
 		return r;
+	if (!t->sorted && (r = sort_table(t)) < 0)
+		return r;
 	/* The last entry starting at or before addr. */
 	size_t lo = 0, hi = t->n;
 	while (lo < hi) {
@@ -461,10 +498,13 @@ int dbg__symtab_lookup(struct dbg_sym *s, struct dbg__image *im, uint64_t addr,
 	for (size_t i = last + 1; i-- > 0 && t->max_end[i] > addr;) {
 		const struct dbg__symtab_ent *e = &t->ents[i];
 		if (e->size && addr - e->start < e->size) {
-			/* The best binding among those at this start and holding addr. */
-			while (i > 0 && t->ents[i - 1].start == e->start && t->ents[i - 1].size &&
-			       addr - t->ents[i - 1].start < t->ents[i - 1].size)
-				e = &t->ents[--i];
+			/* The best binding among those at this start and holding
+			 * addr: the first of them (they are sorted by binding). */
+			for (size_t j = i; j > 0 && t->ents[j - 1].start == e->start;) {
+				const struct dbg__symtab_ent *p = &t->ents[--j];
+				if (p->size && addr - p->start < p->size)
+					e = p;
+			}
 			*ret = (struct dbg_symbol){ .name = e->name, .addr = e->start, .size = e->size,
 						    .offset = addr - e->start };
 			return 0;
@@ -474,6 +514,9 @@ int dbg__symtab_lookup(struct dbg_sym *s, struct dbg__image *im, uint64_t addr,
 	 * when it is the nearest symbol, its section goes that far, and no
 	 * sized symbol that started before it ends after it. */
 	const struct dbg__symtab_ent *e = &t->ents[last];
+	/* The best binding among the labels there (sorted after sized ones). */
+	while (last > 0 && e->size == 0 && t->ents[last - 1].start == e->start && t->ents[last - 1].size == 0)
+		e = &t->ents[--last];
 	if (e->size == 0 && addr < e->limit && (last == 0 || t->max_end[last - 1] <= e->start)) {
 		*ret = (struct dbg_symbol){ .name = e->name, .addr = e->start, .size = 0,
 					    .offset = addr - e->start };
@@ -486,7 +529,12 @@ int dbg__symtab_count(struct dbg_sym *s, struct dbg__image *im)
 {
 	struct dbg__symtab *t;
 	int r = table(s, im, &t);
-	return r < 0 ? r : t->n > INT32_MAX ? INT32_MAX : (int)t->n;
+	if (r < 0)
+		return r;
+	size_t n = 0;
+	for (unsigned int k = 0; k < t->nraw; k++)
+		n += t->raw[k].n > 0 ? t->raw[k].n - 1 : 0;
+	return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
 bool dbg__symtab_find(struct dbg_sym *s, struct dbg__image *im, const char *name, uint64_t *ret)
@@ -494,12 +542,15 @@ bool dbg__symtab_find(struct dbg_sym *s, struct dbg__image *im, const char *name
 	struct dbg__symtab *t;
 	if (table(s, im, &t) < 0)
 		return false;
-	for (size_t i = 0; i < t->n; i++) {
-		const struct dbg__symtab_ent *e = &t->ents[i];
-		if (e->type != STT_NOTYPE && strcmp(e->name, name) == 0) {
-			*ret = e->start;
-			return true;
-		}
-	}
-	return false;
+	/* The lowest address of that name, whichever table has it. */
+	bool found = false;
+	struct dbg__symtab_ent e;
+	for (unsigned int k = 0; k < t->nraw; k++)
+		for (size_t i = 1; i < t->raw[k].n; i++)
+			if (entry(&t->raw[k], i, &e) && e.type != STT_NOTYPE && strcmp(e.name, name) == 0 &&
+			    (!found || e.start < *ret)) {
+				*ret = e.start;
+				found = true;
+			}
+	return found;
 }
