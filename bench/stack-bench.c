@@ -47,6 +47,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -88,8 +89,19 @@ static pid_t start_target(void)
 
 /* Run a shell command with output to /dev/null (or counted): its wall
  * time in seconds; *frames gets the number of lines starting with '#'. */
+static double last_cpu; /* the last run_tool()'s CPU time (user + system), s */
+
+static double cpu_children(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_CHILDREN, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec * 1e-6;
+}
+
 static double run_tool(const char *cmd, long *frames)
 {
+	double c0 = cpu_children();
 	double t0 = now();
 	FILE *f = popen(cmd, "r");
 	if (!f)
@@ -100,6 +112,7 @@ static double run_tool(const char *cmd, long *frames)
 		n += line[0] == '#';
 	int rc = pclose(f);
 	double t = now() - t0;
+	last_cpu = cpu_children() - c0; /* the shell and the tool, reaped */
 	if (rc == -1 || !WIFEXITED(rc) || (WEXITSTATUS(rc) != 0 && WEXITSTATUS(rc) != 1)) {
 		fprintf(stderr, "stack-bench: '%s' failed (%d)\n", cmd, rc);
 		exit(1);
@@ -165,6 +178,7 @@ struct real_row {
 	double t[NTOOLS];     /* medians, seconds */
 	long frames[NTOOLS];
 	double pause[NTOOLS]; /* dbg-stack --timing: us the threads were stopped */
+	double cpu[NTOOLS];   /* medians, seconds of CPU (user + system) */
 };
 static struct real_row real_rows[NREAL];
 
@@ -256,7 +270,7 @@ static void bench_real(int k, const char *dbg_stack)
 	snprintf(cmd[T_NOCACHE], sizeof(cmd[0]), "%s -n 0 --no-cache --timing %d", dbg_stack, pid);
 	snprintf(cmd[T_BEFORE], sizeof(cmd[0]), "%s -n 0 --timing %d", before_tool ? before_tool : "", pid);
 	int ntools = before_tool ? NTOOLS : T_BEFORE;
-	double t[NTOOLS][32], pz[NTOOLS][32], dummy;
+	double t[NTOOLS][32], pz[NTOOLS][32], cpu[NTOOLS][32], dummy;
 	long fr;
 	/* Warm: the page cache for both sides, and libdbg's debuginfo cache
 	 * (a user's second run onwards). */
@@ -264,10 +278,11 @@ static void bench_real(int k, const char *dbg_stack)
 		run_timed(cmd[i], &fr, &dummy);
 	for (int r = 0; r < reps; r++)
 		for (int i = 0; i < ntools; i++)
-			t[i][r] = run_timed(cmd[i], &row->frames[i], &pz[i][r]);
+			t[i][r] = run_timed(cmd[i], &row->frames[i], &pz[i][r]), cpu[i][r] = last_cpu;
 	for (int i = 0; i < ntools; i++) {
 		row->t[i] = median(t[i], reps);
 		row->pause[i] = median(pz[i], reps);
+		row->cpu[i] = median(cpu[i], reps);
 	}
 	row->done = true;
 	kill(pid, SIGKILL);
@@ -275,7 +290,8 @@ static void bench_real(int k, const char *dbg_stack)
 
 	printf("  %s (%s, %d threads)\n", rt->label, rt->prog, row->threads);
 	for (int i = 0; i < ntools; i++) {
-		printf("    %-40s %9.1f ms  %7ld frames", tool_names[i], row->t[i] * 1e3, row->frames[i]);
+		printf("    %-40s %9.1f ms  (cpu %6.1f ms) %7ld frames", tool_names[i], row->t[i] * 1e3,
+		       row->cpu[i] * 1e3, row->frames[i]);
 		if (i != T_EU_FULL && i != T_EU_NAMES)
 			printf("  paused %8.0f us", row->pause[i]);
 		printf("\n");
@@ -287,6 +303,8 @@ static void bench_real(int k, const char *dbg_stack)
 	verdict("  eu-stack -i -s / dbg-stack", row->t[T_EU_FULL] / row->t[T_FULL], 5, false);
 	printf("  ");
 	verdict("  eu-stack / dbg-stack --names-only", row->t[T_EU_NAMES] / row->t[T_NAMES], 5, false);
+	printf("      %-44s %9.1fx and %.1fx\n", "  the same in CPU time (full, names only)",
+	       row->cpu[T_EU_FULL] / row->cpu[T_FULL], row->cpu[T_EU_NAMES] / row->cpu[T_NAMES]);
 	if (before_tool) {
 		printf("  ");
 		verdict("  pause: dbg-stack / --before", row->pause[T_FULL] / row->pause[T_BEFORE], 1, true);
@@ -295,18 +313,20 @@ static void bench_real(int k, const char *dbg_stack)
 
 static void real_summary(void)
 {
-	printf("(r) summary, medians of %d runs (ms; pause: us the target was stopped)\n", reps);
-	printf("  | target | dbg-stack | eu-stack -i -s | ratio | --names-only | eu-stack | ratio | "
-	       "pause%s |\n", before_tool ? " (before)" : "");
+	printf("(r) summary, medians of %d runs (wall ms; cpu: the ratios in CPU time; pause: us the "
+	       "target was stopped)\n", reps);
+	printf("  | target | dbg-stack | eu-stack -i -s | ratio (cpu) | --names-only | eu-stack | "
+	       "ratio (cpu) | pause%s |\n", before_tool ? " (before)" : "");
 	printf("  |---|---|---|---|---|---|---|---|\n");
 	for (int k = 0; k < NREAL; k++) {
 		const struct real_row *r = &real_rows[k];
 		if (!r->done)
 			continue;
-		printf("  | %s | %.1f | %.1f | %.1fx | %.1f | %.1f | %.1fx | %.0f", real_targets[k].label,
-		       r->t[T_FULL] * 1e3, r->t[T_EU_FULL] * 1e3, r->t[T_EU_FULL] / r->t[T_FULL],
+		printf("  | %s | %.1f | %.1f | %.1fx (%.1fx) | %.1f | %.1f | %.1fx (%.1fx) | %.0f",
+		       real_targets[k].label, r->t[T_FULL] * 1e3, r->t[T_EU_FULL] * 1e3,
+		       r->t[T_EU_FULL] / r->t[T_FULL], r->cpu[T_EU_FULL] / r->cpu[T_FULL],
 		       r->t[T_NAMES] * 1e3, r->t[T_EU_NAMES] * 1e3, r->t[T_EU_NAMES] / r->t[T_NAMES],
-		       r->pause[T_FULL]);
+		       r->cpu[T_EU_NAMES] / r->cpu[T_NAMES], r->pause[T_FULL]);
 		if (before_tool)
 			printf(" (%.0f)", r->pause[T_BEFORE]);
 		printf(" |\n");
@@ -362,7 +382,7 @@ int main(int argc, char **argv)
 		if (rc == -1 || !WIFEXITED(rc) || (WEXITSTATUS(rc) != 0 && WEXITSTATUS(rc) != 2))
 			die("tests/corpus/build.sh failed", -EIO);
 		printf("(r) real programs: wall time of the tool, no frame limit, medians of %d runs "
-		       "taken in turns%s\n", reps, before_tool ? "; --before_tool: the older dbg-stack" : "");
+		       "taken in turns%s\n", reps, before_tool ? "; --before: the older dbg-stack" : "");
 		for (int k = 0; k < NREAL; k++)
 			bench_real(k, BENCH_DIR "/../examples/dbg-stack");
 		real_summary();
