@@ -664,6 +664,65 @@ static void call_site(Dwarf_Die *cudie, Dwarf_Die *inl, struct dbg_srcloc *loc)
 		loc->column = v > INT32_MAX ? 0 : (int)v;
 }
 
+/* The scopes holding @pc below @parent, outermost first, appended to
+ * path[*n]: the subprogram, then lexical blocks and inlined instances
+ * down to the innermost. dwarf_getscopes() visits every DIE of the unit
+ * up to the address and dwarf_getscopes_die() does it again: 70% of a
+ * dbg-stack run on a C++ program, whose units hold every declaration of
+ * the headers they include. This looks inside namespaces and inside the
+ * scopes that hold @pc only, and skips the rest sibling by sibling.
+ * Only for GCC's DWARF (see units_with_siblings()), whose DW_AT_sibling
+ * makes a skip one step. True when a scope holding @pc was found. */
+#define SCOPE_MAX 128
+static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *path, int *n, int depth)
+{
+	Dwarf_Die die;
+	if (depth >= SCOPE_MAX || dwarf_child(parent, &die) != 0)
+		return false;
+	do {
+		switch (dwarf_tag(&die)) {
+		case DW_TAG_namespace:
+			if (depth < 32 && walk_scopes(&die, pc, path, n, depth + 1))
+				return true;
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+			/* A block without addresses of its own may still hold
+			 * scopes that have some. */
+			if (!dwarf_hasattr(&die, DW_AT_low_pc) && !dwarf_hasattr(&die, DW_AT_ranges)) {
+				if (walk_scopes(&die, pc, path, n, depth + 1))
+					return true;
+				break;
+			}
+			/* fallthrough */
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+			if (dwarf_haspc(&die, pc) == 1) {
+				if (*n < SCOPE_MAX)
+					path[(*n)++] = die;
+				walk_scopes(&die, pc, path, n, depth + 1);
+				return true;
+			}
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&die, &die) == 0);
+	return false;
+}
+
+/* Whether @cudie's unit came from GCC, which gives every DIE with
+ * children a DW_AT_sibling. Without it (LLVM: clang, rustc) skipping a
+ * namespace walks all of it, and walk_scopes() would be slower than
+ * libdw's walk. */
+static bool units_with_siblings(Dwarf_Die *cudie)
+{
+	Dwarf_Attribute attr;
+	const char *producer = dwarf_attr(cudie, DW_AT_producer, &attr) ? dwarf_formstring(&attr) : NULL;
+	return producer && strncmp(producer, "GNU ", 4) == 0;
+}
+
 /* The machine code of one DWARF subprogram may be split (hot and
  * "foo.cold" parts) or cloned ("foo.isra.0", "foo.constprop.0"); DWARF
  * names the source function, the symbol table the part that holds @addr.
@@ -708,14 +767,24 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 	Dwarf_Addr bias;
 	Dwarf_Die *cudie = dwarf ? dwfl_module_addrdie(im->mod, addr, &bias) : NULL;
 	Dwarf_Die *scopes = NULL, *chain = NULL;
-	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
-	int nchain = 0;
-	/* dwarf_getscopes() stops at the innermost inlined instance; the
-	 * instances it was inlined into come from the DIE tree above it. */
-	for (int i = 0; i < nscopes && nchain <= 0; i++) {
-		int tag = dwarf_tag(&scopes[i]);
-		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
-			nchain = dwarf_getscopes_die(&scopes[i], &chain);
+	Dwarf_Die path[SCOPE_MAX];
+	int npath = 0, nchain = 0;
+	if (cudie && units_with_siblings(cudie) && walk_scopes(cudie, addr - bias, path, &npath, 0) &&
+	    npath > 0 && dwarf_tag(&path[0]) == DW_TAG_subprogram) {
+		/* Innermost first, as dwarf_getscopes_die() gives them. */
+		chain = malloc(npath * sizeof(*chain));
+		for (int i = 0; chain && i < npath; i++)
+			chain[i] = path[npath - 1 - i];
+		nchain = chain ? npath : 0;
+	} else if (cudie) {
+		int nscopes = dwarf_getscopes(cudie, addr - bias, &scopes);
+		/* dwarf_getscopes() stops at the innermost inlined instance;
+		 * the instances it was inlined into come from the DIE tree. */
+		for (int i = 0; i < nscopes && nchain <= 0; i++) {
+			int tag = dwarf_tag(&scopes[i]);
+			if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+				nchain = dwarf_getscopes_die(&scopes[i], &chain);
+		}
 	}
 	for (int i = 0; i < nchain; i++) {
 		int tag = dwarf_tag(&chain[i]);
