@@ -309,7 +309,9 @@ int dbg__debug_open(struct dbg_sym *s, const char *file, bool vdso, const uint8_
 		for (const char *p = s->debuginfo_path; *p;) {
 			size_t n = strcspn(p, ":");
 			for (int ours = 0; ours < 2 && p[0] == '/'; ours++) {
-				snprintf(root, sizeof(root), ours ? "" : "/proc/%d/root", s->proc->pid);
+				root[0] = 0;
+				if (!ours)
+					snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
 				fd = try_path(path, cap, snprintf(path, cap, "%s%.*s/.build-id/%.2s/%s.debug", root,
 								  (int)n, p, hex, hex + 2),
 					      id, idlen, false, 0);
