@@ -26,6 +26,13 @@
 #include <time.h>
 #include <unistd.h>
 
+/* -n 0 ("no limit") means this many; --stack-max's bounds (the library
+ * needs 8 bytes; 1 GiB is more than any thread's stack VMA). */
+#define MAX_FRAMES (1u << 20)
+#define PF_KTHREAD 0x00200000 /* include/linux/sched.h: a kernel thread */
+#define MIN_STACK 8u
+#define MAX_STACK (1u << 30)
+
 enum { EXIT_USAGE = 1, EXIT_NOPROC = 2, EXIT_PERM = 3, EXIT_GONE = 4, EXIT_OTHER = 5 };
 
 struct opts {
@@ -44,10 +51,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"usage: dbg-stack [options] PID\n"
 		"  -j, --json             JSON instead of text\n"
-		"  -n, --max-frames N     at most N frames per thread (default 256; 0: no limit)\n"
+		"  -n, --max-frames N     at most N frames per thread (default 256; 0: no limit, 1048576)\n"
 		"  -t, --thread TID       only this thread (may be repeated)\n"
 		"  -s, --snapshot         copy registers and stacks, resume, then unwind\n"
-		"      --stack-max BYTES  stack copied per thread in --snapshot (default 1 MiB)\n"
+		"      --stack-max BYTES  stack copied per thread in --snapshot (default 1 MiB; 8 to 1 GiB)\n"
 		"  -b, --backend NAME     libunwind (default) or libdw\n"
 		"  -a, --addresses        frames without symbols or lines\n"
 		"      --names-only       symbol names only: no DWARF, so no lines or inlined functions\n"
@@ -58,6 +65,38 @@ static void usage(FILE *f)
 		"  -h, --help\n");
 }
 
+/* The length of the valid UTF-8 sequence at @s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned int cp;
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80) /* also stops at the NUL */
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+/* @s as a JSON string. Names come from the target (thread names, paths,
+ * symbols) and may hold any byte: control characters and DEL are escaped
+ * (\u00XX), every byte that is not part of valid UTF-8 becomes U+FFFD, so
+ * the output is always valid UTF-8 and valid JSON. */
 static void json_str(FILE *f, const char *s)
 {
 	if (!s) {
@@ -65,14 +104,20 @@ static void json_str(FILE *f, const char *s)
 		return;
 	}
 	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	const unsigned char *p = (const unsigned char *)s;
+	while (*p) {
+		size_t n = utf8_len(p);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			p++;
+		} else if (*p == '"' || *p == '\\') {
+			fprintf(f, "\\%c", *p++);
+		} else if (*p < 0x20 || *p == 0x7f) {
+			fprintf(f, "\\u%04x", *p++);
+		} else {
+			fwrite(p, 1, n, f);
+			p += n;
+		}
 	}
 	fputc('"', f);
 }
@@ -195,16 +240,73 @@ static void print_frame(FILE *f, const struct opts *o, struct dbg_sym *sym, int 
 		fputs("     <signal handler called>\n", f);
 }
 
-/* Keep the @n frames an unwind left in @scratch (or pass its error on). */
-static int keep(struct dbg_frame **ret, size_t *ret_n, const struct dbg_frame *scratch, int n)
+/* Keep the frames an unwind left in @scratch: @n, or its error. The
+ * unwind was asked for @max + 1 frames, so that more than @max says the
+ * stack goes on past the limit; otherwise the unwinder says why it ended. */
+static int keep(struct dbg_frame **ret, size_t *ret_n, enum dbg_unwind_end *ret_end,
+		const struct dbg_unwinder *u, const struct dbg_frame *scratch, int n, size_t max)
 {
 	if (n < 0)
 		return n;
+	*ret_end = (size_t)n > max ? DBG_UNWIND_END_CAP : dbg_unwind_last_end(u);
+	if ((size_t)n > max)
+		n = (int)max;
 	*ret = malloc((n ? n : 1) * sizeof(**ret));
 	if (!*ret)
 		return -ENOMEM;
 	memcpy(*ret, scratch, n * sizeof(**ret));
 	*ret_n = n;
+	return 0;
+}
+
+/* The JSON "end" of a stack (doc/unwinding.md lists them). */
+static const char *end_name(enum dbg_unwind_end e)
+{
+	switch (e) {
+	case DBG_UNWIND_END_OUTERMOST: return "outermost";
+	case DBG_UNWIND_END_CAP: return "frame-limit";
+	case DBG_UNWIND_END_NO_CFI: return "no-cfi";
+	case DBG_UNWIND_END_NO_MODULE: return "no-module";
+	case DBG_UNWIND_END_READ: return "read";
+	case DBG_UNWIND_END_BAD_FRAME: return "bad-frame";
+	case DBG_UNWIND_END_OTHER: return "other";
+	}
+	return "other";
+}
+
+/* Why a stack ended, in words: after its frames in text (only when it
+ * did not end at the outermost frame), as "end_text" in JSON. */
+static void end_text(char *buf, size_t len, const struct opts *o, enum dbg_unwind_end e)
+{
+	if (e == DBG_UNWIND_END_CAP)
+		snprintf(buf, len, "stack cut at %zu frames (-n N; -n 0: no limit)", o->max_frames);
+	else if (e == DBG_UNWIND_END_READ && o->snapshot)
+		snprintf(buf, len, "the snapshot's copy of the stack ended (--stack-max %zu bytes)",
+			 o->stack_max);
+	else
+		snprintf(buf, len, "%s", dbg_unwind_end_str(e));
+}
+
+/* A process with no user stack to print: a kernel thread, or a zombie
+ * (every thread exited; a zombie leader with live threads is fine). Says
+ * so and returns the exit status, or returns 0. */
+static int check_target(pid_t pid)
+{
+	char state, comm[64];
+	unsigned long flags;
+	if (task_stat(pid, 0, &state, &flags) < 0)
+		return 0; /* gone, or no /proc: attaching says which */
+	thread_name(pid, pid, comm, sizeof(comm));
+	if (flags & PF_KTHREAD) {
+		fprintf(stderr, "dbg-stack: %d (%s) is a kernel thread, it has no user stack\n", pid,
+			printable(comm));
+		return EXIT_OTHER;
+	}
+	if ((state == 'Z' || state == 'X') && !any_live_thread(pid)) {
+		fprintf(stderr, "dbg-stack: process %d (%s) is a zombie: it exited, its parent has not "
+			"reaped it yet\n", pid, printable(comm));
+		return EXIT_NOPROC;
+	}
 	return 0;
 }
 
@@ -250,13 +352,26 @@ int main(int argc, char **argv)
 		case 'U': o.unwind_flags |= DBG_UNWIND_BACKEND_ONLY; break;
 		case 'n':
 		case 'S': {
+			/* strtoull takes "-1" as ULLONG_MAX: digits only. */
+			errno = 0;
 			unsigned long long v = strtoull(optarg, &end, 0);
-			if (*end || !*optarg) {
-				fprintf(stderr, "dbg-stack: bad number '%s'\n", optarg);
+			if (*end || !*optarg || *optarg < '0' || *optarg > '9' || errno) {
+				fprintf(stderr, "dbg-stack: bad number '%s' for %s\n", optarg,
+					c == 'n' ? "--max-frames" : "--stack-max");
+				return EXIT_USAGE;
+			}
+			if (c == 'n' && v > MAX_FRAMES) {
+				fprintf(stderr, "dbg-stack: --max-frames %s: at most %u frames (0: no limit)\n",
+					optarg, MAX_FRAMES);
+				return EXIT_USAGE;
+			}
+			if (c == 'S' && (v < MIN_STACK || v > MAX_STACK)) {
+				fprintf(stderr, "dbg-stack: --stack-max %s: must be from %u bytes to %u GiB\n", optarg,
+					MIN_STACK, MAX_STACK >> 30);
 				return EXIT_USAGE;
 			}
 			if (c == 'n')
-				o.max_frames = v ? v : 1u << 20; /* "no limit": a million */
+				o.max_frames = v ? v : MAX_FRAMES;
 			else
 				o.stack_max = v;
 			break;
@@ -303,11 +418,19 @@ int main(int argc, char **argv)
 	}
 	pid_t pid = (pid_t)lpid;
 
+	/* What ptrace would only answer with EPERM or ESRCH. */
+	int rc = check_target(pid);
+	if (rc)
+		return rc;
+
 	double t0 = now_us();
 	struct dbg_proc *proc;
 	DBG_OPTS(dbg_attach_opts, aopts, .log_fn = log_fn);
 	int r = dbg_proc_attach(pid, &aopts, &proc);
 	if (r < 0) {
+		/* It may have become a zombie since the check. */
+		if ((r == -ESRCH || r == -EPERM) && (rc = check_target(pid)))
+			return rc;
 		if (r == -ESRCH) {
 			fprintf(stderr, "dbg-stack: no process %d\n", pid);
 			return EXIT_NOPROC;
@@ -325,6 +448,7 @@ int main(int argc, char **argv)
 	struct dbg_snapshot **snaps = NULL;
 	struct dbg_frame *frames = NULL, **stacks = NULL;
 	size_t *nframes = NULL;
+	enum dbg_unwind_end *ends = NULL;
 	pid_t *tids = NULL;
 	int ntids = dbg_proc_threads(proc, NULL, 0);
 	if (ntids > 0 && (tids = calloc(ntids, sizeof(*tids))))
@@ -333,14 +457,25 @@ int main(int argc, char **argv)
 		r = ntids < 0 ? ntids : -ENOMEM;
 		goto fail;
 	}
+	for (size_t k = 0; k < o.ntids; k++) {
+		bool found = false;
+		for (int i = 0; i < ntids; i++)
+			found |= tids[i] == o.tids[k];
+		if (!found) {
+			fprintf(stderr, "dbg-stack: no thread %d in process %d\n", o.tids[k], pid);
+			status = EXIT_NOPROC;
+			goto out;
+		}
+	}
 	/* Phase 1, target stopped: registers and a stack copy per thread
 	 * (--snapshot), or the whole unwind. */
 	bool *wanted = calloc(ntids, sizeof(*wanted));
 	nframes = calloc(ntids, sizeof(*nframes));
 	stacks = calloc(ntids, sizeof(*stacks));
-	frames = calloc(o.max_frames, sizeof(*frames));
+	frames = calloc(o.max_frames + 1, sizeof(*frames));
+	ends = calloc(ntids, sizeof(*ends));
 	snaps = calloc(ntids, sizeof(*snaps));
-	if (!wanted || !nframes || !stacks || !frames || !snaps) {
+	if (!wanted || !nframes || !stacks || !frames || !snaps || !ends) {
 		free(wanted);
 		r = -ENOMEM;
 		goto fail;
@@ -370,8 +505,9 @@ int main(int argc, char **argv)
 			}
 	} else {
 		for (int i = 0; i < ntids; i++)
-			if (wanted[i] && (r = keep(&stacks[i], &nframes[i], frames,
-						   dbg_unwind_thread(u, tids[i], frames, o.max_frames))) < 0)
+			if (wanted[i] &&
+			    (r = keep(&stacks[i], &nframes[i], &ends[i], u, frames,
+				      dbg_unwind_thread(u, tids[i], frames, o.max_frames + 1), o.max_frames)) < 0)
 				goto fail_wanted;
 	}
 	/* Phase 2: the target runs again; unwind the copies, then read
@@ -383,8 +519,9 @@ int main(int argc, char **argv)
 		if ((r = dbg_sym_new(proc, &sopts, &sym)) < 0 || (r = dbg_unwind_new(proc, sym, &uopts, &u)) < 0)
 			goto fail_wanted;
 		for (int i = 0; i < ntids; i++)
-			if (wanted[i] && (r = keep(&stacks[i], &nframes[i], frames,
-						   dbg_unwind_snapshot(u, snaps[i], frames, o.max_frames))) < 0)
+			if (wanted[i] &&
+			    (r = keep(&stacks[i], &nframes[i], &ends[i], u, frames,
+				      dbg_unwind_snapshot(u, snaps[i], frames, o.max_frames + 1), o.max_frames)) < 0)
 				goto fail_wanted;
 	}
 	FILE *f = stdout;
@@ -401,12 +538,19 @@ int main(int argc, char **argv)
 			json_str(f, name);
 			fputs(",\"frames\":[", f);
 		} else {
-			fprintf(f, "%sTID %d (%s):\n", first ? "" : "\n", tids[i], name);
+			fprintf(f, "%sTID %d (%s):\n", first ? "" : "\n", tids[i], printable(name));
 		}
 		for (size_t k = 0; k < nframes[i]; k++)
 			print_frame(f, &o, sym, (int)k, &stacks[i][k]);
-		if (o.json)
-			fputs("]}", f);
+		char why[160];
+		end_text(why, sizeof(why), &o, ends[i]);
+		if (o.json) {
+			fprintf(f, "],\"end\":\"%s\",\"end_text\":", end_name(ends[i]));
+			json_str(f, why);
+			fputc('}', f);
+		} else if (ends[i] != DBG_UNWIND_END_OUTERMOST) {
+			fprintf(f, "-- %s\n", why);
+		}
 		first = false;
 	}
 	if (o.json)
@@ -436,6 +580,7 @@ out:
 	free(snaps);
 	free(stacks);
 	free(nframes);
+	free(ends);
 	free(frames);
 	free(tids);
 	free(o.tids);

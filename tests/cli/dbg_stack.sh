@@ -7,8 +7,8 @@ set -u
 stack=$1
 inferiors=$2
 tmp=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
+pid= pub=
+cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp" ${pub:+"$pub"}; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
 
@@ -25,6 +25,46 @@ expect_status() { # expect_status STATUS PATTERN CMD...
 expect_status 1 usage "$stack"
 expect_status 1 "bad pid" "$stack" nonsense
 expect_status 2 "no process" "$stack" 999999999
+expect_status 1 "bad number '-1' for --max-frames" "$stack" -n -1 999999999
+expect_status 1 "bad number '1x' for --max-frames" "$stack" -n 1x 999999999
+expect_status 1 "at most 1048576 frames" "$stack" -n 1048577 999999999
+expect_status 1 "stack-max 0: must be from 8 bytes" "$stack" --stack-max 0 999999999
+expect_status 1 "bad number '-5' for --stack-max" "$stack" --stack-max -5 999999999
+
+# A kernel thread (PF_KTHREAD in /proc/PID/stat): kthreadd is pid 2
+# outside a pid namespace; look for any.
+kthread=
+for f in /proc/[0-9]*/stat; do
+	fl=$(sed 's/.*) //' "$f" 2>/dev/null | cut -d' ' -f7)
+	[ -n "$fl" ] && [ $((fl & 0x00200000)) -ne 0 ] && { kthread=${f#/proc/}; kthread=${kthread%/stat}; break; }
+done
+if [ -n "$kthread" ]; then
+	expect_status 5 "$kthread (.*) is a kernel thread, it has no user stack" "$stack" "$kthread"
+else
+	echo "note: no kernel thread visible in this pid namespace; that check did not run"
+fi
+
+# A zombie: a child that exited, its parent (python, which reaps it when
+# told to end) not waiting for it.
+/usr/bin/python3 -c '
+import os, signal, sys, time
+kid = os.fork()
+if kid == 0:
+    os._exit(0)
+def end(*_):
+    os.waitpid(kid, 0)
+    sys.exit(0)
+signal.signal(signal.SIGTERM, end)
+print(kid, flush=True)
+time.sleep(60)
+end()' > "$tmp/zombie" &
+zparent=$!
+for _ in $(seq 100); do [ -s "$tmp/zombie" ] && break; sleep 0.05; done
+zombie=$(cat "$tmp/zombie")
+for _ in $(seq 100); do [ "$(sed 's/.*) //' /proc/"$zombie"/stat | cut -d' ' -f1)" = Z ] && break; sleep 0.05; done
+expect_status 2 "process $zombie (python3) is a zombie" "$stack" "$zombie"
+kill "$zparent"
+wait "$zparent"
 
 "$inferiors/stacks_O2" > "$tmp/inferior" &
 pid=$!
@@ -76,8 +116,20 @@ echo "ok: JSON output"
 [ "$(grep -c '^TID ' "$tmp/one")" -eq 1 ] && [ "$(grep -c '^#' "$tmp/one")" -eq 2 ] ||
 	fail "-n 2 -t: $(cat "$tmp/one")"
 echo "ok: -n and -t"
+expect_status 2 "no thread $$ in process $pid" "$stack" -t "$pid" -t $$ "$pid"
 
+# Not allowed to trace: dbg-stack as nobody on root's target. nobody may
+# not reach the build directory (a clone in a 0700 home), so it runs a
+# copy of dbg-stack and libdbg from a directory of its own.
 if [ "$(id -u)" -eq 0 ] && command -v setpriv > /dev/null; then
-	expect_status 3 "not permitted" setpriv --reuid=65534 --regid=65534 --clear-groups "$stack" "$pid"
+	nobody="setpriv --reuid=65534 --regid=65534 --clear-groups"
+	pub=$(mktemp -d /tmp/dbg-stack-cli.XXXXXX)
+	cp "$stack" "$pub/dbg-stack" || fail "cp $stack"
+	for lib in $(ldd "$stack" | awk '$1 ~ /^libdbg\.so/ {print $3}'); do
+		cp "$lib" "$pub/" || fail "cp $lib"
+	done
+	chmod -R a+rX "$pub"
+	$nobody test -x "$pub/dbg-stack" || fail "nobody cannot run $pub/dbg-stack"
+	expect_status 3 "not permitted" env LD_LIBRARY_PATH="$pub" $nobody "$pub/dbg-stack" "$pid"
 fi
 exit 0
