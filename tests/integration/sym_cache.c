@@ -139,6 +139,17 @@ static void corrupt_largest_section(const char *path)
 	close(fd);
 }
 
+/* The scratch directory goes whichever way the test ends. */
+static void cleanup(void)
+{
+	char cmd[300];
+	if (tmp[0] && strlen(tmp) > 10) {
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmp);
+		if (system(cmd) != 0)
+			fprintf(stderr, "could not remove %s\n", tmp);
+	}
+}
+
 int main(void)
 {
 	skip_unless_ptrace();
@@ -146,6 +157,7 @@ int main(void)
 		skip("objcopy (binutils) is not installed");
 	snprintf(tmp, sizeof(tmp), "/tmp/dbg-sym-cache.XXXXXX");
 	CHECK(mkdtemp(tmp), "mkdtemp");
+	atexit(cleanup);
 	snprintf(dbgdir, sizeof(dbgdir), "%s/debug", tmp);
 
 	struct inferior inf;
@@ -313,6 +325,5 @@ int main(void)
 
 	dbg_proc_detach(p);
 	inferior_kill(&inf);
-	sh("rm -rf %s", tmp);
 	return 0;
 }
