@@ -280,6 +280,15 @@ struct dbg__image {
 	uint64_t eh_hdr, eh_table, eh_count;
 	struct Dwfl_Module *mod;
 	const char *error;      /* why the file is not usable, or NULL */
+	/* Its ELF symbol table (symtab.c), built on the first lookup, and
+	 * the separate debuginfo it came from, mapped, for a stripped file. */
+	struct dbg__symtab *symtab;
+	const uint8_t *debug_data;
+	size_t debug_size;
+	/* dbg_sym_module()'s answers, once asked (mod_info). */
+	bool mod_info, has_symbols, has_dwarf;
+	const uint8_t *build_id;
+	size_t build_id_len;
 };
 
 /* A recent address's answers: stacks repeat the same return addresses
@@ -301,6 +310,9 @@ struct dbg_sym {
 	struct Dwfl *dwfl;
 	char *debuginfo_path;
 	unsigned int threads;   /* for inflating debuginfo; 0, 1: none */
+	unsigned int flags;     /* enum dbg_sym_flags */
+	char *cache_dir;        /* dbg_sym_opts.cache_dir, or NULL */
+	uint64_t cache_max;     /* bytes; 0: the default */
 	struct dbg__image *images; /* sorted by start, disjoint */
 	size_t nimages;
 	size_t hint;            /* the last image found */
@@ -325,6 +337,33 @@ bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len
  * sections inflated (on up to @threads threads) into a memfd; returns it,
  * or -1 to use @fd as it is. (debuginfo.c) */
 int dbg__debuginfo_inflate(int fd, unsigned int threads);
+
+/* The prepared (inflated) form of the separate debuginfo in @fd, whose
+ * build-id is @id: from the persistent cache, or inflated and stored
+ * there; or -1 to use @fd as it is. (symcache.c) */
+int dbg__symcache_debuginfo(struct dbg_sym *s, int fd, const uint8_t *id, int idlen);
+
+/* ---- ELF symbol tables (symtab.c) ------------------------------------ */
+
+/* The symbol of @im holding @addr (see symtab.c for the rule): 0;
+ * -ENOENT; -ENOMEM. */
+int dbg__symtab_lookup(struct dbg_sym *s, struct dbg__image *im, uint64_t addr,
+		       struct dbg_symbol *ret);
+/* How many symbols @im's table has (0: none), or -ENOMEM. */
+int dbg__symtab_count(struct dbg_sym *s, struct dbg__image *im);
+/* The address of the function or object @name in @im. */
+bool dbg__symtab_find(struct dbg_sym *s, struct dbg__image *im, const char *name, uint64_t *ret);
+void dbg__symtab_free(struct dbg__image *im);
+/* Open the separate debuginfo of the ELF image @d (mapped from @file, as
+ * in maps): by build-id under the search path's absolute directories (the
+ * target's root first), else by .gnu_debuglink (checked by build-id, or
+ * its CRC), next to the file, in its .debug/ and under the search path.
+ * Its fd, the path in @path, *ret_by_id; or -1. */
+int dbg__debug_open(struct dbg_sym *s, const char *file, bool vdso, const uint8_t *d, size_t size,
+		    bool *ret_by_id, char *path, size_t cap);
+/* The GNU build-id in the section headers of the ELF file in @d: its
+ * length (*ret points into @d), or 0. */
+int dbg__elf_build_id(const uint8_t *d, size_t size, const uint8_t **ret);
 
 /* ---- compiled unwind rules (cfi.c) ----------------------------------- */
 

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +162,7 @@ static int add_seg(struct dbg__image *im, const struct dbg_vma *v)
 
 static void image_fini(struct dbg__image *im)
 {
+	dbg__symtab_free(im); /* names point into the data */
 	if (im->data) {
 		if (im->vdso)
 			free((void *)im->data);
@@ -174,73 +176,42 @@ static void image_fini(struct dbg__image *im)
 
 /* ---- building the table ------------------------------------------- */
 
-/* Whether the ELF file in @fd carries GNU build-id @id. */
-static bool has_build_id(int fd, const unsigned char *id, int len)
-{
-	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
-	bool match = false;
-	for (Elf_Scn *scn = NULL; e && !match && (scn = elf_nextscn(e, scn));) {
-		GElf_Shdr sh;
-		Elf_Data *d;
-		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE || !(d = elf_getdata(scn, NULL)))
-			continue;
-		GElf_Nhdr nh;
-		size_t off = 0, name_off, desc_off;
-		while (!match && (off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0)
-			match = nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-				memcmp((char *)d->d_buf + name_off, "GNU", 4) == 0 &&
-				nh.n_descsz == (GElf_Word)len &&
-				memcmp((char *)d->d_buf + desc_off, id, len) == 0;
-	}
-	elf_end(e);
-	return match;
-}
-
-/* Separate debuginfo, as libdwfl would find it, but opened here when it
- * is found by build-id, so that a compressed file can be handed over
- * inflated (debuginfo.c); libdwfl's own search would keep the handle it
- * opened to check the build-id. Each module's userdata is its dbg_sym. */
+/* Separate debuginfo, found here (dbg__debug_open()) so that a
+ * compressed file found by build-id can be handed over inflated, from the
+ * persistent cache (symcache.c, debuginfo.c); libdwfl's own search would
+ * keep the handle it opened to check the build-id, and would load the
+ * debuginfod client (a dlopen of libcurl and TLS libraries: a few
+ * milliseconds of each run) even when no server is configured. It is
+ * asked only when DEBUGINFOD_URLS names servers. Each module's userdata
+ * is its dbg_sym. */
 static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, Dwarf_Addr base,
 			  const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
 			  char **debuginfo_file_name)
 {
 	struct dbg_sym *s = *userdata;
-	const unsigned char *id;
-	GElf_Addr vaddr;
-	int len = dwfl_module_build_id(mod, &id, &vaddr);
-	if (s && len > 1 && len <= 64) {
-		/* <dir>/.build-id/xx/yyyy.debug for each absolute directory
-		 * of the search path, under the target's root first. */
-		char hex[130], path[PATH_MAX];
-		for (int i = 0; i < len; i++)
-			snprintf(hex + 2 * i, 3, "%02x", id[i]);
-		const char *p = s->debuginfo_path;
-		while (*p) {
-			size_t n = strcspn(p, ":");
-			for (int ours = 0; ours < 2 && p[0] == '/'; ours++) {
-				char root[64] = "";
-				if (!ours)
-					snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
-				int w = snprintf(path, sizeof(path), "%s%.*s/.build-id/%.2s/%s.debug", root,
-						 (int)n, p, hex, hex + 2);
-				if (w <= 0 || (size_t)w >= sizeof(path))
-					continue;
-				int fd = open(path, O_RDONLY | O_CLOEXEC);
-				if (fd < 0)
-					continue;
-				if (!has_build_id(fd, id, len)) {
-					close(fd);
-					continue;
-				}
-				*debuginfo_file_name = strdup(path);
-				int inflated = dbg__debuginfo_inflate(fd, s->threads);
-				if (inflated < 0)
-					return fd;
-				close(fd);
-				return inflated;
-			}
-			p += n + (p[n] == ':');
+	struct dbg__image *im = NULL;
+	for (size_t i = 0; s && i < s->nimages && !im; i++)
+		if (s->images[i].mod == mod)
+			im = &s->images[i];
+	if (im && im->data) {
+		char path[PATH_MAX];
+		bool by_id;
+		int fd = dbg__debug_open(s, im->path, im->vdso, im->data, im->size, &by_id, path,
+					 sizeof(path));
+		if (fd >= 0) {
+			*debuginfo_file_name = strdup(path);
+			const unsigned char *id;
+			GElf_Addr vaddr;
+			int len = by_id ? dwfl_module_build_id(mod, &id, &vaddr) : 0;
+			int inflated = len > 1 ? dbg__symcache_debuginfo(s, fd, id, len) : -1;
+			if (inflated < 0)
+				return fd;
+			close(fd);
+			return inflated;
 		}
+		const char *urls = getenv("DEBUGINFOD_URLS");
+		if (!urls || !urls[strspn(urls, " ")])
+			return -1;
 	}
 	return dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
 					    debuglink_crc, debuginfo_file_name);
@@ -459,8 +430,21 @@ int dbg_sym_new(struct dbg_proc *proc, const struct dbg_sym_opts *opts, struct d
 		return -ENOMEM;
 	s->proc = proc;
 	s->threads = opts ? opts->threads : 0;
+	s->flags = opts ? opts->flags : 0;
+	if (s->flags & ~(unsigned int)(DBG_SYM_NO_DWARF | DBG_SYM_NO_CACHE)) {
+		free(s);
+		return -EINVAL;
+	}
 	const char *dpath = opts && opts->debuginfo_path ? opts->debuginfo_path : default_debuginfo_path;
 	s->debuginfo_path = strdup(dpath);
+	if (opts && opts->sz >= offsetof(struct dbg_sym_opts, cache_max) + sizeof(opts->cache_max)) {
+		s->cache_max = opts->cache_max;
+		s->cache_dir = opts->cache_dir ? strdup(opts->cache_dir) : NULL;
+		if (opts->cache_dir && !s->cache_dir) {
+			free(s->debuginfo_path);
+			s->debuginfo_path = NULL;
+		}
+	}
 	if (!s->debuginfo_path) {
 		free(s);
 		return -ENOMEM;
@@ -480,6 +464,7 @@ void dbg_sym_free(struct dbg_sym *sym)
 		return;
 	free_images(sym);
 	free(sym->debuginfo_path);
+	free(sym->cache_dir);
 	free(sym);
 }
 
@@ -587,18 +572,33 @@ int dbg_sym_module(struct dbg_sym *sym, uint64_t addr, struct dbg_module *ret_mo
 		return -EINVAL;
 	struct dbg_module m = { .start = im->start, .end = im->end, .bias = im->bias,
 				.path = im->path, .deleted = im->deleted, .error = im->error };
-	if (im->mod) {
-		const unsigned char *bits;
-		GElf_Addr vaddr;
-		int len = dwfl_module_build_id(im->mod, &bits, &vaddr);
-		if (len > 0) {
-			m.build_id = bits;
-			m.build_id_len = len;
+	/* Asked once per frame by a stack printer: the answers are kept. */
+	if (!im->mod_info) {
+		const uint8_t *bits = NULL;
+		int len = im->data ? dbg__elf_build_id(im->data, im->size, &bits) : 0;
+		if (len <= 0 && im->mod) {
+			GElf_Addr vaddr;
+			const unsigned char *b;
+			len = dwfl_module_build_id(im->mod, &b, &vaddr);
+			bits = b;
 		}
-		m.has_symbols = dwfl_module_getsymtab(im->mod) > 0;
-		Dwarf_Addr bias;
-		m.has_dwarf = dwfl_module_getdwarf(im->mod, &bias) != NULL;
+		im->build_id = len > 0 ? bits : NULL;
+		im->build_id_len = len > 0 ? len : 0;
+		int n = im->data && !im->error ? dbg__symtab_count(sym, im) : 0;
+		if (n == -ENOMEM)
+			return n;
+		im->has_symbols = n > 0;
+		/* Names only: DWARF is not looked for, so not reported. */
+		if (im->mod && !(sym->flags & DBG_SYM_NO_DWARF)) {
+			Dwarf_Addr bias;
+			im->has_dwarf = dwfl_module_getdwarf(im->mod, &bias) != NULL;
+		}
+		im->mod_info = true;
 	}
+	m.build_id = im->build_id;
+	m.build_id_len = im->build_id_len;
+	m.has_symbols = im->has_symbols;
+	m.has_dwarf = im->has_dwarf;
 	*ret_mod = m;
 	return 0;
 }
@@ -617,15 +617,10 @@ int dbg_sym_lookup(struct dbg_sym *sym, uint64_t addr, struct dbg_symbol *ret_sy
 			*ret_symbol = e->sym;
 		return e->sym_rc;
 	}
-	GElf_Off off;
-	GElf_Sym es;
-	const char *name = im->mod ? dwfl_module_addrinfo(im->mod, addr, &off, &es, NULL, NULL, NULL)
-				   : NULL;
-	r = name ? 0 : -ENOENT;
 	struct dbg_symbol s = { 0 };
-	if (name)
-		s = (struct dbg_symbol){ .name = name, .addr = addr - off, .size = es.st_size,
-					 .offset = off };
+	r = im->data && !im->error ? dbg__symtab_lookup(sym, im, addr, &s) : -ENOENT;
+	if (r == -ENOMEM)
+		return r; /* not an answer to keep */
 	if (e) {
 		e->sym_rc = r;
 		e->sym = s;
@@ -669,6 +664,79 @@ static void call_site(Dwarf_Die *cudie, Dwarf_Die *inl, struct dbg_srcloc *loc)
 		loc->column = v > INT32_MAX ? 0 : (int)v;
 }
 
+/* The scopes holding @pc below @parent, outermost first, appended to
+ * path[*n]: the subprogram, then lexical blocks and inlined instances
+ * down to the innermost. dwarf_getscopes() visits every DIE of the unit
+ * up to the address and dwarf_getscopes_die() does it again: 70% of a
+ * dbg-stack run on a C++ program, whose units hold every declaration of
+ * the headers they include. This looks inside namespaces and inside the
+ * scopes that hold @pc only, and skips the rest sibling by sibling.
+ * Only for GCC's DWARF (see units_with_siblings()), whose DW_AT_sibling
+ * makes a skip one step. True when a scope holding @pc was found. */
+#define SCOPE_MAX 128
+static bool walk_scopes(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *path, int *n, int depth)
+{
+	Dwarf_Die die;
+	if (depth >= SCOPE_MAX || dwarf_child(parent, &die) != 0)
+		return false;
+	do {
+		switch (dwarf_tag(&die)) {
+		case DW_TAG_namespace:
+			if (depth < 32 && walk_scopes(&die, pc, path, n, depth + 1))
+				return true;
+			break;
+		case DW_TAG_lexical_block:
+		case DW_TAG_try_block:
+		case DW_TAG_catch_block:
+			/* A block without addresses of its own may still hold
+			 * scopes that have some. */
+			if (!dwarf_hasattr(&die, DW_AT_low_pc) && !dwarf_hasattr(&die, DW_AT_ranges)) {
+				if (walk_scopes(&die, pc, path, n, depth + 1))
+					return true;
+				break;
+			}
+			/* fallthrough */
+		case DW_TAG_subprogram:
+		case DW_TAG_inlined_subroutine:
+			if (dwarf_haspc(&die, pc) == 1) {
+				if (*n < SCOPE_MAX)
+					path[(*n)++] = die;
+				walk_scopes(&die, pc, path, n, depth + 1);
+				return true;
+			}
+			break;
+		default:
+			break;
+		}
+	} while (dwarf_siblingof(&die, &die) == 0);
+	return false;
+}
+
+/* Whether @cudie's unit came from GCC, which gives every DIE with
+ * children a DW_AT_sibling. Without it (LLVM: clang, rustc) skipping a
+ * namespace walks all of it, and walk_scopes() would be slower than
+ * libdw's walk. */
+static bool units_with_siblings(Dwarf_Die *cudie)
+{
+	Dwarf_Attribute attr;
+	const char *producer = dwarf_attr(cudie, DW_AT_producer, &attr) ? dwarf_formstring(&attr) : NULL;
+	return producer && strncmp(producer, "GNU ", 4) == 0;
+}
+
+/* The machine code of one DWARF subprogram may be split (hot and
+ * "foo.cold" parts) or cloned ("foo.isra.0", "foo.constprop.0"); DWARF
+ * names the source function, the symbol table the part that holds @addr.
+ * Name the part, as the symbol table (and eu-stack) do, when the symbol
+ * holding @addr is @name plus a dotted suffix. */
+static const char *clone_name(struct dbg_sym *sym, uint64_t addr, const char *name)
+{
+	struct dbg_symbol s;
+	if (!name || dbg_sym_lookup(sym, addr, &s) < 0)
+		return name;
+	size_t n = strlen(name);
+	return strncmp(s.name, name, n) == 0 && s.name[n] == '.' ? s.name : name;
+}
+
 int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs, size_t cap)
 {
 	struct dbg__image *im;
@@ -685,7 +753,8 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 	}
 	/* The line of the address itself: the innermost entry's. */
 	struct dbg_srcloc here = { 0 };
-	if (im->mod) {
+	bool dwarf = im->mod && !(sym->flags & DBG_SYM_NO_DWARF);
+	if (dwarf) {
 		Dwfl_Line *line = dwfl_module_getsrc(im->mod, addr);
 		if (line) {
 			int l = 0, c = 0;
@@ -696,16 +765,26 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 	}
 	size_t n = 0;
 	Dwarf_Addr bias;
-	Dwarf_Die *cudie = im->mod ? dwfl_module_addrdie(im->mod, addr, &bias) : NULL;
+	Dwarf_Die *cudie = dwarf ? dwfl_module_addrdie(im->mod, addr, &bias) : NULL;
 	Dwarf_Die *scopes = NULL, *chain = NULL;
-	int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
-	int nchain = 0;
-	/* dwarf_getscopes() stops at the innermost inlined instance; the
-	 * instances it was inlined into come from the DIE tree above it. */
-	for (int i = 0; i < nscopes && nchain <= 0; i++) {
-		int tag = dwarf_tag(&scopes[i]);
-		if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
-			nchain = dwarf_getscopes_die(&scopes[i], &chain);
+	Dwarf_Die path[SCOPE_MAX];
+	int npath = 0, nchain = 0;
+	if (cudie && units_with_siblings(cudie) && walk_scopes(cudie, addr - bias, path, &npath, 0) &&
+	    npath > 0 && dwarf_tag(&path[0]) == DW_TAG_subprogram) {
+		/* Innermost first, as dwarf_getscopes_die() gives them. */
+		chain = malloc(npath * sizeof(*chain));
+		for (int i = 0; chain && i < npath; i++)
+			chain[i] = path[npath - 1 - i];
+		nchain = chain ? npath : 0;
+	} else if (cudie) {
+		int nscopes = dwarf_getscopes(cudie, addr - bias, &scopes);
+		/* dwarf_getscopes() stops at the innermost inlined instance;
+		 * the instances it was inlined into come from the DIE tree. */
+		for (int i = 0; i < nscopes && nchain <= 0; i++) {
+			int tag = dwarf_tag(&scopes[i]);
+			if (tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine)
+				nchain = dwarf_getscopes_die(&scopes[i], &chain);
+		}
 	}
 	for (int i = 0; i < nchain; i++) {
 		int tag = dwarf_tag(&chain[i]);
@@ -715,6 +794,8 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 			locs[n] = here;
 			locs[n].function = die_name(&chain[i]);
 			locs[n].inlined = tag == DW_TAG_inlined_subroutine;
+			if (tag == DW_TAG_subprogram)
+				locs[n].function = clone_name(sym, addr, locs[n].function);
 		}
 		n++;
 		if (tag == DW_TAG_subprogram)
@@ -742,23 +823,9 @@ int dbg_sym_srclocs(struct dbg_sym *sym, uint64_t addr, struct dbg_srcloc *locs,
 	return n > INT32_MAX ? INT32_MAX : (int)n;
 }
 
-static bool find_in(struct dbg__image *im, const char *name, uint64_t *ret)
+static bool find_in(struct dbg_sym *sym, struct dbg__image *im, const char *name, uint64_t *ret)
 {
-	if (!im->mod)
-		return false;
-	int n = dwfl_module_getsymtab(im->mod);
-	for (int i = 1; i < n; i++) {
-		GElf_Sym es;
-		GElf_Addr addr;
-		const char *sname = dwfl_module_getsym_info(im->mod, i, &es, &addr, NULL, NULL, NULL);
-		int type = GELF_ST_TYPE(es.st_info);
-		if (sname && es.st_shndx != SHN_UNDEF && (type == STT_FUNC || type == STT_OBJECT ||
-		    type == STT_GNU_IFUNC) && strcmp(sname, name) == 0) {
-			*ret = addr;
-			return true;
-		}
-	}
-	return false;
+	return im->data && !im->error && dbg__symtab_find(sym, im, name, ret);
 }
 
 int dbg_sym_addr(struct dbg_sym *sym, const char *name, uint64_t *ret_addr)
@@ -766,10 +833,10 @@ int dbg_sym_addr(struct dbg_sym *sym, const char *name, uint64_t *ret_addr)
 	if (!sym || !name || !ret_addr)
 		return -EINVAL;
 	for (size_t i = 0; i < sym->nimages; i++)
-		if (strcmp(sym->images[i].path, sym->exe) == 0 && find_in(&sym->images[i], name, ret_addr))
+		if (strcmp(sym->images[i].path, sym->exe) == 0 && find_in(sym, &sym->images[i], name, ret_addr))
 			return 0;
 	for (size_t i = 0; i < sym->nimages; i++)
-		if (strcmp(sym->images[i].path, sym->exe) != 0 && find_in(&sym->images[i], name, ret_addr))
+		if (strcmp(sym->images[i].path, sym->exe) != 0 && find_in(sym, &sym->images[i], name, ret_addr))
 			return 0;
 	return -ENOENT;
 }

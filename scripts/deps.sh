@@ -7,7 +7,7 @@ PKGS="build-essential cmake pkg-config
       libdw-dev libelf-dev libunwind-dev libcapstone-dev libdeflate-dev
       elfutils gdb
       libiberty-dev gcc-multilib
-      g++ golang-go rustc busybox-static python3 nodejs
+      g++ golang-go rustc busybox-static python3 nodejs libc6-dbg
       clang libclang-rt-14-dev"
 if [ "${1:-}" = kernel ]; then
 	PKGS="$PKGS linux-source-6.12 qemu-system-x86 busybox-static cpio xz-utils

@@ -41,6 +41,16 @@ struct dbg_sym_opts {
 	unsigned int threads;
 	/** enum dbg_sym_flags bits. Since: 0.2 */
 	unsigned int flags;
+	/**
+	 * The persistent cache of prepared debuginfo (see doc/unwinding.md):
+	 * its directory, NULL for $XDG_CACHE_HOME/libdbg or else
+	 * $HOME/.cache/libdbg. A directory that cannot be made, is not owned
+	 * by the effective user or is writable by others is not used.
+	 * Since: 0.2
+	 */
+	const char *cache_dir;
+	/** Bytes the cache may hold (oldest entries go first); 0: 1 GiB. Since: 0.2 */
+	uint64_t cache_max;
 };
 
 /** dbg_sym_opts.flags bits. Since: 0.2 */
@@ -59,9 +69,12 @@ enum dbg_sym_flags {
  * @param opts     may be NULL.
  * @param ret_sym  owned; free with dbg_sym_free(). It borrows @proc,
  *                 which must outlive it; use it from @proc's thread.
- * @return 0; -ESRCH; -EINVAL; -ENOMEM; -DBG_ERRNO_PARSE.
+ * @return 0; -ESRCH; -EINVAL (also: unknown bits in @opts->flags);
+ *         -ENOMEM; -DBG_ERRNO_PARSE.
  * A file that cannot be opened or parsed leaves its module without
- * symbols; it is not an error (see dbg_sym_module()).
+ * symbols; it is not an error (see dbg_sym_module()). Nothing is read
+ * from the debuginfo cache or written to it here: that happens on the
+ * first lookup that needs a module's DWARF.
  * Since: 0.1
  */
 DBG_API int dbg_sym_new(struct dbg_proc *proc, const struct dbg_sym_opts *opts,
@@ -86,7 +99,7 @@ struct dbg_module {
 	size_t build_id_len;
 	bool deleted;          /**< the file was deleted after mapping */
 	bool has_symbols;      /**< an ELF symbol table was found */
-	bool has_dwarf;        /**< DWARF (in the file or separate) */
+	bool has_dwarf;        /**< DWARF (in the file or separate); not under DBG_SYM_NO_DWARF */
 	/** Why the file could not be used, or NULL. */
 	const char *error;
 };
@@ -106,8 +119,16 @@ struct dbg_symbol {
 };
 
 /**
- * The symbol containing @addr.
- * @return 0; -ENOENT no module or no symbol there; -EINVAL.
+ * The symbol containing @addr: the ELF symbol (function, object or label)
+ * whose [addr, addr + size) holds it, from the module's .symtab, its
+ * separate debuginfo's .symtab, or its .dynsym. The cold part of a split
+ * function ("foo.cold") is its own symbol. A sizeless symbol holds what
+ * follows it up to the next symbol or the end of its section. At one
+ * address a global name wins over weak and local ones.
+ * @return 0; -ENOENT no module there, or no symbol holds @addr (never the
+ *         nearest symbol before it with an offset past its size); -EINVAL;
+ *         -ENOMEM.
+ * Since: 0.1 (the holding rule and -ENOMEM: 0.2)
  */
 DBG_API int dbg_sym_lookup(struct dbg_sym *sym, uint64_t addr, struct dbg_symbol *ret_symbol);
 
@@ -123,7 +144,10 @@ struct dbg_srcloc {
  * The source locations of @addr, innermost first: for code inlined into
  * other code, the inlined function at the line of @addr, then each caller
  * at the line of its call, ending with the function that holds the
- * machine code. For a return address, pass the address minus one.
+ * machine code (named as the symbol table names the part or clone that
+ * holds @addr, "foo.cold", when the symbol is the DWARF name plus a
+ * dotted suffix). For a return address, pass the address minus one.
+ * Under DBG_SYM_NO_DWARF: one entry, the symbol's name, no file or line.
  * @param locs  filled with up to @cap entries.
  * @return the number of entries the chain has (may exceed @cap); at least
  *         1 when @addr is in a module (a symbol name without lines when
