@@ -262,7 +262,7 @@ static void report_image(struct dbg_sym *s, struct dbg__image *im, int fd)
 	if (im->vdso)
 		snprintf(file, sizeof(file), "[vdso: %d]", s->proc->pid);
 	else
-		snprintf(file, sizeof(file), "/proc/%d/root%s", s->proc->pid, im->path);
+		snprintf(file, sizeof(file), "/proc/%d/root%s", s->proc->mm_tid, im->path);
 	im->mod = dwfl_report_elf(s->dwfl, im->path, file, dfd, im->bias, true);
 	if (!im->mod) {
 		close(dfd);
@@ -314,7 +314,7 @@ static int add_image(struct dbg_sym *s, const struct dbg_maps *maps, size_t *idx
 			im.size = len;
 		}
 	} else {
-		fd = open_mapped_file(s->proc->pid, first, &im.error);
+		fd = open_mapped_file(s->proc->mm_tid, first, &im.error);
 		struct stat st;
 		if (fd >= 0 && fstat(fd, &st) == 0 && st.st_size > 0) {
 			void *m = mmap(NULL, st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -384,7 +384,7 @@ static int build(struct dbg_sym *s)
 	if (r < 0)
 		return r;
 	char link[64];
-	snprintf(link, sizeof(link), "/proc/%d/exe", s->proc->pid);
+	snprintf(link, sizeof(link), "/proc/%d/exe", s->proc->mm_tid);
 	ssize_t n = readlink(link, s->exe, sizeof(s->exe) - 1);
 	s->exe[n > 0 ? n : 0] = 0;
 	if (n > 10 && strcmp(s->exe + n - 10, " (deleted)") == 0)

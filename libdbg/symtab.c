@@ -311,7 +311,7 @@ int dbg__debug_open(struct dbg_sym *s, const char *file, bool vdso, const uint8_
 			for (int ours = 0; ours < 2 && p[0] == '/'; ours++) {
 				root[0] = 0;
 				if (!ours)
-					snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
+					snprintf(root, sizeof(root), "/proc/%d/root", s->proc->mm_tid);
 				fd = try_path(path, cap, snprintf(path, cap, "%s%.*s/.build-id/%.2s/%s.debug", root,
 								  (int)n, p, hex, hex + 2),
 					      id, idlen, false, 0);
@@ -341,7 +341,7 @@ int dbg__debug_open(struct dbg_sym *s, const char *file, bool vdso, const uint8_
 	if (!slash)
 		return -1;
 	*slash = 0;
-	snprintf(root, sizeof(root), "/proc/%d/root", s->proc->pid);
+	snprintf(root, sizeof(root), "/proc/%d/root", s->proc->mm_tid);
 	/* Next to the file, in .debug/ there, and under each absolute
 	 * directory of the search path, as seen from the target's root. */
 	fd = try_path(path, cap, snprintf(path, cap, "%s%s/%s", root, dir, lname), id, idlen, true, crc);

@@ -10,11 +10,6 @@ pid=
 cleanup() { [ -n "$pid" ] && kill -9 "$pid" 2>/dev/null; rm -rf "$tmp"; }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; exit 1; }
-if ! grep -q DBG_SYM_NO_DWARF "$src/libdbg/sym.c"; then
-	# Remove this guard once libdbg/sym.c implements the flag (issue 9).
-	echo "SKIP: libdbg/sym.c does not implement DBG_SYM_NO_DWARF yet"
-	exit 77
-fi
 "$inferiors/stacks_O2" > "$tmp/inferior" &
 pid=$!
 for _ in $(seq 200); do grep -q '^end' "$tmp/inferior" && break; sleep 0.05; done

@@ -330,18 +330,6 @@ static void run(const char *dir, const char *prog)
 		step = "dbg_sym_new";
 		r = dbg_sym_new(p, NULL, &sym);
 	}
-	if (r < 0 && !strcmp(prog, "leader_exit")) {
-		/* TODO(lead): the zombie leader (issue 9 item 6) is the proc
-		 * helper's; drop this skip when attaching and reading its maps
-		 * work. eu-stack's side above runs already. */
-		printf("SKIP leader_exit: %s fails on a process whose leader exited: %s "
-		       "(issue 9 item 6)\n", step, dbg_strerror(r));
-		if (p)
-			dbg_proc_detach(p);
-		kill(inf.pid, SIGCONT);
-		inferior_kill(&inf);
-		return;
-	}
 	CHECK(r >= 0, "%s: %s: %s", prog, step, dbg_strerror(r));
 	int nt = dbg_proc_threads(p, tids, MAX_THREADS);
 	CHECK(nt > 0, "%s: threads = %d", prog, nt);

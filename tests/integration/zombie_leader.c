@@ -164,28 +164,21 @@ int main(void)
 	 * though the innermost pc may differ if one is caught awake. */
 	static struct dbg_frame stk[2][NW][64];
 	int nst[2][NW];
-	/* sym opens the module files through /proc/PID/map_files and
-	 * /proc/PID/root, which are gone with the leader's mm and fs; until
-	 * sym.c names them through proc->mm_tid (a live thread) there are no
-	 * modules and the stacks cannot be right. TODO(lead): drop this
-	 * condition once that sym.c change is merged. */
-	bool modules;
+	/* sym opens the module files through /proc/<live tid>/map_files
+	 * and /proc/<live tid>/root: the leader's are gone with its mm and
+	 * fs. */
 	{
 		struct dbg_sym *s;
 		struct dbg_module mod;
 		OK(dbg_sym_new(p, NULL, &s));
-		modules = dbg_sym_module(s, fn_inner, &mod) == 0 && !mod.error && mod.has_symbols;
+		CHECK(dbg_sym_module(s, fn_inner, &mod) == 0 && !mod.error && mod.has_symbols,
+		      "no symbols for the workers' module of a zombie-leader process");
 		dbg_sym_free(s);
 	}
-	if (modules) {
-		check_stacks(p, workers, DBG_UNWIND_LIBUNWIND, stk[0], nst[0]);
-		check_stacks(p, workers, DBG_UNWIND_LIBDW, stk[1], nst[1]);
-	} else {
-		printf("NOT CHECKED: stacks; sym finds no module of a zombie-leader process "
-		       "(sym.c must open /proc/<mm_tid>/... paths)\n");
-	}
+	check_stacks(p, workers, DBG_UNWIND_LIBUNWIND, stk[0], nst[0]);
+	check_stacks(p, workers, DBG_UNWIND_LIBDW, stk[1], nst[1]);
 	dbg_proc_detach(p);
-	for (int w = 0; w < NW && modules; w++) {
+	for (int w = 0; w < NW; w++) {
 		uint64_t eu[64];
 		int ne = eu_pcs(workers[w], eu, 64);
 		for (int b = 0; b < 2; b++) {
@@ -336,6 +329,6 @@ int main(void)
 
 	printf("zombie leader: %d live threads stopped, %s, detached running; exec from a "
 	       "worker, the process exit and a leader exiting while attached are reported\n",
-	       NW + 1, modules ? "unwound with both backends as eu-stack" : "stacks NOT checked");
+	       NW + 1, "unwound with both backends as eu-stack");
 	return 0;
 }
