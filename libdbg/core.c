@@ -1,0 +1,1116 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The core writer: the target's VMAs from /proc/PID/smaps, the kernel's
+ * dump rules (fs/coredump.c vma_dump_size, Linux 6.12), the file layout
+ * of fs/binfmt_elf.c elf_core_dump, and the memory copied through
+ * dbg_mem_read() with never-populated and all-zero pages left as holes.
+ *
+ * Layout: ELF header; program headers (PT_NOTE first, then PT_LOADs in
+ * address order); the notes; padding to a page; each PT_LOAD's bytes at a
+ * page-aligned offset; and, past 65534 segments, one section header that
+ * holds the real count (PN_XNUM). See doc/core.md.
+ */
+#include "core-int.h"
+
+#include <elf.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+/* coredump_filter bits (include/linux/sched/coredump.h). */
+enum {
+	F_ANON_PRIVATE = 1u << 0,
+	F_ANON_SHARED = 1u << 1,
+	F_MAPPED_PRIVATE = 1u << 2,
+	F_MAPPED_SHARED = 1u << 3,
+	F_ELF_HEADERS = 1u << 4,
+	F_HUGETLB_PRIVATE = 1u << 5,
+	F_HUGETLB_SHARED = 1u << 6,
+	F_DAX_PRIVATE = 1u << 7,
+	F_DAX_SHARED = 1u << 8,
+};
+#define DEFAULT_FILTER 0x33u
+
+#define CHUNK (1u << 20)         /* bytes read per call */
+#define PAGE DBG__PAGE_SIZE
+#define DEFAULT_STACK_MAX (64u << 10)
+
+/* The mark of a cut core: e_ident[EI_PAD..], bytes readers ignore. */
+static const char cut_mark[] = "DBGCUT";
+
+/* A range of a VMA whose bytes go into the file. */
+struct keep {
+	uint64_t start, end;
+};
+
+/* One PT_LOAD. */
+struct seg {
+	uint64_t vaddr, memsz, filesz, offset;
+	uint32_t flags;
+	uint32_t vma;          /* index into the VMA table */
+};
+
+struct out {
+	int fd;
+	bool seekable;
+	uint64_t off;          /* where the next byte goes */
+	uint64_t limit;        /* 0: none */
+	bool limited;          /* the limit was hit */
+	int err;               /* first write error (negative errno) */
+};
+
+struct dump {
+	struct dbg_proc *p;
+	const struct dbg_core_opts *o;
+	pid_t pid;
+	struct core_vma *v;
+	size_t nv, capv;
+	struct seg *s;
+	size_t ns, caps;
+	int pagemap_fd;
+	uint8_t *buf;
+	uint64_t done, total;
+	struct dbg_core_info info;
+	struct dbg_core_region bad;   /* the unreadable run being gathered */
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* ---- VMAs from smaps ------------------------------------------------ */
+
+static bool is_header_line(const char *l)
+{
+	/* "start-end perms ..." has no ':' in its first word; the
+	 * "Key: value" lines do. */
+	for (; *l && *l != ' '; l++)
+		if (*l == ':')
+			return false;
+	return true;
+}
+
+static int parse_header(const char *l, struct core_vma *v)
+{
+	unsigned long long start, end, off, inode;
+	unsigned int maj, min;
+	char perms[8];
+	int n = 0;
+	memset(v, 0, sizeof(*v));
+	if (sscanf(l, "%llx-%llx %7s %llx %x:%x %llu%n", &start, &end, perms, &off, &maj,
+		   &min, &inode, &n) != 7 || strlen(perms) != 4 || end <= start)
+		return -DBG_ERRNO_PARSE;
+	const char *name = l + n;
+	while (*name == ' ' || *name == '\t')
+		name++;
+	v->start = start;
+	v->end = end;
+	v->offset = off;
+	v->inode = inode;
+	v->prot = (perms[0] == 'r' ? DBG_PROT_READ : 0) | (perms[1] == 'w' ? DBG_PROT_WRITE : 0) |
+		  (perms[2] == 'x' ? DBG_PROT_EXEC : 0);
+	v->shared = perms[3] == 's';
+	size_t len = strcspn(name, "\n");
+	v->name = strndup(name, len);
+	if (!v->name)
+		return -ENOMEM;
+	v->deleted = len > 10 && !strcmp(v->name + len - 10, " (deleted)");
+	v->has_file = v->name[0] == '/' || inode != 0;
+	/* Names the kernel gives special mappings ([vdso], [vvar],
+	 * [vsyscall], [uprobes]): those have a vm_ops->name or are the gate
+	 * VMA, and always_dump_vma() dumps them whole. [heap], [stack] and
+	 * [anon:...] are ordinary memory. */
+	v->special = v->name[0] == '[' && strcmp(v->name, "[heap]") &&
+		     strncmp(v->name, "[stack", 6) && strncmp(v->name, "[anon", 5);
+	return 0;
+}
+
+static bool has_flag(const char *flags, const char *f)
+{
+	for (const char *s = flags; (s = strstr(s, f)); s += 2)
+		if ((s == flags || s[-1] == ' ') && (s[2] == ' ' || s[2] == '\n' || !s[2]))
+			return true;
+	return false;
+}
+
+static int read_vmas(struct dump *d)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/smaps", d->pid);
+	FILE *f = fopen(path, "re");
+	if (!f) {
+		int e = -errno;
+		return dbg__fail(d->p, e == -ENOENT ? -ESRCH : e, "open %s", path);
+	}
+	char *line = NULL;
+	size_t cap = 0;
+	int r = 0;
+	struct core_vma *cur = NULL;
+	while (getline(&line, &cap, f) > 0) {
+		if (is_header_line(line)) {
+			if (d->nv == d->capv) {
+				size_t nc = d->capv ? d->capv * 2 : 256;
+				struct core_vma *nvp = realloc(d->v, nc * sizeof(*nvp));
+				if (!nvp) {
+					r = -ENOMEM;
+					break;
+				}
+				d->v = nvp;
+				d->capv = nc;
+			}
+			cur = &d->v[d->nv];
+			r = parse_header(line, cur);
+			if (r < 0) {
+				r = dbg__fail(d->p, r, "%s: bad line: %.80s", path, line);
+				break;
+			}
+			d->nv++;
+		} else if (cur && !strncmp(line, "Anonymous:", 10)) {
+			cur->anon_kb += strtoull(line + 10, NULL, 10);
+		} else if (cur && !strncmp(line, "AnonHugePages:", 14)) {
+			cur->anon_kb += strtoull(line + 14, NULL, 10);
+		} else if (cur && !strncmp(line, "VmFlags:", 8)) {
+			cur->dd = has_flag(line + 8, "dd");
+			cur->io = has_flag(line + 8, "io");
+			cur->ht = has_flag(line + 8, "ht");
+		}
+	}
+	free(line);
+	fclose(f);
+	if (r == 0 && d->nv == 0)
+		r = dbg__fail(d->p, -ESRCH, "%s is empty: the process is exiting", path);
+	return r;
+}
+
+static unsigned int read_filter(struct dump *d)
+{
+	if (d->o->flags & DBG_CORE_SET_FILTER)
+		return d->o->coredump_filter;
+	char path[64], buf[64];
+	snprintf(path, sizeof(path), "/proc/%d/coredump_filter", d->pid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return DEFAULT_FILTER;
+	return strtoul(buf, NULL, 16);
+}
+
+/* The file is executable by someone (the kernel's first test for the
+ * ELF-header page), or -1 when it cannot be told. */
+static int file_executable(struct dump *d, const struct core_vma *v)
+{
+	char path[4200];
+	struct stat st;
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", d->pid,
+		 (unsigned long long)v->start, (unsigned long long)v->end);
+	if (stat(path, &st) == 0)
+		return (st.st_mode & 0111) != 0;
+	if (v->deleted)
+		return -1;
+	snprintf(path, sizeof(path), "/proc/%d/root%s", d->pid, v->name);
+	if (stat(path, &st) == 0 && st.st_ino == v->inode)
+		return (st.st_mode & 0111) != 0;
+	return -1;
+}
+
+static bool starts_with_elfmag(struct dump *d, uint64_t addr)
+{
+	char mag[SELFMAG];
+	return dbg_mem_read(d->p, addr, mag, SELFMAG) == SELFMAG && !memcmp(mag, ELFMAG, SELFMAG);
+}
+
+/* fs/coredump.c vma_dump_size(), from what smaps tells of the VMA:
+ * "has an anon_vma" is taken as "has anonymous pages" (Anonymous: or
+ * AnonHugePages: non-zero), as gdb's gcore does; a VMA whose anonymous
+ * pages were all dropped again (MADV_DONTNEED) keeps its anon_vma in the
+ * kernel, so the kernel dumps it whole, as holes, where we dump nothing. */
+static uint64_t dump_size(struct dump *d, const struct core_vma *v, unsigned int filter)
+{
+	uint64_t whole = v->end - v->start;
+	if (v->special)
+		return whole;
+	if (v->dd)
+		return 0;
+	if (v->ht) {
+		unsigned int bit = v->shared ? F_HUGETLB_SHARED : F_HUGETLB_PRIVATE;
+		return filter & bit ? whole : 0;
+	}
+	if (v->io)
+		return 0;
+	if (v->shared) {
+		/* i_nlink == 0: shmem of MAP_SHARED|MAP_ANONYMOUS, SysV shm,
+		 * memfd and deleted files all show " (deleted)". */
+		unsigned int bit = v->deleted ? F_ANON_SHARED : F_MAPPED_SHARED;
+		return filter & bit ? whole : 0;
+	}
+	if (v->anon_kb && (filter & F_ANON_PRIVATE))
+		return whole;
+	if (!v->has_file)
+		return 0;
+	if (filter & F_MAPPED_PRIVATE)
+		return whole;
+	if ((filter & F_ELF_HEADERS) && v->offset == 0 && (v->prot & DBG_PROT_READ)) {
+		int x = file_executable(d, v);
+		if (x == 1 || starts_with_elfmag(d, v->start))
+			return PAGE;
+	}
+	return 0;
+}
+
+/* ---- minimal mode ----------------------------------------------------- */
+
+struct keeps {
+	struct keep *k;
+	size_t n, cap;
+};
+
+static int keep_add(struct keeps *ks, uint64_t start, uint64_t end)
+{
+	start &= ~(uint64_t)(PAGE - 1);
+	end = (end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	if (end <= start)
+		return 0;
+	if (ks->n == ks->cap) {
+		size_t nc = ks->cap ? ks->cap * 2 : 64;
+		struct keep *nk = realloc(ks->k, nc * sizeof(*nk));
+		if (!nk)
+			return -ENOMEM;
+		ks->k = nk;
+		ks->cap = nc;
+	}
+	ks->k[ks->n++] = (struct keep){ start, end };
+	return 0;
+}
+
+static int cmp_keep(const void *a, const void *b)
+{
+	const struct keep *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
+/* Sort and merge overlapping or touching ranges. */
+static void keeps_normalize(struct keeps *ks)
+{
+	if (!ks->n)
+		return;
+	qsort(ks->k, ks->n, sizeof(*ks->k), cmp_keep);
+	size_t o = 0;
+	for (size_t i = 1; i < ks->n; i++) {
+		if (ks->k[i].start <= ks->k[o].end) {
+			if (ks->k[i].end > ks->k[o].end)
+				ks->k[o].end = ks->k[i].end;
+		} else {
+			ks->k[++o] = ks->k[i];
+		}
+	}
+	ks->n = o + 1;
+}
+
+static const struct core_vma *vma_at(const struct dump *d, uint64_t addr)
+{
+	size_t lo = 0, hi = d->nv;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (addr < d->v[mid].start)
+			hi = mid;
+		else if (addr >= d->v[mid].end)
+			lo = mid + 1;
+		else
+			return &d->v[mid];
+	}
+	return NULL;
+}
+
+static bool rd(struct dump *d, uint64_t addr, void *buf, size_t len)
+{
+	return dbg_mem_read(d->p, addr, buf, len) == (ssize_t)len;
+}
+
+/* Keep a range clipped to the VMA that holds @addr. */
+static int keep_in_vma(struct dump *d, struct keeps *ks, uint64_t addr, uint64_t len)
+{
+	const struct core_vma *v = vma_at(d, addr);
+	if (!v || !len)
+		return 0;
+	uint64_t end = addr + len < v->end ? addr + len : v->end;
+	return keep_add(ks, addr, end);
+}
+
+/* The ELF at a pgoff-0 mapping: its first page, and the pages of its
+ * PT_NOTE (the build-id) and, for the executable, of PT_DYNAMIC. Returns
+ * the address of PT_DYNAMIC in *ret_dyn (0 if none). */
+static int keep_elf(struct dump *d, struct keeps *ks, const struct core_vma *v, uint64_t *ret_dyn)
+{
+	Elf64_Ehdr eh;
+	*ret_dyn = 0;
+	if (!rd(d, v->start, &eh, sizeof(eh)) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
+	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
+	    eh.e_phnum > 512)
+		return 0;
+	int r = keep_add(ks, v->start, v->start + PAGE);
+	if (r < 0)
+		return r;
+	Elf64_Phdr ph[512];
+	size_t n = eh.e_phnum;
+	if (!rd(d, v->start + eh.e_phoff, ph, n * sizeof(ph[0])))
+		return 0;
+	r = keep_in_vma(d, ks, v->start + eh.e_phoff, n * sizeof(ph[0]));
+	uint64_t low = UINT64_MAX;
+	for (size_t i = 0; i < n; i++)
+		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < low)
+			low = ph[i].p_vaddr;
+	if (low == UINT64_MAX)
+		return r;
+	uint64_t bias = v->start - (low & ~(uint64_t)(PAGE - 1));
+	for (size_t i = 0; i < n && r == 0; i++) {
+		if (ph[i].p_type == PT_NOTE)
+			r = keep_in_vma(d, ks, bias + ph[i].p_vaddr, ph[i].p_memsz);
+		else if (ph[i].p_type == PT_DYNAMIC) {
+			*ret_dyn = bias + ph[i].p_vaddr;
+			r = keep_in_vma(d, ks, bias + ph[i].p_vaddr, ph[i].p_memsz);
+		}
+	}
+	return r;
+}
+
+/* r_debug and the link_map chain: how gdb and libdwfl find the shared
+ * libraries of a core (DT_DEBUG in the executable's .dynamic). */
+static int keep_link_map(struct dump *d, struct keeps *ks, uint64_t dyn)
+{
+	Elf64_Dyn e;
+	uint64_t rdebug = 0;
+	for (int i = 0; i < 512 && rd(d, dyn + i * sizeof(e), &e, sizeof(e)); i++) {
+		if (e.d_tag == DT_NULL)
+			break;
+		if (e.d_tag == DT_DEBUG)
+			rdebug = e.d_un.d_ptr;
+	}
+	if (!rdebug)
+		return 0;
+	/* struct r_debug: int r_version; link_map *r_map; r_brk; r_state;
+	 * r_ldbase (40 bytes); the r_debug_extended of glibc 2.35 adds
+	 * r_next (8 more). */
+	int r = keep_in_vma(d, ks, rdebug, 48);
+	uint64_t lm;
+	if (r < 0 || !rd(d, rdebug + 8, &lm, 8))
+		return r;
+	/* struct link_map: l_addr, l_name, l_ld, l_next, l_prev. */
+	for (int i = 0; lm && i < 4096 && r == 0; i++) {
+		uint64_t f[5];
+		if (!rd(d, lm, f, sizeof(f)))
+			break;
+		r = keep_in_vma(d, ks, lm, sizeof(f));
+		if (r == 0 && f[1])
+			r = keep_in_vma(d, ks, f[1], 256);   /* the name string */
+		lm = f[3];
+	}
+	return r;
+}
+
+static int minimal_keeps(struct dump *d, const struct core_thread *t, size_t nt,
+			 const uint8_t *auxv, size_t auxv_len, struct keeps *ks)
+{
+	uint64_t stack_max = d->o->stack_max ? d->o->stack_max : DEFAULT_STACK_MAX;
+	int r = 0;
+	for (size_t i = 0; i < nt && r == 0; i++) {
+		/* From below the red zone up, at most stack_max bytes. */
+		uint64_t sp = t[i].regs.rsp - 128;
+		r = keep_in_vma(d, ks, sp, stack_max);
+	}
+	uint64_t phdr = 0;
+	for (size_t i = 0; i + 16 <= auxv_len; i += 16) {
+		uint64_t k, val;
+		memcpy(&k, auxv + i, 8);
+		memcpy(&val, auxv + i + 8, 8);
+		if (k == AT_PHDR)
+			phdr = val;
+	}
+	const struct core_vma *exe = phdr ? vma_at(d, phdr) : NULL;
+	for (size_t i = 0; i < d->nv && r == 0; i++) {
+		const struct core_vma *v = &d->v[i];
+		if (v->special && (v->prot & DBG_PROT_READ)) {
+			r = keep_add(ks, v->start, v->end);
+			continue;
+		}
+		if (!v->has_file || v->offset != 0 || !(v->prot & DBG_PROT_READ))
+			continue;
+		uint64_t dyn;
+		r = keep_elf(d, ks, v, &dyn);
+		if (r == 0 && dyn && exe && exe->has_file && !strcmp(exe->name, v->name))
+			r = keep_link_map(d, ks, dyn);
+	}
+	keeps_normalize(ks);
+	return r;
+}
+
+/* ---- segments ---------------------------------------------------------- */
+
+static int seg_add(struct dump *d, uint32_t vma, uint64_t vaddr, uint64_t memsz, uint64_t filesz)
+{
+	if (d->ns == d->caps) {
+		size_t nc = d->caps ? d->caps * 2 : 256;
+		struct seg *np = realloc(d->s, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		d->s = np;
+		d->caps = nc;
+	}
+	const struct core_vma *v = &d->v[vma];
+	uint32_t fl = (v->prot & DBG_PROT_READ ? PF_R : 0) | (v->prot & DBG_PROT_WRITE ? PF_W : 0) |
+		      (v->prot & DBG_PROT_EXEC ? PF_X : 0);
+	d->s[d->ns++] = (struct seg){ .vaddr = vaddr, .memsz = memsz, .filesz = filesz,
+				      .flags = fl, .vma = vma };
+	return 0;
+}
+
+/* One PT_LOAD per VMA in full mode (filesz = the dump size from the
+ * start); in minimal mode a VMA with kept ranges inside it is split so
+ * each kept range starts a segment. */
+static int make_segments(struct dump *d, const struct keeps *ks, bool minimal)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < d->nv; i++) {
+		const struct core_vma *v = &d->v[i];
+		int r;
+		if (!minimal) {
+			r = seg_add(d, i, v->start, v->end - v->start, v->dump);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		while (k < ks->n && ks->k[k].end <= v->start)
+			k++;
+		uint64_t at = v->start;
+		size_t j = k;
+		if (j >= ks->n || ks->k[j].start >= v->end) {
+			r = seg_add(d, i, v->start, v->end - v->start, 0);
+			if (r < 0)
+				return r;
+			continue;
+		}
+		for (; j < ks->n && ks->k[j].start < v->end; j++) {
+			uint64_t ks0 = ks->k[j].start > v->start ? ks->k[j].start : v->start;
+			uint64_t ke = ks->k[j].end < v->end ? ks->k[j].end : v->end;
+			if (ks0 > at) {
+				r = seg_add(d, i, at, ks0 - at, 0);
+				if (r < 0)
+					return r;
+			}
+			uint64_t next = j + 1 < ks->n && ks->k[j + 1].start < v->end ?
+						ks->k[j + 1].start : v->end;
+			r = seg_add(d, i, ks0, next - ks0, ke - ks0);
+			if (r < 0)
+				return r;
+			at = next;
+		}
+	}
+	return 0;
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+static int out_write(struct out *o, const void *buf, size_t len)
+{
+	if (o->err)
+		return o->err;
+	if (o->limit && o->off + len > o->limit) {
+		len = o->off < o->limit ? o->limit - o->off : 0;
+		o->limited = true;
+	}
+	const uint8_t *b = buf;
+	while (len) {
+		ssize_t n = o->seekable ? pwrite(o->fd, b, len, o->off) : write(o->fd, b, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			o->err = n < 0 ? -errno : -ENOSPC;
+			return o->err;
+		}
+		b += n;
+		len -= n;
+		o->off += n;
+	}
+	return o->limited ? -EFBIG : 0;
+}
+
+static int out_skip(struct out *o, uint64_t len)
+{
+	if (o->err)
+		return o->err;
+	if (o->limit && o->off + len > o->limit) {
+		len = o->off < o->limit ? o->limit - o->off : 0;
+		o->limited = true;
+	}
+	if (o->seekable) {
+		o->off += len;
+	} else {
+		static const uint8_t zeros[PAGE];
+		while (len) {
+			size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+			uint64_t lim = o->limit;
+			o->limit = 0;
+			int r = out_write(o, zeros, n);
+			o->limit = lim;
+			if (r < 0)
+				return r;
+			len -= n;
+		}
+	}
+	return o->limited ? -EFBIG : 0;
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+static bool page_is_zero(const uint8_t *p)
+{
+	const uint64_t *w = (const uint64_t *)p;
+	for (size_t i = 0; i < PAGE / 8; i += 4)
+		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
+			return false;
+	return true;
+}
+
+static void bad_flush(struct dump *d)
+{
+	const struct core_vma *v = d->bad.end > d->bad.start ? vma_at(d, d->bad.start) : NULL;
+	/* [vvar], [vsyscall]: pages no one can read (VM_PFNMAP, or
+	 * execute-only); the kernel's dump leaves the same holes, so they
+	 * are not reported. */
+	if (v && v->special) {
+		;
+	} else if (d->bad.end > d->bad.start) {
+		d->info.unreadable_bytes += d->bad.end - d->bad.start;
+		if (d->o->region_fn)
+			d->o->region_fn(&d->bad, d->o->region_ctx);
+		dbg__log(d->p, DBG_LOG_WARN, "core: %#llx-%#llx unreadable (%s), written as a hole",
+			 (unsigned long long)d->bad.start, (unsigned long long)d->bad.end,
+			 dbg_strerror(d->bad.err));
+	}
+	d->bad.start = d->bad.end = 0;
+}
+
+static void bad_add(struct dump *d, uint64_t start, uint64_t end, int err)
+{
+	if (d->bad.end == start && d->bad.err == err && d->bad.end > d->bad.start) {
+		d->bad.end = end;
+		return;
+	}
+	bad_flush(d);
+	d->bad = (struct dbg_core_region){ start, end, DBG_CORE_REGION_UNREADABLE, err };
+}
+
+/* Is the target still there (not a zombie, not gone)? A dying process's
+ * memory reads fail like unreadable pages, so each failure asks. */
+static bool target_alive(pid_t pid)
+{
+	char path[64], buf[512];
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	const char *s = strrchr(buf, ')');
+	return s && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X' && s[2] != 'x';
+}
+
+/* Write @len bytes of page-aligned data in @buf at the output, all-zero
+ * pages as holes. */
+static int emit_pages(struct dump *d, struct out *o, const uint8_t *buf, size_t len)
+{
+	size_t i = 0;
+	while (i < len) {
+		size_t j = i;
+		if (page_is_zero(buf + i)) {
+			while (j < len && page_is_zero(buf + j))
+				j += PAGE;
+			d->info.hole_bytes += j - i;
+			int r = out_skip(o, j - i);
+			if (r < 0)
+				return r;
+		} else {
+			while (j < len && !page_is_zero(buf + j))
+				j += PAGE;
+			d->info.data_bytes += j - i;
+			int r = out_write(o, buf + i, j - i);
+			if (r < 0)
+				return r;
+		}
+		i = j;
+	}
+	return 0;
+}
+
+/* Read [addr, addr + len) (pages that exist) and write it. */
+static int copy_run(struct dump *d, struct out *o, uint64_t addr, size_t len)
+{
+	while (len) {
+		ssize_t n = dbg_mem_read(d->p, addr, d->buf, len);
+		if (n == -ESRCH)
+			return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
+		if (n < 0 && n != -EFAULT && n != -EIO && n != -EPERM && n != -EACCES)
+			return n;
+		size_t good = n > 0 ? (size_t)n : 0;
+		if (good < len) {
+			if (!target_alive(d->pid))
+				return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
+			/* Keep the good bytes, zero the rest of their page, and
+			 * call the next page unreadable. */
+			size_t upto = (good + PAGE - 1) & ~(size_t)(PAGE - 1);
+			if (upto == good)
+				upto = good + PAGE;
+			if (upto > len)
+				upto = len;
+			memset(d->buf + good, 0, upto - good);
+			bad_add(d, addr + (good & ~(size_t)(PAGE - 1)), addr + upto,
+				n < 0 ? (int)n : -EFAULT);
+			good = upto;
+		} else {
+			bad_flush(d);
+		}
+		int r = emit_pages(d, o, d->buf, good);
+		if (r < 0)
+			return r;
+		addr += good;
+		len -= good;
+	}
+	return 0;
+}
+
+static int progress(struct dump *d)
+{
+	if (d->o->progress_fn && d->o->progress_fn(d->done, d->total, d->o->progress_ctx))
+		return dbg__fail(d->p, -ECANCELED, "the dump was cancelled");
+	return 0;
+}
+
+/* The bytes of one segment. For memory without a file, pages that were
+ * never populated (neither present nor swapped, per /proc/PID/pagemap)
+ * are skipped without reading: they would read as zeros. */
+static int copy_segment(struct dump *d, struct out *o, const struct seg *s)
+{
+	const struct core_vma *v = &d->v[s->vma];
+	bool use_pagemap = d->pagemap_fd >= 0 && !v->has_file && !v->special;
+	uint64_t pm[CHUNK / PAGE];
+	for (uint64_t at = s->vaddr; at < s->vaddr + s->filesz;) {
+		uint64_t left = s->vaddr + s->filesz - at;
+		size_t len = left < CHUNK ? left : CHUNK;
+		int r;
+		if (!use_pagemap) {
+			r = copy_run(d, o, at, len);
+		} else {
+			size_t np = len / PAGE;
+			ssize_t n = pread(d->pagemap_fd, pm, np * 8, at / PAGE * 8);
+			if (n != (ssize_t)(np * 8)) {
+				r = copy_run(d, o, at, len);
+			} else {
+				r = 0;
+				for (size_t i = 0; i < np && r == 0;) {
+					/* bit 63 present, bit 62 swapped */
+					bool here = pm[i] >> 62;
+					size_t j = i;
+					while (j < np && (bool)(pm[j] >> 62) == here)
+						j++;
+					if (here) {
+						r = copy_run(d, o, at + i * PAGE, (j - i) * PAGE);
+					} else {
+						d->info.hole_bytes += (j - i) * PAGE;
+						r = out_skip(o, (j - i) * PAGE);
+					}
+					i = j;
+				}
+			}
+		}
+		if (r < 0)
+			return r;
+		at += len;
+		d->done += len;
+		r = progress(d);
+		if (r < 0)
+			return r;
+	}
+	bad_flush(d);
+	return 0;
+}
+
+/* ---- the file ---------------------------------------------------------- */
+
+static void fill_ehdr(Elf64_Ehdr *eh, size_t nseg, uint64_t shoff)
+{
+	memset(eh, 0, sizeof(*eh));
+	memcpy(eh->e_ident, ELFMAG, SELFMAG);
+	eh->e_ident[EI_CLASS] = ELFCLASS64;
+	eh->e_ident[EI_DATA] = ELFDATA2LSB;
+	eh->e_ident[EI_VERSION] = EV_CURRENT;
+	eh->e_ident[EI_OSABI] = ELFOSABI_NONE;
+	eh->e_type = ET_CORE;
+	eh->e_machine = EM_X86_64;
+	eh->e_version = EV_CURRENT;
+	eh->e_phoff = sizeof(*eh);
+	eh->e_ehsize = sizeof(*eh);
+	eh->e_phentsize = sizeof(Elf64_Phdr);
+	if (nseg >= PN_XNUM) {
+		/* The real count lives in section header 0's sh_info. */
+		eh->e_phnum = PN_XNUM;
+		eh->e_shoff = shoff;
+		eh->e_shentsize = sizeof(Elf64_Shdr);
+		eh->e_shnum = 1;
+		eh->e_shstrndx = SHN_UNDEF;
+	} else {
+		eh->e_phnum = nseg;
+	}
+}
+
+static void fill_phdrs(Elf64_Phdr *ph, const struct dump *d, uint64_t note_off, uint64_t note_len)
+{
+	ph[0] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = note_off, .p_filesz = note_len,
+			      .p_align = 4 };
+	for (size_t i = 0; i < d->ns; i++) {
+		const struct seg *s = &d->s[i];
+		ph[i + 1] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_flags = s->flags,
+					  .p_offset = s->offset, .p_vaddr = s->vaddr,
+					  .p_filesz = s->filesz, .p_memsz = s->memsz,
+					  .p_align = PAGE };
+	}
+}
+
+/* The file could not be finished: cut it to what was written, make the
+ * headers agree with the cut (segments past it get a shorter or zero
+ * p_filesz, the notes likewise) and mark it. */
+static void cut_file(struct dump *d, struct out *o, Elf64_Ehdr *eh, Elf64_Phdr *ph, size_t nph)
+{
+	if (!o->seekable)
+		return;
+	uint64_t cut = o->off;
+	size_t hdr = sizeof(*eh) + nph * sizeof(*ph);
+	if (cut < hdr) {
+		/* Not even the headers fit: leave nothing that looks like a
+		 * core. */
+		if (ftruncate(o->fd, 0) == 0)
+			d->info.file_size = 0;
+		return;
+	}
+	if (ftruncate(o->fd, cut) < 0)
+		return;
+	for (size_t i = 0; i < nph; i++) {
+		if (ph[i].p_offset + ph[i].p_filesz > cut)
+			ph[i].p_filesz = ph[i].p_offset < cut ? cut - ph[i].p_offset : 0;
+	}
+	memcpy(eh->e_ident + EI_PAD, cut_mark, sizeof(cut_mark) - 1);
+	if (eh->e_phnum == PN_XNUM && eh->e_shoff + sizeof(Elf64_Shdr) > cut) {
+		/* The section header with the count is lost: keep what fits. */
+		eh->e_phnum = PN_XNUM - 1;
+		eh->e_shoff = 0;
+		eh->e_shnum = 0;
+		eh->e_shentsize = 0;
+	}
+	/* Overwrites bytes already on disk: needs no new space. */
+	if (pwrite(o->fd, eh, sizeof(*eh), 0) != sizeof(*eh))
+		return;
+	size_t nwrite = eh->e_phnum == PN_XNUM - 1 && nph > PN_XNUM - 1 ? PN_XNUM - 1 : nph;
+	if (pwrite(o->fd, ph, nwrite * sizeof(*ph), sizeof(*eh)) < 0)
+		return;
+	d->info.file_size = cut;
+}
+
+static int stop_all(struct dbg_proc *p, pid_t *tids, size_t n, bool *ret_was_running)
+{
+	bool running = false;
+	for (size_t i = 0; i < n; i++)
+		if (dbg_proc_thread_state(p, tids[i]) == DBG_THREAD_RUNNING)
+			running = true;
+	*ret_was_running = running;
+	return running ? dbg_proc_stop(p) : 0;
+}
+
+static int collect_threads(struct dump *d, pid_t **ret_tids, size_t *ret_n)
+{
+	size_t cap = 64;
+	for (;;) {
+		pid_t *t = malloc(cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		int n = dbg_proc_threads(d->p, t, cap);
+		if (n < 0) {
+			free(t);
+			return n;
+		}
+		if ((size_t)n <= cap) {
+			*ret_tids = t;
+			*ret_n = n;
+			return 0;
+		}
+		free(t);
+		cap = n + 16;
+	}
+}
+
+static ssize_t read_auxv(struct dump *d, uint8_t **ret)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/auxv", d->pid);
+	size_t cap = 8192;
+	uint8_t *b = malloc(cap);
+	if (!b)
+		return -ENOMEM;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		free(b);
+		return -errno == -ENOENT ? -ESRCH : -errno;
+	}
+	ssize_t n = read(fd, b, cap);
+	int e = errno;
+	close(fd);
+	if (n < 0) {
+		free(b);
+		return -e;
+	}
+	*ret = b;
+	return n;
+}
+
+int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	static const struct dbg_core_opts defaults = { .sz = sizeof(defaults) };
+	struct dbg_core_opts o = defaults;
+	if (opts) {
+		if (!dbg__opts_valid(opts, sizeof(*opts)))
+			return dbg__fail(p, -EINVAL, "bad dbg_core_opts");
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	}
+	if (fd < 0 || (o.mode != DBG_CORE_FULL && o.mode != DBG_CORE_MINIMAL) || o.signo < 0 ||
+	    o.signo >= 65 || (o.info && o.info->sz < sizeof(size_t)))
+		return dbg__fail(p, -EINVAL, "bad arguments to dbg_core_write");
+	struct out out = { .fd = fd, .limit = o.size_limit };
+	off_t pos = lseek(fd, 0, SEEK_CUR);
+	if (pos > 0)
+		return dbg__fail(p, -EINVAL, "the core's descriptor must be at offset 0");
+	out.seekable = pos == 0;
+
+	struct dump d = { .p = p, .o = &o, .pid = dbg_proc_pid(p), .pagemap_fd = -1 };
+	d.info.sz = sizeof(d.info);
+	pid_t *tids = NULL, *tids0 = NULL;
+	size_t ntids = 0, ntids0 = 0;
+	struct core_thread *th = NULL;
+	size_t nth = 0;
+	uint8_t *auxv = NULL;
+	struct core_buf notes = { 0 };
+	Elf64_Phdr *ph = NULL;
+	struct keeps ks = { 0 };
+	bool we_stopped = false;
+	bool *was_running = NULL;
+	uint64_t t_stop = 0;
+	Elf64_Ehdr eh;
+	size_t nph = 0;
+
+	r = collect_threads(&d, &tids, &ntids);
+	if (r < 0)
+		goto done;
+	was_running = calloc(ntids ? ntids : 1, sizeof(*was_running));
+	if (!was_running) {
+		r = -ENOMEM;
+		goto done;
+	}
+	for (size_t i = 0; i < ntids; i++)
+		was_running[i] = dbg_proc_thread_state(p, tids[i]) == DBG_THREAD_RUNNING;
+	t_stop = now_ns();
+	r = stop_all(p, tids, ntids, &we_stopped);
+	if (r < 0)
+		goto done;
+	/* Threads born while stopping: the list again. */
+	tids0 = tids;
+	ntids0 = ntids;
+	tids = NULL;
+	ntids = 0;
+	r = collect_threads(&d, &tids, &ntids);
+	if (r < 0)
+		goto done;
+	if (!ntids) {
+		r = dbg__fail(p, -ESRCH, "the target has no live thread");
+		goto done;
+	}
+
+	/* First thread first, then the others in the table's order. */
+	pid_t first = o.first_tid ? o.first_tid : d.pid;
+	size_t fi = 0;
+	bool found = false;
+	for (size_t i = 0; i < ntids; i++)
+		if (tids[i] == first) {
+			fi = i;
+			found = true;
+		}
+	if (o.first_tid && !found) {
+		r = dbg__fail(p, -ENOENT, "first_tid %d is not a live thread of %d", o.first_tid,
+			      d.pid);
+		goto done;
+	}
+	th = calloc(ntids, sizeof(*th));
+	if (!th) {
+		r = -ENOMEM;
+		goto done;
+	}
+	for (size_t k = 0; k < ntids; k++) {
+		size_t i = k == 0 ? fi : (k <= fi ? k - 1 : k);
+		int state = dbg_proc_thread_state(p, tids[i]);
+		if (state == DBG_THREAD_EXITED)
+			continue;
+		r = dbg__core_thread_regs(p, tids[i], &th[nth]);
+		if (r == -ESRCH || r == -ENOENT) {
+			free(th[nth].xsave);
+			continue;   /* died meanwhile */
+		}
+		if (r < 0)
+			goto done;
+		nth++;
+	}
+	if (!nth) {
+		r = dbg__fail(p, -ESRCH, "the target exited before its registers were read");
+		goto done;
+	}
+	d.info.nthreads = nth;
+
+	r = read_vmas(&d);
+	if (r < 0)
+		goto done;
+	unsigned int filter = read_filter(&d);
+	d.info.coredump_filter = filter;
+	for (size_t i = 0; i < d.nv; i++)
+		d.v[i].dump = dump_size(&d, &d.v[i], filter);
+	ssize_t auxv_len = read_auxv(&d, &auxv);
+	if (auxv_len < 0) {
+		r = dbg__fail(p, auxv_len, "reading /proc/%d/auxv", d.pid);
+		goto done;
+	}
+	if (o.mode == DBG_CORE_MINIMAL) {
+		r = minimal_keeps(&d, th, nth, auxv, auxv_len, &ks);
+		if (r < 0)
+			goto done;
+	}
+	r = make_segments(&d, &ks, o.mode == DBG_CORE_MINIMAL);
+	if (r < 0)
+		goto done;
+
+	struct core_notes_in nin = { .pid = d.pid, .signo = o.signo, .threads = th,
+				     .nthreads = nth, .vmas = d.v, .nvmas = d.nv,
+				     .auxv = auxv, .auxv_len = auxv_len };
+	r = dbg__core_notes(p, &nin, &notes);
+	if (r < 0)
+		goto done;
+
+	/* Layout. */
+	nph = d.ns + 1;
+	uint64_t note_off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
+	uint64_t off = (note_off + notes.len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
+	for (size_t i = 0; i < d.ns; i++) {
+		d.s[i].offset = off;
+		off += d.s[i].filesz;
+		d.total += d.s[i].filesz;
+	}
+	uint64_t shoff = off;
+	uint64_t end = off + (nph >= PN_XNUM ? sizeof(Elf64_Shdr) : 0);
+	d.info.nsegments = nph;
+	d.info.file_size = end;
+	fill_ehdr(&eh, nph, shoff);
+	ph = calloc(nph, sizeof(*ph));
+	if (!ph) {
+		r = -ENOMEM;
+		goto done;
+	}
+	fill_phdrs(ph, &d, note_off, notes.len);
+
+	d.buf = malloc(CHUNK);
+	if (!d.buf) {
+		r = -ENOMEM;
+		goto done;
+	}
+	char pmpath[64];
+	snprintf(pmpath, sizeof(pmpath), "/proc/%d/pagemap", d.pid);
+	d.pagemap_fd = open(pmpath, O_RDONLY | O_CLOEXEC);
+
+	r = out_write(&out, &eh, sizeof(eh));
+	if (r == 0)
+		r = out_write(&out, ph, nph * sizeof(*ph));
+	if (r == 0)
+		r = out_write(&out, notes.p, notes.len);
+	if (r == 0)
+		r = out_skip(&out, (d.ns ? d.s[0].offset : off) - out.off);
+	for (size_t i = 0; i < d.ns && r == 0; i++)
+		r = copy_segment(&d, &out, &d.s[i]);
+	if (r == 0 && nph >= PN_XNUM) {
+		Elf64_Shdr sh = { .sh_type = SHT_NULL, .sh_size = 1, .sh_link = SHN_UNDEF,
+				  .sh_info = nph };
+		r = out_write(&out, &sh, sizeof(sh));
+	}
+	if (r == 0 && out.seekable && ftruncate(fd, out.off) < 0)
+		r = dbg__fail(p, -errno, "ftruncate of the core");
+	/* A target that died while we read may have read as holes. */
+	if (r == 0 && !target_alive(d.pid))
+		r = dbg__fail(p, -ESRCH, "the target exited during the dump");
+	if (r == -EFBIG && out.limited && !out.err) {
+		/* The size limit: a cut core, as RLIMIT_CORE gives. */
+		d.info.truncated = 1;
+		cut_file(&d, &out, &eh, ph, nph);
+		r = 0;
+	} else if (r < 0) {
+		if (out.err)
+			dbg__fail(p, out.err, "writing the core at offset %llu",
+				  (unsigned long long)out.off);
+		d.info.truncated = 1;
+		cut_file(&d, &out, &eh, ph, nph);
+	}
+
+done:
+	if (we_stopped) {
+		/* Resume the threads that ran when we were called and those
+		 * born since; the ones the caller had stopped stay stopped. */
+		for (size_t i = 0; i < ntids; i++) {
+			bool keep_stopped = false;
+			for (size_t j = 0; j < ntids0; j++)
+				if (tids0[j] == tids[i])
+					keep_stopped = !was_running[j];
+			if (!keep_stopped)
+				(void)dbg_proc_resume_thread(p, tids[i]);
+		}
+		d.info.pause_ns = now_ns() - t_stop;
+	}
+	if (o.info) {
+		size_t n = o.info->sz < sizeof(d.info) ? o.info->sz : sizeof(d.info);
+		size_t sz = o.info->sz;
+		memcpy(o.info, &d.info, n);
+		o.info->sz = sz;
+	}
+	if (d.pagemap_fd >= 0)
+		close(d.pagemap_fd);
+	free(d.buf);
+	free(ph);
+	free(notes.p);
+	free(auxv);
+	free(ks.k);
+	for (size_t i = 0; i < nth; i++)
+		free(th[i].xsave);
+	free(th);
+	for (size_t i = 0; i < d.nv; i++)
+		free(d.v[i].name);
+	free(d.v);
+	free(d.s);
+	free(tids);
+	free(tids0);
+	free(was_running);
+	return r;
+}
+
+int dbg_core_is_truncated(int fd)
+{
+	Elf64_Ehdr eh;
+	ssize_t n = pread(fd, &eh, sizeof(eh), 0);
+	if (n < 0)
+		return -errno;
+	if (n != sizeof(eh) || memcmp(eh.e_ident, ELFMAG, SELFMAG) || eh.e_type != ET_CORE)
+		return -DBG_ERRNO_PARSE;
+	return !memcmp(eh.e_ident + EI_PAD, cut_mark, sizeof(cut_mark) - 1);
+}
