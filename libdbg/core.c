@@ -421,6 +421,10 @@ static int minimal_keeps(struct dump *d, const struct core_thread *t, size_t nt,
 		/* From below the red zone up, at most stack_max bytes. */
 		uint64_t sp = t[i].regs.rsp - 128;
 		r = keep_in_vma(d, ks, sp, stack_max);
+		/* The thread's descriptor (struct pthread at the thread
+		 * pointer): libthread_db reads it to name the thread. */
+		if (r == 0 && t[i].regs.fs_base)
+			r = keep_in_vma(d, ks, t[i].regs.fs_base, 4096);
 	}
 	uint64_t phdr = 0;
 	for (size_t i = 0; i + 16 <= auxv_len; i += 16) {
@@ -437,7 +441,18 @@ static int minimal_keeps(struct dump *d, const struct core_thread *t, size_t nt,
 			r = keep_add(ks, v->start, v->end);
 			continue;
 		}
-		if (!v->has_file || v->offset != 0 || !(v->prot & DBG_PROT_READ))
+		/* The written data of every ELF (.data, .bss, .got, the
+		 * dynamic linker's _rtld_global with the thread list): what
+		 * gdb's libthread_db and the link map walk read. */
+		if (v->has_file && !v->shared && (v->prot & DBG_PROT_WRITE) && v->anon_kb)
+			r = keep_add(ks, v->start, v->end);
+		/* ... and its .bss past the file's last page: the unnamed
+		 * anonymous VMA right after it. */
+		if (r == 0 && i > 0 && !v->has_file && !v->name[0] && v->anon_kb &&
+		    (v->prot & DBG_PROT_WRITE) && d->v[i - 1].end == v->start &&
+		    d->v[i - 1].has_file && (d->v[i - 1].prot & DBG_PROT_WRITE))
+			r = keep_add(ks, v->start, v->end);
+		if (r < 0 || !v->has_file || v->offset != 0 || !(v->prot & DBG_PROT_READ))
 			continue;
 		uint64_t dyn;
 		r = keep_elf(d, ks, v, &dyn);
