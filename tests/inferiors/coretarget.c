@@ -5,6 +5,7 @@
  * registers with known values (zmm/k with AVX-512, else ymm).
  *
  *   coretarget [big MiB]   park; with "big", also populate MiB of heap
+ *   coretarget vmas N      also make N one-page VMAs (alternate protections)
  *
  * It prints "READY heap=ADDR global=ADDR avx512=0|1 avxtid=TID" once
  * every thread is parked, then waits for signals (SIGABRT makes the
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -109,6 +111,18 @@ int main(int argc, char **argv)
 		unsigned char *big = malloc(n);
 		for (size_t i = 0; i < n; i += 4096)
 			big[i] = (unsigned char)(i >> 12) | 1;
+	}
+	if (argc > 2 && !strcmp(argv[1], "vmas")) {
+		size_t n = strtoul(argv[2], NULL, 10);
+		unsigned char *m = mmap(NULL, n * 4096, PROT_READ | PROT_WRITE,
+					MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return 2;
+		for (size_t i = 0; i < n; i++) {
+			m[i * 4096] = (unsigned char)i | 1;
+			if ((i & 1) && mprotect(m + i * 4096, 4096, PROT_READ) < 0)
+				return 3;
+		}
 	}
 	pthread_t t;
 	pthread_create(&t, NULL, lib_thread, NULL);
