@@ -15,5 +15,6 @@
 #include <dbg/sym.h>
 #include <dbg/unwind.h>
 #include <dbg/core.h>
+#include <dbg/inject.h>
 
 #endif /* DBG_H */

@@ -21,6 +21,8 @@ struct core_vma {
 	bool deleted;           /* name ends in " (deleted)" */
 	bool special;           /* a kernel-named mapping: [vdso], [vvar] ... */
 	bool dd, io, ht;        /* VmFlags dd (VM_DONTDUMP), io, ht (hugetlb) */
+	bool dc, wf;            /* VmFlags dc (MADV_DONTFORK), wf (MADV_WIPEONFORK) */
+	bool from_parent;       /* low-pause: read from the target, not the child */
 	uint64_t anon_kb;       /* Anonymous: + AnonHugePages: */
 	char *name;             /* as smaps prints it, " (deleted)" kept */
 	uint64_t dump;          /* full mode: bytes dumped from start */

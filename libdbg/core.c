@@ -12,12 +12,17 @@
  */
 #include "core-int.h"
 
+#include <dbg/inject.h>
+
 #include <elf.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -65,6 +70,9 @@ struct out {
 
 struct dump {
 	struct dbg_proc *p;
+	/* Where memory is read from: p, or the low-pause snapshot child. */
+	struct dbg_proc *mem;
+	pid_t mem_pid;
 	const struct dbg_core_opts *o;
 	pid_t pid;
 	struct core_vma *v;
@@ -140,10 +148,10 @@ static bool has_flag(const char *flags, const char *f)
 	return false;
 }
 
-static int read_vmas(struct dump *d)
+static int read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/smaps", d->pid);
+	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
 	FILE *f = fopen(path, "re");
 	if (!f) {
 		int e = -errno;
@@ -155,6 +163,12 @@ static int read_vmas(struct dump *d)
 	struct core_vma *cur = NULL;
 	while (getline(&line, &cap, f) > 0) {
 		if (is_header_line(line)) {
+			if (cur && only_dontfork && !cur->dc) {
+				/* The child has this one: forget the parent's copy. */
+				free(cur->name);
+				d->nv--;
+			}
+			cur = NULL;
 			if (d->nv == d->capv) {
 				size_t nc = d->capv ? d->capv * 2 : 256;
 				struct core_vma *nvp = realloc(d->v, nc * sizeof(*nvp));
@@ -171,6 +185,7 @@ static int read_vmas(struct dump *d)
 				r = dbg__fail(d->p, r, "%s: bad line: %.80s", path, line);
 				break;
 			}
+			cur->from_parent = only_dontfork;
 			d->nv++;
 		} else if (cur && !strncmp(line, "Anonymous:", 10)) {
 			cur->anon_kb += strtoull(line + 10, NULL, 10);
@@ -180,10 +195,18 @@ static int read_vmas(struct dump *d)
 			cur->dd = has_flag(line + 8, "dd");
 			cur->io = has_flag(line + 8, "io");
 			cur->ht = has_flag(line + 8, "ht");
+			cur->dc = has_flag(line + 8, "dc");
+			cur->wf = has_flag(line + 8, "wf");
 		}
+	}
+	if (cur && only_dontfork && !cur->dc) {
+		free(cur->name);
+		d->nv--;
 	}
 	free(line);
 	fclose(f);
+	if (only_dontfork)
+		return r;
 	if (r == 0 && d->nv == 0)
 		r = dbg__fail(d->p, -ESRCH, "%s is empty: the process is exiting", path);
 	return r;
@@ -221,7 +244,7 @@ static int file_executable(struct dump *d, const struct core_vma *v)
 static bool starts_with_elfmag(struct dump *d, uint64_t addr)
 {
 	char mag[SELFMAG];
-	return dbg_mem_read(d->p, addr, mag, SELFMAG) == SELFMAG && !memcmp(mag, ELFMAG, SELFMAG);
+	return dbg_mem_read(d->mem, addr, mag, SELFMAG) == SELFMAG && !memcmp(mag, ELFMAG, SELFMAG);
 }
 
 /* fs/coredump.c vma_dump_size(), from what smaps tells of the VMA:
@@ -328,7 +351,7 @@ static const struct core_vma *vma_at(const struct dump *d, uint64_t addr)
 
 static bool rd(struct dump *d, uint64_t addr, void *buf, size_t len)
 {
-	return dbg_mem_read(d->p, addr, buf, len) == (ssize_t)len;
+	return dbg_mem_read(d->mem, addr, buf, len) == (ssize_t)len;
 }
 
 /* Keep a range clipped to the VMA that holds @addr. */
@@ -661,15 +684,19 @@ static int emit_pages(struct dump *d, struct out *o, const uint8_t *buf, size_t 
 /* Read [addr, addr + len) (pages that exist) and write it. */
 static int copy_run(struct dump *d, struct out *o, uint64_t addr, size_t len)
 {
+	const struct core_vma *v = vma_at(d, addr);
+	bool parent = v && v->from_parent;
+	struct dbg_proc *src = parent ? d->p : d->mem;
+	pid_t src_pid = parent ? d->pid : d->mem_pid;
 	while (len) {
-		ssize_t n = dbg_mem_read(d->p, addr, d->buf, len);
+		ssize_t n = dbg_mem_read(src, addr, d->buf, len);
 		if (n == -ESRCH)
 			return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
 		if (n < 0 && n != -EFAULT && n != -EIO && n != -EPERM && n != -EACCES)
 			return n;
 		size_t good = n > 0 ? (size_t)n : 0;
 		if (good < len) {
-			if (!target_alive(d->pid))
+			if (!target_alive(src_pid))
 				return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
 			/* Keep the good bytes, zero the rest of their page, and
 			 * call the next page unreadable. */
@@ -707,7 +734,12 @@ static int progress(struct dump *d)
 static int copy_segment(struct dump *d, struct out *o, const struct seg *s)
 {
 	const struct core_vma *v = &d->v[s->vma];
-	bool use_pagemap = d->pagemap_fd >= 0 && !v->has_file && !v->special;
+	bool use_pagemap = d->pagemap_fd >= 0 && !v->has_file && !v->special && !v->from_parent;
+	if (v->from_parent && s->filesz && d->o->region_fn) {
+		struct dbg_core_region reg = { s->vaddr, s->vaddr + s->filesz,
+					       DBG_CORE_REGION_FROM_PARENT, 0 };
+		d->o->region_fn(&reg, d->o->region_ctx);
+	}
 	uint64_t pm[CHUNK / PAGE];
 	for (uint64_t at = s->vaddr; at < s->vaddr + s->filesz;) {
 		uint64_t left = s->vaddr + s->filesz - at;
@@ -886,6 +918,74 @@ static ssize_t read_auxv(struct dump *d, uint8_t **ret)
 	return n;
 }
 
+/* Resume the threads that ran when we were called and those born since;
+ * the ones the caller had stopped stay stopped. */
+static void resume_ours(struct dbg_proc *p, const pid_t *tids, size_t ntids, const pid_t *tids0,
+			size_t ntids0, const bool *was_running)
+{
+	for (size_t i = 0; i < ntids; i++) {
+		bool keep_stopped = false;
+		for (size_t j = 0; j < ntids0; j++)
+			if (tids0[j] == tids[i])
+				keep_stopped = !was_running[j];
+		if (!keep_stopped)
+			(void)dbg_proc_resume_thread(p, tids[i]);
+	}
+}
+
+/* Low-pause: fork the stopped target by injecting clone(SIGCHLD) into one
+ * of its threads. PTRACE_O_TRACEFORK (always set by proc) makes the child
+ * a tracee stopped before its first instruction; following forks for the
+ * call keeps proc from letting it go. It is never resumed: killed after. */
+static int snapshot(struct dump *d, const struct core_thread *th, size_t nth,
+		    struct dbg_proc **ret_child)
+{
+	struct dbg_proc *p = d->p;
+	unsigned int flags = p->flags;
+	p->flags |= DBG_ATTACH_FOLLOW_FORK;
+	int r = -EBUSY;
+	int64_t res = 0;
+	pid_t child = 0;
+	/* CLONE_PARENT: the child is the target's sibling, so the target
+	 * gets no SIGCHLD and keeps no zombie of a child it never made; its
+	 * parent reaps it. Not allowed for a namespace's init: a plain fork
+	 * there. */
+	uint64_t cflags = CLONE_PARENT | SIGCHLD;
+	for (size_t i = 0; i < nth && r == -EBUSY; i++) {
+		const uint64_t args[6] = { cflags, 0, 0, 0, 0, 0 };
+		child = 0;
+		r = dbg_inject_syscall(p, th[i].tid, SYS_clone, args, &res, &child);
+		if (r == 0 && res == -EINVAL && cflags != SIGCHLD) {
+			cflags = SIGCHLD;
+			r = -EBUSY;
+			i--;
+		}
+	}
+	p->flags = flags;
+	if (r == 0 && res < 0)
+		r = dbg__fail(p, (int)res, "the injected fork failed: %s", dbg_strerror((int)res));
+	if (r == 0 && child <= 0)
+		r = dbg__fail(p, -ECHILD, "the injected fork reported no child");
+	if (r == 0) {
+		r = dbg_proc_attach_child(p, child, ret_child);
+		if (r < 0)
+			dbg__fail(p, r, "taking over the snapshot child %d", child);
+	}
+	if (r < 0 && child > 0) {
+		/* Never leave it behind: it is our tracee, stopped. */
+		kill(child, SIGKILL);
+		while (waitpid(child, NULL, __WALL) < 0 && errno == EINTR)
+			;
+	}
+	return r;
+}
+
+static int cmp_vma(const void *a, const void *b)
+{
+	const struct core_vma *x = a, *y = b;
+	return x->start < y->start ? -1 : x->start > y->start;
+}
+
 int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 {
 	int r = dbg__enter(p);
@@ -898,7 +998,8 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 			return dbg__fail(p, -EINVAL, "bad dbg_core_opts");
 		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
 	}
-	if (fd < 0 || (o.mode != DBG_CORE_FULL && o.mode != DBG_CORE_MINIMAL) || o.signo < 0 ||
+	if (fd < 0 || (o.mode != DBG_CORE_FULL && o.mode != DBG_CORE_MINIMAL &&
+		       o.mode != DBG_CORE_LOW_PAUSE) || o.signo < 0 ||
 	    o.signo >= 65 || (o.info && o.info->sz < sizeof(size_t)))
 		return dbg__fail(p, -EINVAL, "bad arguments to dbg_core_write");
 	struct out out = { .fd = fd, .limit = o.size_limit };
@@ -907,7 +1008,9 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 		return dbg__fail(p, -EINVAL, "the core's descriptor must be at offset 0");
 	out.seekable = pos == 0;
 
-	struct dump d = { .p = p, .o = &o, .pid = dbg_proc_pid(p), .pagemap_fd = -1 };
+	struct dump d = { .p = p, .mem = p, .o = &o, .pid = dbg_proc_pid(p), .pagemap_fd = -1 };
+	d.mem_pid = d.pid;
+	struct dbg_proc *snap = NULL;
 	d.info.sz = sizeof(d.info);
 	pid_t *tids = NULL, *tids0 = NULL;
 	size_t ntids = 0, ntids0 = 0;
@@ -989,7 +1092,32 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	}
 	d.info.nthreads = nth;
 
-	r = read_vmas(&d);
+	if (o.mode == DBG_CORE_LOW_PAUSE) {
+		r = snapshot(&d, th, nth, &snap);
+		if (r < 0)
+			goto done;
+		d.mem = snap;
+		d.mem_pid = dbg_proc_pid(snap);
+		/* The registers are ours and the memory is the child's: the
+		 * target runs on from here. */
+		if (we_stopped) {
+			resume_ours(p, tids, ntids, tids0, ntids0, was_running);
+			d.info.pause_ns = now_ns() - t_stop;
+			we_stopped = false;
+		}
+	}
+	/* The VMAs of the memory's owner; in low-pause mode also the
+	 * target's MADV_DONTFORK ones the child lacks. */
+	r = read_vmas(&d, d.mem_pid, false);
+	if (r == 0 && snap) {
+		size_t n0 = d.nv;
+		r = read_vmas(&d, d.pid, true);
+		if (d.nv > n0)
+			qsort(d.v, d.nv, sizeof(*d.v), cmp_vma);
+		for (size_t i = 0; i < d.nv; i++)
+			if (d.v[i].wf)
+				d.v[i].from_parent = true;
+	}
 	if (r < 0)
 		goto done;
 	unsigned int filter = read_filter(&d);
@@ -1044,7 +1172,7 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 		goto done;
 	}
 	char pmpath[64];
-	snprintf(pmpath, sizeof(pmpath), "/proc/%d/pagemap", d.pid);
+	snprintf(pmpath, sizeof(pmpath), "/proc/%d/pagemap", d.mem_pid);
 	d.pagemap_fd = open(pmpath, O_RDONLY | O_CLOEXEC);
 
 	r = out_write(&out, &eh, sizeof(eh));
@@ -1064,7 +1192,7 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	if (r == 0 && out.seekable && ftruncate(fd, out.off) < 0)
 		r = dbg__fail(p, -errno, "ftruncate of the core");
 	/* A target that died while we read may have read as holes. */
-	if (r == 0 && !target_alive(d.pid))
+	if (r == 0 && !target_alive(d.mem_pid))
 		r = dbg__fail(p, -ESRCH, "the target exited during the dump");
 	if (r == -EFBIG && out.limited && !out.err) {
 		/* The size limit: a cut core, as RLIMIT_CORE gives. */
@@ -1080,17 +1208,12 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	}
 
 done:
+	if (snap) {
+		dbg_proc_kill(snap);
+		dbg_proc_detach(snap);
+	}
 	if (we_stopped) {
-		/* Resume the threads that ran when we were called and those
-		 * born since; the ones the caller had stopped stay stopped. */
-		for (size_t i = 0; i < ntids; i++) {
-			bool keep_stopped = false;
-			for (size_t j = 0; j < ntids0; j++)
-				if (tids0[j] == tids[i])
-					keep_stopped = !was_running[j];
-			if (!keep_stopped)
-				(void)dbg_proc_resume_thread(p, tids[i]);
-		}
+		resume_ours(p, tids, ntids, tids0, ntids0, was_running);
 		d.info.pause_ns = now_ns() - t_stop;
 	}
 	if (o.info) {

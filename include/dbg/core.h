@@ -29,7 +29,20 @@ enum dbg_core_mode {
 	 * with the binaries on disk.
 	 */
 	DBG_CORE_MINIMAL = 1,
+	/**
+	 * The full content, with the target stopped only to capture its
+	 * registers and to fork it: a fork is injected into one stopped
+	 * thread (dbg_inject_syscall), the child (stopped before its first
+	 * instruction, never resumed) holds a copy-on-write snapshot of the
+	 * memory, the target runs on at once, the memory is read from the
+	 * child, and the child is killed. Regions a child does not get
+	 * (MADV_DONTFORK, MADV_WIPEONFORK) are read from the running target
+	 * and reported as DBG_CORE_REGION_FROM_PARENT.
+	 */
+	DBG_CORE_LOW_PAUSE = 2,
 };
+/** dbg-core and other callers can test for the low-pause mode. */
+#define DBG_CORE_HAS_LOW_PAUSE 1
 
 /** dbg_core_opts.flags. */
 enum dbg_core_flags {
@@ -43,13 +56,16 @@ enum dbg_core_region_kind {
 	/** Memory the core should hold but that could not be read: written
 	 * as a hole (reads as zeros). err says why. */
 	DBG_CORE_REGION_UNREADABLE = 1,
+	/** DBG_CORE_LOW_PAUSE: not in the snapshot (MADV_DONTFORK or
+	 * MADV_WIPEONFORK), read from the running target instead. */
+	DBG_CORE_REGION_FROM_PARENT = 2,
 };
 
 /** A region of the target reported through dbg_core_opts.region_fn. */
 struct dbg_core_region {
 	uint64_t start, end;   /**< [start, end) */
 	enum dbg_core_region_kind kind;
-	int err;               /**< negative errno (-EFAULT, -EIO ...) */
+	int err;               /**< UNREADABLE: negative errno (-EFAULT, -EIO ...) */
 };
 
 /** Called for each region in a report; @r is borrowed for the call. */

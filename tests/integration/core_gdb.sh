@@ -9,7 +9,7 @@
 #    test dir, restored after) has the same note types in the same order and
 #    the same PT_LOAD set;
 #  - a full disk (a 1 MiB tmpfs) gives exit 5 and a cut, marked file.
-# usage: core_gdb.sh DBG_CORE INFERIOR [--minimal]
+# usage: core_gdb.sh DBG_CORE INFERIOR [--minimal | --no-pause]
 set -u
 DBGCORE=$1 INF=$2 MODE=${3:-}
 command -v gdb >/dev/null || { echo "SKIP: no gdb"; exit 77; }
@@ -45,7 +45,7 @@ start a "$INF" big 8
 # The heap is not in a minimal core; the globals are (written data).
 MEMCMDS="x/32xb $GLOBAL
 x/32xb $GLOBAL+8000"
-[ -z "$MODE" ] && MEMCMDS="x/32xb $HEAP
+[ "$MODE" != --minimal ] && MEMCMDS="x/32xb $HEAP
 x/32xb $HEAP+200000
 $MEMCMDS"
 if [ "$AVX512" = 1 ]; then VEC='zmm1 zmm17 k1'; else VEC='ymm1'; fi
