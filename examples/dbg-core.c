@@ -82,6 +82,11 @@ static int progress(uint64_t done, uint64_t total, void *ctx)
 static void region(const struct dbg_core_region *r, void *ctx)
 {
 	unsigned *n = ctx;
+	if (r->kind == DBG_CORE_REGION_FROM_PARENT) {
+		fprintf(stderr, "dbg-core: %#" PRIx64 "-%#" PRIx64 " is not in the snapshot "
+			"(MADV_DONTFORK/WIPEONFORK): read from the running process\n", r->start, r->end);
+		return;
+	}
 	if ((*n)++ < 8)
 		fprintf(stderr, "dbg-core: %#" PRIx64 "-%#" PRIx64 " unreadable (%s), left as a hole\n",
 			r->start, r->end, dbg_strerror(r->err));

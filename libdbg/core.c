@@ -163,7 +163,7 @@ static int read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
 	struct core_vma *cur = NULL;
 	while (getline(&line, &cap, f) > 0) {
 		if (is_header_line(line)) {
-			if (cur && only_dontfork && !cur->dc) {
+			if (cur && only_dontfork && !cur->dc && !cur->wf) {
 				/* The child has this one: forget the parent's copy. */
 				free(cur->name);
 				d->nv--;
@@ -199,7 +199,7 @@ static int read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
 			cur->wf = has_flag(line + 8, "wf");
 		}
 	}
-	if (cur && only_dontfork && !cur->dc) {
+	if (cur && only_dontfork && !cur->dc && !cur->wf) {
 		free(cur->name);
 		d->nv--;
 	}
@@ -334,19 +334,24 @@ static void keeps_normalize(struct keeps *ks)
 	ks->n = o + 1;
 }
 
-static const struct core_vma *vma_at(const struct dump *d, uint64_t addr)
+static const struct core_vma *vma_at_n(const struct core_vma *v, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = d->nv;
+	size_t lo = 0, hi = n;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		if (addr < d->v[mid].start)
+		if (addr < v[mid].start)
 			hi = mid;
-		else if (addr >= d->v[mid].end)
+		else if (addr >= v[mid].end)
 			lo = mid + 1;
 		else
-			return &d->v[mid];
+			return &v[mid];
 	}
 	return NULL;
+}
+
+static const struct core_vma *vma_at(const struct dump *d, uint64_t addr)
+{
+	return vma_at_n(d->v, d->nv, addr);
 }
 
 static bool rd(struct dump *d, uint64_t addr, void *buf, size_t len)
@@ -1112,10 +1117,24 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	if (r == 0 && snap) {
 		size_t n0 = d.nv;
 		r = read_vmas(&d, d.pid, true);
+		/* The target's MADV_WIPEONFORK VMAs are in the child, empty:
+		 * take their page counts from the target, drop the copies. */
+		size_t k = n0;
+		for (size_t i = n0; i < d.nv; i++) {
+			struct core_vma *pv = &d.v[i];
+			const struct core_vma *cv = pv->dc ? NULL : vma_at_n(d.v, n0, pv->start);
+			if (cv) {
+				d.v[cv - d.v].anon_kb = pv->anon_kb;
+				free(pv->name);
+				continue;
+			}
+			d.v[k++] = *pv;
+		}
+		d.nv = k;
 		if (d.nv > n0)
 			qsort(d.v, d.nv, sizeof(*d.v), cmp_vma);
 		for (size_t i = 0; i < d.nv; i++)
-			if (d.v[i].wf)
+			if (d.v[i].wf || d.v[i].dc)
 				d.v[i].from_parent = true;
 	}
 	if (r < 0)

@@ -124,6 +124,17 @@ int main(int argc, char **argv)
 				return 3;
 		}
 	}
+	/* A page a fork child does not get, and one it gets zeroed. */
+	unsigned char *dontfork = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	unsigned char *wipe = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (dontfork == MAP_FAILED || wipe == MAP_FAILED)
+		return 4;
+	memset(dontfork, 0xdf, 4096);
+	memset(wipe, 0x3e, 4096);
+	madvise(dontfork, 4096, MADV_DONTFORK);
+	madvise(wipe, 4096, MADV_WIPEONFORK);
 	pthread_t t;
 	pthread_create(&t, NULL, lib_thread, NULL);
 	pthread_create(&t, NULL, avx_thread, NULL);
@@ -131,8 +142,8 @@ int main(int argc, char **argv)
 	while (parked < 3 || !avx_tid)
 		usleep(1000);
 	usleep(20000);  /* each thread is in its system call by now */
-	printf("READY heap=%p global=%p avx512=%d avxtid=%d\n", (void *)heap, (void *)core_global,
-	       has512, (int)avx_tid);
+	printf("READY heap=%p global=%p avx512=%d avxtid=%d dontfork=%p wipe=%p\n", (void *)heap,
+	       (void *)core_global, has512 ? 1 : 0, (int)avx_tid, (void *)dontfork, (void *)wipe);
 	fflush(stdout);
 	main_park();
 	return 0;

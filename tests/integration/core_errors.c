@@ -12,6 +12,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +49,8 @@ static void cleanup(void)
 	(void)!system(cmd);
 }
 
+static char ready[512];
+
 /* Start coretarget with @a1 @a2 and wait for its READY line. */
 static pid_t start(const char *a1, const char *a2)
 {
@@ -76,6 +79,7 @@ static pid_t start(const char *a1, const char *a2)
 	close(pfd[0]);
 	buf[n] = 0;
 	CHECK(strstr(buf, "READY"));
+	memcpy(ready, buf, sizeof(ready));
 	return p;
 }
 
@@ -95,6 +99,38 @@ static int kill_at_first(uint64_t done, uint64_t total, void *ctx)
 	if ((*calls)++ == 0)
 		kill(child, SIGKILL);
 	return 0;
+}
+
+struct regions {
+	uint64_t from_parent[8];
+	int n;
+};
+
+static void on_region(const struct dbg_core_region *r, void *ctx)
+{
+	struct regions *rs = ctx;
+	if (r->kind == DBG_CORE_REGION_FROM_PARENT && rs->n < 8)
+		rs->from_parent[rs->n++] = r->start;
+}
+
+/* Read target memory at @addr out of the core in @fd, through its phdrs. */
+static int core_byte(int fd, uint64_t addr)
+{
+	Elf64_Ehdr eh;
+	if (pread(fd, &eh, sizeof(eh), 0) != sizeof(eh))
+		return -1;
+	for (int i = 0; i < eh.e_phnum; i++) {
+		Elf64_Phdr ph;
+		if (pread(fd, &ph, sizeof(ph), eh.e_phoff + i * sizeof(ph)) != sizeof(ph))
+			return -1;
+		if (ph.p_type == PT_LOAD && addr >= ph.p_vaddr && addr < ph.p_vaddr + ph.p_filesz) {
+			unsigned char c;
+			if (pread(fd, &c, 1, ph.p_offset + addr - ph.p_vaddr) != 1)
+				return -1;
+			return c;
+		}
+	}
+	return -1;
 }
 
 static double now(void)
@@ -151,6 +187,48 @@ int main(void)
 	close(fd);
 	printf("size limit: cut at %lld bytes and marked; unlimited core %llu bytes\n",
 	       (long long)st.st_size, (unsigned long long)info.file_size);
+
+	/* Low-pause: the snapshot child is killed (we are the target's
+	 * parent, so with CLONE_PARENT the child was ours: reap it here and
+	 * see SIGKILL), the target never stops for long and has no child;
+	 * the MADV_DONTFORK and MADV_WIPEONFORK pages come from the target
+	 * and are reported. */
+	uint64_t dontfork = 0, wipe = 0;
+	CHECK(sscanf(strstr(ready, "dontfork="), "dontfork=%" SCNx64 " wipe=%" SCNx64, &dontfork,
+		     &wipe) == 2);
+	fd = open_core("lowpause");
+	struct regions rs = { 0 };
+	DBG_OPTS(dbg_core_opts, lp, .mode = DBG_CORE_LOW_PAUSE, .info = &info,
+		 .region_fn = on_region, .region_ctx = &rs);
+	dbg_proc_detach(p);
+	DBG_OPTS(dbg_attach_opts, running, .flags = DBG_ATTACH_NO_STOP);
+	CHECK(dbg_proc_attach(child, &running, &p) == 0);
+	CHECK(dbg_core_write(p, fd, &lp) == 0);
+	int ws;
+	/* We are both the child's tracer and (CLONE_PARENT) its parent, so
+	 * the library's reap was the last: nothing is left to wait for, and
+	 * our only child is the target. */
+	pid_t w = waitpid(-1, &ws, WNOHANG | __WALL);
+	CHECK(w == 0);
+	char cpath[96], cbuf[64];
+	snprintf(cpath, sizeof(cpath), "/proc/self/task/%d/children", (int)gettid());
+	FILE *mf = fopen(cpath, "r");
+	CHECK(mf && fgets(cbuf, sizeof(cbuf), mf));
+	fclose(mf);
+	int only = -1, extra = -1;
+	CHECK(sscanf(cbuf, "%d %d", &only, &extra) == 1 && only == child);
+	snprintf(cpath, sizeof(cpath), "/proc/%d/task/%d/children", child, child);
+	FILE *cf = fopen(cpath, "r");
+	CHECK(cf);
+	CHECK(fgets(cbuf, sizeof(cbuf), cf) == NULL);   /* no child of the target */
+	fclose(cf);
+	CHECK(info.nthreads == 4 && info.pause_ns > 0 && info.pause_ns < 1000000000ull);
+	CHECK(core_byte(fd, dontfork) == 0xdf && core_byte(fd, wipe) == 0x3e);
+	CHECK(rs.n == 2 && ((rs.from_parent[0] == dontfork && rs.from_parent[1] == wipe) ||
+			    (rs.from_parent[0] == wipe && rs.from_parent[1] == dontfork)));
+	close(fd);
+	printf("low-pause: paused %.3f ms, snapshot child killed and reaped (our children: %s), "
+	       "DONTFORK/WIPEONFORK pages from the target and reported\n", info.pause_ns / 1e6, cbuf);
 
 	/* Killed in the middle of the dump. */
 	dbg_proc_detach(p);

@@ -94,7 +94,14 @@ int main(void)
 	pid_t fchild = 0;
 	CHECK(dbg_inject_syscall(p, child, SYS_clone, fk, &res, &fchild) == 0);
 	CHECK(res > 0 && fchild == res);
-	char st = state_of(fchild);
+	/* Born in the kernel, it reaches its first stop (before any user
+	 * instruction) a moment later. */
+	char st = 0;
+	for (int i = 0; i < 1000 && st != 't' && st != 'T'; i++) {
+		st = state_of(fchild);
+		if (st != 't' && st != 'T')
+			usleep(1000);
+	}
 	CHECK(st == 't' || st == 'T');
 	struct dbg_proc *cp;
 	CHECK(dbg_proc_attach_child(p, fchild, &cp) == 0);
