@@ -2,7 +2,7 @@
 /*
  * dbg-core: write a core file of a running process, like gcore.
  *
- *   dbg-core [-o FILE] [--minimal] [--no-pause] [--filter HEX] PID
+ *   dbg-core [-o FILE] [--minimal] [--no-pause] [--filter HEX] [--one-thread] PID
  *
  * Writes FILE.PID (default core.PID) as the kernel would have written it
  * had the process crashed, and lets the process run on. --minimal keeps
@@ -39,6 +39,8 @@ static void log_fn(enum dbg_log_level lvl, const char *msg, void *ctx)
 	(void)ctx;
 	if (lvl == DBG_LOG_ERROR)
 		snprintf(last_error, sizeof(last_error), "%s", msg);
+	if (lvl == DBG_LOG_DEBUG && getenv("DBG_CORE_DEBUG"))
+		fprintf(stderr, "dbg-core: %s\n", msg);
 }
 
 static void usage(FILE *f)
@@ -51,6 +53,7 @@ static void usage(FILE *f)
 		"  -n, --no-pause      snapshot with fork: the target pauses milliseconds\n"
 		"  -f, --filter HEX    coredump_filter bits (default: the target's)\n"
 		"  -q, --quiet         no progress line\n"
+		"      --one-thread    read and write from one thread (no helper)\n"
 		"  -h, --help\n");
 }
 
@@ -109,11 +112,12 @@ int main(int argc, char **argv)
 		{ "no-pause", no_argument, NULL, 'n' },
 		{ "filter", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "one-thread", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *prefix = "core";
-	bool minimal = false, no_pause = false, quiet = false, set_filter = false;
+	bool minimal = false, no_pause = false, quiet = false, set_filter = false, one = false;
 	unsigned long filter = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:mnf:qh", lopts, NULL)) != -1) {
@@ -123,6 +127,7 @@ int main(int argc, char **argv)
 		case 'm': minimal = true; break;
 		case 'n': no_pause = true; break;
 		case 'q': quiet = true; break;
+		case '1': one = true; break;
 		case 'f':
 			errno = 0;
 			filter = strtoul(optarg, &end, 16);
@@ -188,7 +193,7 @@ int main(int argc, char **argv)
 	unsigned nbad = 0;
 	DBG_OPTS(dbg_core_info, info);
 	DBG_OPTS(dbg_core_opts, copts, .mode = minimal ? DBG_CORE_MINIMAL : DBG_CORE_FULL,
-		 .flags = set_filter ? DBG_CORE_SET_FILTER : 0,
+		 .flags = (set_filter ? DBG_CORE_SET_FILTER : 0) | (one ? DBG_CORE_ONE_THREAD : 0),
 		 .coredump_filter = (unsigned)filter, .log_fn = log_fn,
 		 .region_fn = region, .region_ctx = &nbad, .info = &info);
 #ifdef DBG_CORE_HAS_LOW_PAUSE

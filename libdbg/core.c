@@ -68,8 +68,28 @@ struct out {
 	int err;               /* first write error (negative errno) */
 };
 
+/* The writer thread: while the tracing thread reads the next chunk (only
+ * it may use the dbg_proc), this one scans the last for zero pages and
+ * writes the rest, so reading and writing overlap on two CPUs. Two
+ * buffers; offsets are fixed by the reader, so holes cost nothing. */
+struct writer {
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int fd;
+	uint8_t *buf[2];
+	size_t len[2];
+	uint64_t off[2];
+	int head, count;       /* the slot being written, how many are full */
+	bool stop;
+	int err;               /* first error (negative errno) */
+	uint64_t err_off;      /* where it happened */
+	uint64_t data, holes;
+};
+
 struct dump {
 	struct dbg_proc *p;
+	struct writer *w;      /* NULL: write from the calling thread */
 	/* Where memory is read from: p, or the low-pause snapshot child. */
 	struct dbg_proc *mem;
 	pid_t mem_pid;
@@ -659,10 +679,155 @@ static bool target_alive(pid_t pid)
 	return s && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X' && s[2] != 'x';
 }
 
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		while (!w->count && !w->stop)
+			pthread_cond_wait(&w->cv, &w->mu);
+		if (!w->count)
+			break;
+		int slot = w->head;
+		const uint8_t *buf = w->buf[slot];
+		size_t len = w->len[slot];
+		uint64_t off = w->off[slot];
+		bool failed = w->err != 0;
+		pthread_mutex_unlock(&w->mu);
+		uint64_t data = 0, holes = 0;
+		int err = 0;
+		uint64_t err_off = 0;
+		for (size_t i = 0; i < len && !failed && !err;) {
+			size_t j = i;
+			bool zero = page_is_zero(buf + i);
+			while (j < len && page_is_zero(buf + j) == zero)
+				j += PAGE;
+			if (j > len)
+				j = len;
+			if (zero) {
+				holes += j - i;
+			} else {
+				for (size_t k = i; k < j;) {
+					ssize_t n = pwrite(w->fd, buf + k, j - k, off + k);
+					if (n < 0 && errno == EINTR)
+						continue;
+					if (n <= 0) {
+						err = n < 0 ? -errno : -ENOSPC;
+						err_off = off + k;
+						break;
+					}
+					k += n;
+					data += n;
+				}
+			}
+			i = j;
+		}
+		pthread_mutex_lock(&w->mu);
+		w->data += data;
+		w->holes += holes;
+		if (err && !w->err) {
+			w->err = err;
+			w->err_off = err_off;
+		}
+		w->head ^= 1;
+		w->count--;
+		pthread_cond_broadcast(&w->cv);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+static int writer_start(struct dump *d, int fd)
+{
+	struct writer *w = calloc(1, sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	w->fd = fd;
+	w->buf[0] = d->buf;
+	w->buf[1] = malloc(CHUNK);
+	if (!w->buf[1]) {
+		free(w);
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	/* The new thread must not take signals meant for the host. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int r = pthread_create(&w->th, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		free(w->buf[1]);
+		free(w);
+		return -r;
+	}
+	d->w = w;
+	return 0;
+}
+
+/* Wait until everything handed over is written; stop the thread. The
+ * writer's first error and where it happened go into @o. */
+static void writer_finish(struct dump *d, struct out *o)
+{
+	struct writer *w = d->w;
+	if (!w)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->th, NULL);
+	d->info.data_bytes += w->data;
+	d->info.hole_bytes += w->holes;
+	if (w->err && !o->err) {
+		o->err = w->err;
+		o->off = w->err_off;
+	}
+	/* d->buf is one of the two; free the other. */
+	free(w->buf[0] == d->buf ? w->buf[1] : w->buf[0]);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	free(w);
+	d->w = NULL;
+}
+
+/* Hand @len bytes of d->buf to the writer at the output's offset, and
+ * make d->buf a free buffer. */
+static int writer_submit(struct dump *d, struct out *o, size_t len)
+{
+	struct writer *w = d->w;
+	if (o->limit && o->off + len > o->limit) {
+		len = o->off < o->limit ? o->limit - o->off : 0;
+		o->limited = true;
+	}
+	pthread_mutex_lock(&w->mu);
+	int slot = (w->head + w->count) % 2;
+	w->len[slot] = len;
+	w->off[slot] = o->off;
+	w->count++;
+	pthread_cond_broadcast(&w->cv);
+	while (w->count == 2)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int err = w->err;
+	uint64_t err_off = w->err_off;
+	d->buf = w->buf[(w->head + w->count) % 2];
+	pthread_mutex_unlock(&w->mu);
+	o->off += len;
+	if (err) {
+		o->err = err;
+		o->off = err_off;
+		return err;
+	}
+	return o->limited ? -EFBIG : 0;
+}
+
 /* Write @len bytes of page-aligned data in @buf at the output, all-zero
  * pages as holes. */
 static int emit_pages(struct dump *d, struct out *o, const uint8_t *buf, size_t len)
 {
+	if (d->w && buf == d->buf)
+		return writer_submit(d, o, len);
 	size_t i = 0;
 	while (i < len) {
 		size_t j = i;
@@ -1098,7 +1263,10 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	d.info.nthreads = nth;
 
 	if (o.mode == DBG_CORE_LOW_PAUSE) {
+		uint64_t t_regs = now_ns();
 		r = snapshot(&d, th, nth, &snap);
+		dbg__log(p, DBG_LOG_DEBUG, "core: low-pause: stop+registers %.3f ms, fork %.3f ms",
+			 (t_regs - t_stop) / 1e6, (now_ns() - t_regs) / 1e6);
 		if (r < 0)
 			goto done;
 		d.mem = snap;
@@ -1201,8 +1369,18 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 		r = out_write(&out, notes.p, notes.len);
 	if (r == 0)
 		r = out_skip(&out, (d.ns ? d.s[0].offset : off) - out.off);
+	/* Without a second thread (or on a pipe) everything is written
+	 * from here. */
+	if (r == 0 && out.seekable && !(o.flags & DBG_CORE_ONE_THREAD) && writer_start(&d, fd) < 0)
+		d.w = NULL;
 	for (size_t i = 0; i < d.ns && r == 0; i++)
 		r = copy_segment(&d, &out, &d.s[i]);
+	if (d.w) {
+		int r0 = r;
+		writer_finish(&d, &out);
+		if (out.err && (r0 == 0 || r0 == -EFBIG))
+			r = out.err;
+	}
 	if (r == 0 && nph >= PN_XNUM) {
 		Elf64_Shdr sh = { .sh_type = SHT_NULL, .sh_size = 1, .sh_link = SHN_UNDEF,
 				  .sh_info = nph };

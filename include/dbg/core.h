@@ -49,6 +49,10 @@ enum dbg_core_flags {
 	/** Use dbg_core_opts.coredump_filter instead of the target's
 	 * /proc/PID/coredump_filter (so that 0 can be asked for). */
 	DBG_CORE_SET_FILTER = 1u << 0,
+	/** Write from the calling thread only. By default a helper thread
+	 * writes one chunk while the caller reads the next (it blocks all
+	 * signals and ends before dbg_core_write() returns). */
+	DBG_CORE_ONE_THREAD = 1u << 1,
 };
 
 /** dbg_core_region.kind. */
