@@ -75,13 +75,14 @@ static void *ticker(void *a)
 	return NULL;
 }
 
-static void target(size_t mib)
+/* @sparse: the same size mapped, one page in 4096 written. */
+static void target(size_t mib, bool sparse)
 {
 	size_t n = mib << 20;
 	uint8_t *heap = malloc(n);
 	if (!heap)
 		_exit(2);
-	for (size_t i = 0; i < n; i += 64)
+	for (size_t i = 0; i < n; i += sparse ? 4096 * 4096 : 64)
 		heap[i] = (uint8_t)(i >> 6) | 1;
 	pthread_t t;
 	pthread_create(&t, NULL, ticker, NULL);
@@ -165,7 +166,7 @@ int main(int argc, char **argv)
 		return 1;
 	pid_t pid = fork();
 	if (pid == 0)
-		target(mib);
+		target(mib, false);
 	while (!sh->ready)
 		usleep(10000);
 	/* The target's own gap with nobody dumping. */
@@ -244,6 +245,53 @@ int main(int argc, char **argv)
 		       med[w].tpause * 1e3, lps, med[w].apparent / 1048576.0,
 		       med[w].allocated / 1048576.0);
 	}
+	/* The same size mapped but almost never written: what the pagemap
+	 * saves (gcore reads every page). */
+	sh->ready = 0;
+	pid = fork();
+	if (pid == 0)
+		target(mib, true);
+	while (!sh->ready)
+		usleep(10000);
+	struct result sp[2];
+	bool sp_ok[2] = { false, false };
+	for (int w = 0; w < 2; w++) {
+		if (w == 0 && !have_gcore)
+			continue;
+		double wall[50];
+		struct result r = { 0 };
+		int good = 0;
+		for (int i = 0; i < runs; i++) {
+			char cmd[1024], core[512];
+			snprintf(core, sizeof(core), "%s/bench-sparse%d.%d", dir, w, pid);
+			if (w == 0)
+				snprintf(cmd, sizeof(cmd), "gcore -o %s/bench-sparse0 %d > /dev/null 2>&1",
+					 dir, pid);
+			else
+				snprintf(cmd, sizeof(cmd), "%s -q -o %s/bench-sparse1 %d 2> /dev/null",
+					 DBG_CORE_PATH, dir, pid);
+			if (run(cmd, core, base_gap, &r) < 0)
+				break;
+			wall[good++] = r.wall;
+			unlink(core);
+		}
+		if (!good)
+			continue;
+		sp[w] = r;
+		sp[w].wall = median(wall, good);
+		sp_ok[w] = true;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	printf("\nsparse target (%zu MiB malloc'ed, one page in 4096 written):\n", mib);
+	for (int w = 0; w < 2; w++)
+		if (sp_ok[w])
+			printf("| %s | %.3f s | %.1f MiB apparent | %.2f MiB allocated |\n",
+			       w ? "dbg-core" : "gcore", sp[w].wall, sp[w].apparent / 1048576.0,
+			       sp[w].allocated / 1048576.0);
+	if (sp_ok[0] && sp_ok[1])
+		printf("  dbg-core %.1fx faster than gcore on it\n", sp[0].wall / sp[1].wall);
+
 	printf("\nfork() of the target by itself (the floor of a fork snapshot), median of 5: "
 	       "%.2f ms\n", fork_med * 1e3);
 	printf("\ngoals:\n");
