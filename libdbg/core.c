@@ -860,13 +860,17 @@ static int copy_run(struct dump *d, struct out *o, uint64_t addr, size_t len)
 	pid_t src_pid = parent ? d->pid : d->mem_pid;
 	while (len) {
 		ssize_t n = dbg_mem_read(src, addr, d->buf, len);
-		if (n == -ESRCH)
+		/* Low-pause: the snapshot is whole even if the target died
+		 * meanwhile; only what had to come from the target is lost
+		 * (holes, reported as unreadable). */
+		if (n == -ESRCH && !parent)
 			return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
-		if (n < 0 && n != -EFAULT && n != -EIO && n != -EPERM && n != -EACCES)
+		if (n < 0 && n != -EFAULT && n != -EIO && n != -EPERM && n != -EACCES &&
+		    n != -ESRCH)
 			return n;
 		size_t good = n > 0 ? (size_t)n : 0;
 		if (good < len) {
-			if (!target_alive(src_pid))
+			if (!parent && !target_alive(src_pid))
 				return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
 			/* Keep the good bytes, zero the rest of their page, and
 			 * call the next page unreadable. */

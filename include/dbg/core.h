@@ -148,7 +148,16 @@ struct dbg_core_opts {
  *         cut to match and marked, see doc/core.md); -ESRCH the target
  *         exited during the dump (likewise cut and marked); -ECANCELED
  *         the progress callback asked to stop; -EINVAL bad arguments or
- *         @fd not at offset 0; -EXDEV wrong thread; -ENOMEM.
+ *         @fd not at offset 0; -ENOENT first_tid is not a live thread;
+ *         -EXDEV wrong thread; -ENOMEM. DBG_CORE_LOW_PAUSE also: the
+ *         injected fork's own error (-EAGAIN, -ENOMEM ...); -EBUSY every
+ *         thread has a signal to deliver. In low-pause mode a target
+ *         that dies after the fork still gives a whole core (the memory
+ *         is the child's); only the regions read from the target are
+ *         then holes, reported as unreadable.
+ *
+ * A helper thread (all signals blocked) writes while the calling thread
+ * reads, unless DBG_CORE_ONE_THREAD; it has ended when the call returns.
  * Since: 0.2
  */
 DBG_API int dbg_core_write(struct dbg_proc *proc, int fd, const struct dbg_core_opts *opts);

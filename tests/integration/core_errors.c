@@ -32,8 +32,10 @@ static char old_max[64];
 static void cleanup(void)
 {
 	if (child > 0) {
+		/* Its threads may still be our tracees: reap everything. */
 		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
+		while (waitpid(-1, NULL, __WALL) > 0)
+			;
 		child = -1;
 	}
 	if (old_max[0]) {
@@ -142,6 +144,7 @@ static double now(void)
 
 int main(void)
 {
+	setvbuf(stdout, NULL, _IONBF, 0);
 	CHECK(mkdtemp(dir));
 	struct dbg_proc *p;
 	int r;
@@ -252,6 +255,28 @@ int main(void)
 	dbg_proc_detach(p);
 	waitpid(child, NULL, 0);
 	child = -1;
+
+	/* Low-pause, the target killed in the middle: the snapshot child has
+	 * the memory, so the core is whole; the child is still killed. */
+	child = start("big", "64");
+	CHECK(dbg_proc_attach(child, &running, &p) == 0);
+	fd = open_core("lp-killed");
+	calls = 0;
+	DBG_OPTS(dbg_core_opts, lpk, .mode = DBG_CORE_LOW_PAUSE, .progress_fn = kill_at_first,
+		 .progress_ctx = &calls, .info = &info);
+	r = dbg_core_write(p, fd, &lpk);
+	printf("low-pause, target killed mid-dump: %s, %d progress calls, core %s\n",
+	       dbg_strerror(r), calls, dbg_core_is_truncated(fd) == 0 ? "whole" : "cut");
+	if (r)
+		printf("  (%s)\n", dbg_proc_errmsg(p));
+	CHECK(r == 0 && calls > 1 && dbg_core_is_truncated(fd) == 0);
+	close(fd);
+	dbg_proc_detach(p);
+	/* proc may have reaped the dead target already (we trace it). */
+	w = waitpid(child, &ws, 0);
+	CHECK((w == child && WIFSIGNALED(ws)) || (w < 0 && errno == ECHILD));
+	child = -1;
+	CHECK(waitpid(-1, &ws, WNOHANG | __WALL) < 0 && errno == ECHILD);   /* no child at all */
 
 	/* 70,000 VMAs: PN_XNUM. */
 	char buf[64];
