@@ -40,71 +40,9 @@ enum {
 };
 #define DEFAULT_FILTER 0x33u
 
-#define CHUNK (1u << 20)         /* bytes read per call */
-#define PAGE DBG__PAGE_SIZE
-#define DEFAULT_STACK_MAX (64u << 10)
 
 /* The mark of a cut core: e_ident[EI_PAD..], bytes readers ignore. */
 static const char cut_mark[] = "DBGCUT";
-
-/* A range of a VMA whose bytes go into the file. */
-struct keep {
-	uint64_t start, end;
-};
-
-/* One PT_LOAD. */
-struct seg {
-	uint64_t vaddr, memsz, filesz, offset;
-	uint32_t flags;
-	uint32_t vma;          /* index into the VMA table */
-};
-
-struct out {
-	int fd;
-	bool seekable;
-	uint64_t off;          /* where the next byte goes */
-	uint64_t limit;        /* 0: none */
-	bool limited;          /* the limit was hit */
-	int err;               /* first write error (negative errno) */
-};
-
-/* The writer thread: while the tracing thread reads the next chunk (only
- * it may use the dbg_proc), this one scans the last for zero pages and
- * writes the rest, so reading and writing overlap on two CPUs. Two
- * buffers; offsets are fixed by the reader, so holes cost nothing. */
-struct writer {
-	pthread_t th;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int fd;
-	uint8_t *buf[2];
-	size_t len[2];
-	uint64_t off[2];
-	int head, count;       /* the slot being written, how many are full */
-	bool stop;
-	int err;               /* first error (negative errno) */
-	uint64_t err_off;      /* where it happened */
-	uint64_t data, holes;
-};
-
-struct dump {
-	struct dbg_proc *p;
-	struct writer *w;      /* NULL: write from the calling thread */
-	/* Where memory is read from: p, or the low-pause snapshot child. */
-	struct dbg_proc *mem;
-	pid_t mem_pid;
-	const struct dbg_core_opts *o;
-	pid_t pid;
-	struct core_vma *v;
-	size_t nv, capv;
-	struct seg *s;
-	size_t ns, caps;
-	int pagemap_fd;
-	uint8_t *buf;
-	uint64_t done, total;
-	struct dbg_core_info info;
-	struct dbg_core_region bad;   /* the unreadable run being gathered */
-};
 
 static uint64_t now_ns(void)
 {
@@ -305,56 +243,7 @@ static uint64_t dump_size(struct dump *d, const struct core_vma *v, unsigned int
 	return 0;
 }
 
-/* ---- minimal mode ----------------------------------------------------- */
-
-struct keeps {
-	struct keep *k;
-	size_t n, cap;
-};
-
-static int keep_add(struct keeps *ks, uint64_t start, uint64_t end)
-{
-	start &= ~(uint64_t)(PAGE - 1);
-	end = (end + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-	if (end <= start)
-		return 0;
-	if (ks->n == ks->cap) {
-		size_t nc = ks->cap ? ks->cap * 2 : 64;
-		struct keep *nk = realloc(ks->k, nc * sizeof(*nk));
-		if (!nk)
-			return -ENOMEM;
-		ks->k = nk;
-		ks->cap = nc;
-	}
-	ks->k[ks->n++] = (struct keep){ start, end };
-	return 0;
-}
-
-static int cmp_keep(const void *a, const void *b)
-{
-	const struct keep *x = a, *y = b;
-	return x->start < y->start ? -1 : x->start > y->start;
-}
-
-/* Sort and merge overlapping or touching ranges. */
-static void keeps_normalize(struct keeps *ks)
-{
-	if (!ks->n)
-		return;
-	qsort(ks->k, ks->n, sizeof(*ks->k), cmp_keep);
-	size_t o = 0;
-	for (size_t i = 1; i < ks->n; i++) {
-		if (ks->k[i].start <= ks->k[o].end) {
-			if (ks->k[i].end > ks->k[o].end)
-				ks->k[o].end = ks->k[i].end;
-		} else {
-			ks->k[++o] = ks->k[i];
-		}
-	}
-	ks->n = o + 1;
-}
-
-static const struct core_vma *vma_at_n(const struct core_vma *v, size_t n, uint64_t addr)
+const struct core_vma *dbg__core_vma_at_n(const struct core_vma *v, size_t n, uint64_t addr)
 {
 	size_t lo = 0, hi = n;
 	while (lo < hi) {
@@ -369,146 +258,9 @@ static const struct core_vma *vma_at_n(const struct core_vma *v, size_t n, uint6
 	return NULL;
 }
 
-static const struct core_vma *vma_at(const struct dump *d, uint64_t addr)
+const struct core_vma *dbg__core_vma_at(const struct dump *d, uint64_t addr)
 {
-	return vma_at_n(d->v, d->nv, addr);
-}
-
-static bool rd(struct dump *d, uint64_t addr, void *buf, size_t len)
-{
-	return dbg_mem_read(d->mem, addr, buf, len) == (ssize_t)len;
-}
-
-/* Keep a range clipped to the VMA that holds @addr. */
-static int keep_in_vma(struct dump *d, struct keeps *ks, uint64_t addr, uint64_t len)
-{
-	const struct core_vma *v = vma_at(d, addr);
-	if (!v || !len)
-		return 0;
-	uint64_t end = addr + len < v->end ? addr + len : v->end;
-	return keep_add(ks, addr, end);
-}
-
-/* The ELF at a pgoff-0 mapping: its first page, and the pages of its
- * PT_NOTE (the build-id) and, for the executable, of PT_DYNAMIC. Returns
- * the address of PT_DYNAMIC in *ret_dyn (0 if none). */
-static int keep_elf(struct dump *d, struct keeps *ks, const struct core_vma *v, uint64_t *ret_dyn)
-{
-	Elf64_Ehdr eh;
-	*ret_dyn = 0;
-	if (!rd(d, v->start, &eh, sizeof(eh)) || memcmp(eh.e_ident, ELFMAG, SELFMAG) ||
-	    eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) ||
-	    eh.e_phnum > 512)
-		return 0;
-	int r = keep_add(ks, v->start, v->start + PAGE);
-	if (r < 0)
-		return r;
-	Elf64_Phdr ph[512];
-	size_t n = eh.e_phnum;
-	if (!rd(d, v->start + eh.e_phoff, ph, n * sizeof(ph[0])))
-		return 0;
-	r = keep_in_vma(d, ks, v->start + eh.e_phoff, n * sizeof(ph[0]));
-	uint64_t low = UINT64_MAX;
-	for (size_t i = 0; i < n; i++)
-		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < low)
-			low = ph[i].p_vaddr;
-	if (low == UINT64_MAX)
-		return r;
-	uint64_t bias = v->start - (low & ~(uint64_t)(PAGE - 1));
-	for (size_t i = 0; i < n && r == 0; i++) {
-		if (ph[i].p_type == PT_NOTE)
-			r = keep_in_vma(d, ks, bias + ph[i].p_vaddr, ph[i].p_memsz);
-		else if (ph[i].p_type == PT_DYNAMIC) {
-			*ret_dyn = bias + ph[i].p_vaddr;
-			r = keep_in_vma(d, ks, bias + ph[i].p_vaddr, ph[i].p_memsz);
-		}
-	}
-	return r;
-}
-
-/* r_debug and the link_map chain: how gdb and libdwfl find the shared
- * libraries of a core (DT_DEBUG in the executable's .dynamic). */
-static int keep_link_map(struct dump *d, struct keeps *ks, uint64_t dyn)
-{
-	Elf64_Dyn e;
-	uint64_t rdebug = 0;
-	for (int i = 0; i < 512 && rd(d, dyn + i * sizeof(e), &e, sizeof(e)); i++) {
-		if (e.d_tag == DT_NULL)
-			break;
-		if (e.d_tag == DT_DEBUG)
-			rdebug = e.d_un.d_ptr;
-	}
-	if (!rdebug)
-		return 0;
-	/* struct r_debug: int r_version; link_map *r_map; r_brk; r_state;
-	 * r_ldbase (40 bytes); the r_debug_extended of glibc 2.35 adds
-	 * r_next (8 more). */
-	int r = keep_in_vma(d, ks, rdebug, 48);
-	uint64_t lm;
-	if (r < 0 || !rd(d, rdebug + 8, &lm, 8))
-		return r;
-	/* struct link_map: l_addr, l_name, l_ld, l_next, l_prev. */
-	for (int i = 0; lm && i < 4096 && r == 0; i++) {
-		uint64_t f[5];
-		if (!rd(d, lm, f, sizeof(f)))
-			break;
-		r = keep_in_vma(d, ks, lm, sizeof(f));
-		if (r == 0 && f[1])
-			r = keep_in_vma(d, ks, f[1], 256);   /* the name string */
-		lm = f[3];
-	}
-	return r;
-}
-
-static int minimal_keeps(struct dump *d, const struct core_thread *t, size_t nt,
-			 const uint8_t *auxv, size_t auxv_len, struct keeps *ks)
-{
-	uint64_t stack_max = d->o->stack_max ? d->o->stack_max : DEFAULT_STACK_MAX;
-	int r = 0;
-	for (size_t i = 0; i < nt && r == 0; i++) {
-		/* From below the red zone up, at most stack_max bytes. */
-		uint64_t sp = t[i].regs.rsp - 128;
-		r = keep_in_vma(d, ks, sp, stack_max);
-		/* The thread's descriptor (struct pthread at the thread
-		 * pointer): libthread_db reads it to name the thread. */
-		if (r == 0 && t[i].regs.fs_base)
-			r = keep_in_vma(d, ks, t[i].regs.fs_base, 4096);
-	}
-	uint64_t phdr = 0;
-	for (size_t i = 0; i + 16 <= auxv_len; i += 16) {
-		uint64_t k, val;
-		memcpy(&k, auxv + i, 8);
-		memcpy(&val, auxv + i + 8, 8);
-		if (k == AT_PHDR)
-			phdr = val;
-	}
-	const struct core_vma *exe = phdr ? vma_at(d, phdr) : NULL;
-	for (size_t i = 0; i < d->nv && r == 0; i++) {
-		const struct core_vma *v = &d->v[i];
-		if (v->special && (v->prot & DBG_PROT_READ)) {
-			r = keep_add(ks, v->start, v->end);
-			continue;
-		}
-		/* The written data of every ELF (.data, .bss, .got, the
-		 * dynamic linker's _rtld_global with the thread list): what
-		 * gdb's libthread_db and the link map walk read. */
-		if (v->has_file && !v->shared && (v->prot & DBG_PROT_WRITE) && v->anon_kb)
-			r = keep_add(ks, v->start, v->end);
-		/* ... and its .bss past the file's last page: the unnamed
-		 * anonymous VMA right after it. */
-		if (r == 0 && i > 0 && !v->has_file && !v->name[0] && v->anon_kb &&
-		    (v->prot & DBG_PROT_WRITE) && d->v[i - 1].end == v->start &&
-		    d->v[i - 1].has_file && (d->v[i - 1].prot & DBG_PROT_WRITE))
-			r = keep_add(ks, v->start, v->end);
-		if (r < 0 || !v->has_file || v->offset != 0 || !(v->prot & DBG_PROT_READ))
-			continue;
-		uint64_t dyn;
-		r = keep_elf(d, ks, v, &dyn);
-		if (r == 0 && dyn && exe && exe->has_file && !strcmp(exe->name, v->name))
-			r = keep_link_map(d, ks, dyn);
-	}
-	keeps_normalize(ks);
-	return r;
+	return dbg__core_vma_at_n(d->v, d->nv, addr);
 }
 
 /* ---- segments ---------------------------------------------------------- */
@@ -572,387 +324,6 @@ static int make_segments(struct dump *d, const struct keeps *ks, bool minimal)
 			at = next;
 		}
 	}
-	return 0;
-}
-
-/* ---- output ------------------------------------------------------------ */
-
-static int out_write(struct out *o, const void *buf, size_t len)
-{
-	if (o->err)
-		return o->err;
-	if (o->limit && o->off + len > o->limit) {
-		len = o->off < o->limit ? o->limit - o->off : 0;
-		o->limited = true;
-	}
-	const uint8_t *b = buf;
-	while (len) {
-		ssize_t n = o->seekable ? pwrite(o->fd, b, len, o->off) : write(o->fd, b, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			o->err = n < 0 ? -errno : -ENOSPC;
-			return o->err;
-		}
-		b += n;
-		len -= n;
-		o->off += n;
-	}
-	return o->limited ? -EFBIG : 0;
-}
-
-static int out_skip(struct out *o, uint64_t len)
-{
-	if (o->err)
-		return o->err;
-	if (o->limit && o->off + len > o->limit) {
-		len = o->off < o->limit ? o->limit - o->off : 0;
-		o->limited = true;
-	}
-	if (o->seekable) {
-		o->off += len;
-	} else {
-		static const uint8_t zeros[PAGE];
-		while (len) {
-			size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
-			uint64_t lim = o->limit;
-			o->limit = 0;
-			int r = out_write(o, zeros, n);
-			o->limit = lim;
-			if (r < 0)
-				return r;
-			len -= n;
-		}
-	}
-	return o->limited ? -EFBIG : 0;
-}
-
-/* ---- memory ------------------------------------------------------------ */
-
-static bool page_is_zero(const uint8_t *p)
-{
-	const uint64_t *w = (const uint64_t *)p;
-	for (size_t i = 0; i < PAGE / 8; i += 4)
-		if (w[i] | w[i + 1] | w[i + 2] | w[i + 3])
-			return false;
-	return true;
-}
-
-static void bad_flush(struct dump *d)
-{
-	const struct core_vma *v = d->bad.end > d->bad.start ? vma_at(d, d->bad.start) : NULL;
-	/* [vvar], [vsyscall]: pages no one can read (VM_PFNMAP, or
-	 * execute-only); the kernel's dump leaves the same holes, so they
-	 * are not reported. */
-	if (v && v->special) {
-		;
-	} else if (d->bad.end > d->bad.start) {
-		d->info.unreadable_bytes += d->bad.end - d->bad.start;
-		if (d->o->region_fn)
-			d->o->region_fn(&d->bad, d->o->region_ctx);
-		dbg__log(d->p, DBG_LOG_WARN, "core: %#llx-%#llx unreadable (%s), written as a hole",
-			 (unsigned long long)d->bad.start, (unsigned long long)d->bad.end,
-			 dbg_strerror(d->bad.err));
-	}
-	d->bad.start = d->bad.end = 0;
-}
-
-static void bad_add(struct dump *d, uint64_t start, uint64_t end, int err)
-{
-	if (d->bad.end == start && d->bad.err == err && d->bad.end > d->bad.start) {
-		d->bad.end = end;
-		return;
-	}
-	bad_flush(d);
-	d->bad = (struct dbg_core_region){ start, end, DBG_CORE_REGION_UNREADABLE, err };
-}
-
-/* Is the target still there (not a zombie, not gone)? A dying process's
- * memory reads fail like unreadable pages, so each failure asks. */
-static bool target_alive(pid_t pid)
-{
-	char path[64], buf[512];
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
-		return false;
-	const char *s = strrchr(buf, ')');
-	return s && s[1] == ' ' && s[2] != 'Z' && s[2] != 'X' && s[2] != 'x';
-}
-
-static void *writer_main(void *arg)
-{
-	struct writer *w = arg;
-	pthread_mutex_lock(&w->mu);
-	for (;;) {
-		while (!w->count && !w->stop)
-			pthread_cond_wait(&w->cv, &w->mu);
-		if (!w->count)
-			break;
-		int slot = w->head;
-		const uint8_t *buf = w->buf[slot];
-		size_t len = w->len[slot];
-		uint64_t off = w->off[slot];
-		bool failed = w->err != 0;
-		pthread_mutex_unlock(&w->mu);
-		uint64_t data = 0, holes = 0;
-		int err = 0;
-		uint64_t err_off = 0;
-		for (size_t i = 0; i < len && !failed && !err;) {
-			size_t j = i;
-			bool zero = page_is_zero(buf + i);
-			while (j < len && page_is_zero(buf + j) == zero)
-				j += PAGE;
-			if (j > len)
-				j = len;
-			if (zero) {
-				holes += j - i;
-			} else {
-				for (size_t k = i; k < j;) {
-					ssize_t n = pwrite(w->fd, buf + k, j - k, off + k);
-					if (n < 0 && errno == EINTR)
-						continue;
-					if (n <= 0) {
-						err = n < 0 ? -errno : -ENOSPC;
-						err_off = off + k;
-						break;
-					}
-					k += n;
-					data += n;
-				}
-			}
-			i = j;
-		}
-		pthread_mutex_lock(&w->mu);
-		w->data += data;
-		w->holes += holes;
-		if (err && !w->err) {
-			w->err = err;
-			w->err_off = err_off;
-		}
-		w->head ^= 1;
-		w->count--;
-		pthread_cond_broadcast(&w->cv);
-	}
-	pthread_mutex_unlock(&w->mu);
-	return NULL;
-}
-
-static int writer_start(struct dump *d, int fd)
-{
-	struct writer *w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	w->fd = fd;
-	w->buf[0] = d->buf;
-	w->buf[1] = malloc(CHUNK);
-	if (!w->buf[1]) {
-		free(w);
-		return -ENOMEM;
-	}
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	/* The new thread must not take signals meant for the host. */
-	sigset_t all, old;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = pthread_create(&w->th, NULL, writer_main, w);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (r) {
-		free(w->buf[1]);
-		free(w);
-		return -r;
-	}
-	d->w = w;
-	return 0;
-}
-
-/* Wait until everything handed over is written; stop the thread. The
- * writer's first error and where it happened go into @o. */
-static void writer_finish(struct dump *d, struct out *o)
-{
-	struct writer *w = d->w;
-	if (!w)
-		return;
-	pthread_mutex_lock(&w->mu);
-	w->stop = true;
-	pthread_cond_broadcast(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-	pthread_join(w->th, NULL);
-	d->info.data_bytes += w->data;
-	d->info.hole_bytes += w->holes;
-	if (w->err && !o->err) {
-		o->err = w->err;
-		o->off = w->err_off;
-	}
-	/* d->buf is one of the two; free the other. */
-	free(w->buf[0] == d->buf ? w->buf[1] : w->buf[0]);
-	pthread_mutex_destroy(&w->mu);
-	pthread_cond_destroy(&w->cv);
-	free(w);
-	d->w = NULL;
-}
-
-/* Hand @len bytes of d->buf to the writer at the output's offset, and
- * make d->buf a free buffer. */
-static int writer_submit(struct dump *d, struct out *o, size_t len)
-{
-	struct writer *w = d->w;
-	if (o->limit && o->off + len > o->limit) {
-		len = o->off < o->limit ? o->limit - o->off : 0;
-		o->limited = true;
-	}
-	pthread_mutex_lock(&w->mu);
-	int slot = (w->head + w->count) % 2;
-	w->len[slot] = len;
-	w->off[slot] = o->off;
-	w->count++;
-	pthread_cond_broadcast(&w->cv);
-	while (w->count == 2)
-		pthread_cond_wait(&w->cv, &w->mu);
-	int err = w->err;
-	uint64_t err_off = w->err_off;
-	d->buf = w->buf[(w->head + w->count) % 2];
-	pthread_mutex_unlock(&w->mu);
-	o->off += len;
-	if (err) {
-		o->err = err;
-		o->off = err_off;
-		return err;
-	}
-	return o->limited ? -EFBIG : 0;
-}
-
-/* Write @len bytes of page-aligned data in @buf at the output, all-zero
- * pages as holes. */
-static int emit_pages(struct dump *d, struct out *o, const uint8_t *buf, size_t len)
-{
-	if (d->w && buf == d->buf)
-		return writer_submit(d, o, len);
-	size_t i = 0;
-	while (i < len) {
-		size_t j = i;
-		if (page_is_zero(buf + i)) {
-			while (j < len && page_is_zero(buf + j))
-				j += PAGE;
-			d->info.hole_bytes += j - i;
-			int r = out_skip(o, j - i);
-			if (r < 0)
-				return r;
-		} else {
-			while (j < len && !page_is_zero(buf + j))
-				j += PAGE;
-			d->info.data_bytes += j - i;
-			int r = out_write(o, buf + i, j - i);
-			if (r < 0)
-				return r;
-		}
-		i = j;
-	}
-	return 0;
-}
-
-/* Read [addr, addr + len) (pages that exist) and write it. */
-static int copy_run(struct dump *d, struct out *o, uint64_t addr, size_t len)
-{
-	const struct core_vma *v = vma_at(d, addr);
-	bool parent = v && v->from_parent;
-	struct dbg_proc *src = parent ? d->p : d->mem;
-	pid_t src_pid = parent ? d->pid : d->mem_pid;
-	while (len) {
-		ssize_t n = dbg_mem_read(src, addr, d->buf, len);
-		/* Low-pause: the snapshot is whole even if the target died
-		 * meanwhile; only what had to come from the target is lost
-		 * (holes, reported as unreadable). */
-		if (n == -ESRCH && !parent)
-			return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
-		if (n < 0 && n != -EFAULT && n != -EIO && n != -EPERM && n != -EACCES &&
-		    n != -ESRCH)
-			return n;
-		size_t good = n > 0 ? (size_t)n : 0;
-		if (good < len) {
-			if (!parent && !target_alive(src_pid))
-				return dbg__fail(d->p, -ESRCH, "the target exited during the dump");
-			/* Keep the good bytes, zero the rest of their page, and
-			 * call the next page unreadable. */
-			size_t upto = (good + PAGE - 1) & ~(size_t)(PAGE - 1);
-			if (upto == good)
-				upto = good + PAGE;
-			if (upto > len)
-				upto = len;
-			memset(d->buf + good, 0, upto - good);
-			bad_add(d, addr + (good & ~(size_t)(PAGE - 1)), addr + upto,
-				n < 0 ? (int)n : -EFAULT);
-			good = upto;
-		} else {
-			bad_flush(d);
-		}
-		int r = emit_pages(d, o, d->buf, good);
-		if (r < 0)
-			return r;
-		addr += good;
-		len -= good;
-	}
-	return 0;
-}
-
-static int progress(struct dump *d)
-{
-	if (d->o->progress_fn && d->o->progress_fn(d->done, d->total, d->o->progress_ctx))
-		return dbg__fail(d->p, -ECANCELED, "the dump was cancelled");
-	return 0;
-}
-
-/* The bytes of one segment. For memory without a file, pages that were
- * never populated (neither present nor swapped, per /proc/PID/pagemap)
- * are skipped without reading: they would read as zeros. */
-static int copy_segment(struct dump *d, struct out *o, const struct seg *s)
-{
-	const struct core_vma *v = &d->v[s->vma];
-	bool use_pagemap = d->pagemap_fd >= 0 && !v->has_file && !v->special && !v->from_parent;
-	if (v->from_parent && s->filesz && d->o->region_fn) {
-		struct dbg_core_region reg = { s->vaddr, s->vaddr + s->filesz,
-					       DBG_CORE_REGION_FROM_PARENT, 0 };
-		d->o->region_fn(&reg, d->o->region_ctx);
-	}
-	uint64_t pm[CHUNK / PAGE];
-	for (uint64_t at = s->vaddr; at < s->vaddr + s->filesz;) {
-		uint64_t left = s->vaddr + s->filesz - at;
-		size_t len = left < CHUNK ? left : CHUNK;
-		int r;
-		if (!use_pagemap) {
-			r = copy_run(d, o, at, len);
-		} else {
-			size_t np = len / PAGE;
-			ssize_t n = pread(d->pagemap_fd, pm, np * 8, at / PAGE * 8);
-			if (n != (ssize_t)(np * 8)) {
-				r = copy_run(d, o, at, len);
-			} else {
-				r = 0;
-				for (size_t i = 0; i < np && r == 0;) {
-					/* bit 63 present, bit 62 swapped */
-					bool here = pm[i] >> 62;
-					size_t j = i;
-					while (j < np && (bool)(pm[j] >> 62) == here)
-						j++;
-					if (here) {
-						r = copy_run(d, o, at + i * PAGE, (j - i) * PAGE);
-					} else {
-						d->info.hole_bytes += (j - i) * PAGE;
-						r = out_skip(o, (j - i) * PAGE);
-					}
-					i = j;
-				}
-			}
-		}
-		if (r < 0)
-			return r;
-		at += len;
-		d->done += len;
-		r = progress(d);
-		if (r < 0)
-			return r;
-	}
-	bad_flush(d);
 	return 0;
 }
 
@@ -1294,7 +665,7 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 		size_t k = n0;
 		for (size_t i = n0; i < d.nv; i++) {
 			struct core_vma *pv = &d.v[i];
-			const struct core_vma *cv = pv->dc ? NULL : vma_at_n(d.v, n0, pv->start);
+			const struct core_vma *cv = pv->dc ? NULL : dbg__core_vma_at_n(d.v, n0, pv->start);
 			if (cv) {
 				d.v[cv - d.v].anon_kb = pv->anon_kb;
 				free(pv->name);
@@ -1321,7 +692,7 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 		goto done;
 	}
 	if (o.mode == DBG_CORE_MINIMAL) {
-		r = minimal_keeps(&d, th, nth, auxv, auxv_len, &ks);
+		r = dbg__core_minimal_keeps(&d, th, nth, auxv, auxv_len, &ks);
 		if (r < 0)
 			goto done;
 	}
@@ -1366,34 +737,34 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	snprintf(pmpath, sizeof(pmpath), "/proc/%d/pagemap", d.mem_pid);
 	d.pagemap_fd = open(pmpath, O_RDONLY | O_CLOEXEC);
 
-	r = out_write(&out, &eh, sizeof(eh));
+	r = dbg__core_out_write(&out, &eh, sizeof(eh));
 	if (r == 0)
-		r = out_write(&out, ph, nph * sizeof(*ph));
+		r = dbg__core_out_write(&out, ph, nph * sizeof(*ph));
 	if (r == 0)
-		r = out_write(&out, notes.p, notes.len);
+		r = dbg__core_out_write(&out, notes.p, notes.len);
 	if (r == 0)
-		r = out_skip(&out, (d.ns ? d.s[0].offset : off) - out.off);
+		r = dbg__core_out_skip(&out, (d.ns ? d.s[0].offset : off) - out.off);
 	/* Without a second thread (or on a pipe) everything is written
 	 * from here. */
-	if (r == 0 && out.seekable && !(o.flags & DBG_CORE_ONE_THREAD) && writer_start(&d, fd) < 0)
+	if (r == 0 && out.seekable && !(o.flags & DBG_CORE_ONE_THREAD) && dbg__core_writer_start(&d, fd) < 0)
 		d.w = NULL;
 	for (size_t i = 0; i < d.ns && r == 0; i++)
-		r = copy_segment(&d, &out, &d.s[i]);
+		r = dbg__core_copy_segment(&d, &out, &d.s[i]);
 	if (d.w) {
 		int r0 = r;
-		writer_finish(&d, &out);
+		dbg__core_writer_finish(&d, &out);
 		if (out.err && (r0 == 0 || r0 == -EFBIG))
 			r = out.err;
 	}
 	if (r == 0 && nph >= PN_XNUM) {
 		Elf64_Shdr sh = { .sh_type = SHT_NULL, .sh_size = 1, .sh_link = SHN_UNDEF,
 				  .sh_info = nph };
-		r = out_write(&out, &sh, sizeof(sh));
+		r = dbg__core_out_write(&out, &sh, sizeof(sh));
 	}
 	if (r == 0 && out.seekable && ftruncate(fd, out.off) < 0)
 		r = dbg__fail(p, -errno, "ftruncate of the core");
 	/* A target that died while we read may have read as holes. */
-	if (r == 0 && !target_alive(d.mem_pid))
+	if (r == 0 && !dbg__core_alive(d.mem_pid))
 		r = dbg__fail(p, -ESRCH, "the target exited during the dump");
 	if (r == -EFBIG && out.limited && !out.err) {
 		/* The size limit: a cut core, as RLIMIT_CORE gives. */
