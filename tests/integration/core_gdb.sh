@@ -158,6 +158,8 @@ fi
 if [ -w /proc/sys/kernel/core_pattern ]; then
 	OLD_PATTERN=$(cat /proc/sys/kernel/core_pattern)
 	printf '%s\n' "$T/kcore.%p" > /proc/sys/kernel/core_pattern
+	# An ASan build (the sanitizer pass) turns core dumps off by itself.
+	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}disable_coredump=0
 	start b bash -c "ulimit -c unlimited; exec $INF big 8"
 	"$DBGCORE" -q -o "$T/ours" "$PID" > /dev/null || fail "dbg-core on instance b"
 	kill -ABRT "$PID"
