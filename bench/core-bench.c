@@ -283,6 +283,9 @@ int main(int argc, char **argv)
 	}
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+	char errpath[512];
+	snprintf(errpath, sizeof(errpath), "%s/bench.err", dir);
+	unlink(errpath);
 	printf("\nsparse target (%zu MiB malloc'ed, one page in 4096 written):\n", mib);
 	for (int w = 0; w < 2; w++)
 		if (sp_ok[w])
