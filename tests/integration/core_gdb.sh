@@ -154,28 +154,34 @@ else
 	echo "note: cannot mount a tmpfs here; the full-disk case is not run"
 fi
 
-# The kernel's core of a second instance against ours of the same one.
+# The kernel's core of a second instance against ours of the same one,
+# under the default coredump_filter and under 0x3f (file mappings too).
 if [ -w /proc/sys/kernel/core_pattern ]; then
-	OLD_PATTERN=$(cat /proc/sys/kernel/core_pattern)
-	printf '%s\n' "$T/kcore.%p" > /proc/sys/kernel/core_pattern
+	notes() { eu-readelf -n "$1" | awk '/^  [A-Z]+ +[0-9]+ +/ { print $1, $3 }'; }
+	loads() { readelf -lW "$1" | awk '$1 == "LOAD" { f = ""; for (i = 7; i < NF; i++) f = f $i; print $3, $5, $6, f }'; }
 	# An ASan build (the sanitizer pass) turns core dumps off by itself.
 	export ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}disable_coredump=0
-	start b bash -c "ulimit -c unlimited; exec $INF big 8"
-	"$DBGCORE" -q -o "$T/ours" "$PID" > /dev/null || fail "dbg-core on instance b"
-	kill -ABRT "$PID"
-	wait "$PID" 2>/dev/null
-	printf '%s\n' "$OLD_PATTERN" > /proc/sys/kernel/core_pattern; OLD_PATTERN=
-	K=$T/kcore.$PID
-	[ -s "$K" ] || fail "the kernel wrote no core to $K"
-	notes() { eu-readelf -n "$1" | awk '/^  [A-Z]+ +[0-9]+ +/ { print $1, $3 }'; }
-	loads() { readelf -lW "$1" | awk '$1 == "LOAD" { print $3, $5, $6, $7 }'; }
-	notes "$K" > "$T/k.notes"; notes "$T/ours.$PID" > "$T/o.notes"
-	loads "$K" > "$T/k.loads"; loads "$T/ours.$PID" > "$T/o.loads"
-	diff -u "$T/k.notes" "$T/o.notes" || fail "note types or order differ from the kernel's core"
-	diff -u "$T/k.loads" "$T/o.loads" || fail "PT_LOAD set differs from the kernel's core"
-	[ "$(readelf -lW "$T/ours.$PID" | awk '/^  [A-Z]/ && $1 != "Type" { print $1; exit }')" = NOTE ] \
-		|| fail "PT_NOTE is not the first program header"
-	echo "kernel core: $(wc -l < "$T/k.notes") notes, $(wc -l < "$T/k.loads") PT_LOADs, the same"
+	for filter in default 0x3f; do
+		OLD_PATTERN=$(cat /proc/sys/kernel/core_pattern)
+		printf '%s\n' "$T/kcore.%p" > /proc/sys/kernel/core_pattern
+		start b bash -c "ulimit -c unlimited; exec $INF big 8"
+		[ $filter = default ] || echo $filter > /proc/$PID/coredump_filter
+		"$DBGCORE" -q -o "$T/ours" "$PID" > /dev/null || fail "dbg-core on instance b"
+		kill -ABRT "$PID"
+		wait "$PID" 2>/dev/null
+		printf '%s\n' "$OLD_PATTERN" > /proc/sys/kernel/core_pattern; OLD_PATTERN=
+		K=$T/kcore.$PID
+		[ -s "$K" ] || fail "the kernel wrote no core to $K"
+		notes "$K" > "$T/k.notes"; notes "$T/ours.$PID" > "$T/o.notes"
+		loads "$K" > "$T/k.loads"; loads "$T/ours.$PID" > "$T/o.loads"
+		diff -u "$T/k.notes" "$T/o.notes" || fail "filter $filter: note types or order differ from the kernel's core"
+		diff -u "$T/k.loads" "$T/o.loads" || fail "filter $filter: PT_LOAD set differs from the kernel's core"
+		[ "$(readelf -lW "$T/ours.$PID" | awk '/^  [A-Z]/ && $1 != "Type" { print $1; exit }')" = NOTE ] \
+			|| fail "PT_NOTE is not the first program header"
+		echo "kernel core, filter $filter: $(wc -l < "$T/k.notes") notes, $(wc -l < "$T/k.loads") PT_LOADs" \
+			"($(awk '$2 != "0x000000"' "$T/k.loads" | wc -l) with bytes), the same"
+		rm -f "$K" "$T/ours.$PID"
+	done
 else
 	echo "note: core_pattern not writable; the kernel comparison is not run"
 fi
