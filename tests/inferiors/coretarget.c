@@ -135,6 +135,21 @@ int main(int argc, char **argv)
 	memset(wipe, 0x3e, 4096);
 	madvise(dontfork, 4096, MADV_DONTFORK);
 	madvise(wipe, 4096, MADV_WIPEONFORK);
+	/* Two pages of a one-page file, the first written: the VMA is dumped
+	 * whole, and its second page (past the end of the file) cannot be
+	 * read by anyone. */
+	char tmpl[] = "/tmp/coretarget.XXXXXX";
+	int tfd = mkstemp(tmpl);
+	unsigned char *eof = MAP_FAILED;
+	if (tfd >= 0 && ftruncate(tfd, 4096) == 0)
+		eof = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE, tfd, 0);
+	if (tfd >= 0) {
+		unlink(tmpl);
+		close(tfd);
+	}
+	if (eof == MAP_FAILED)
+		return 5;
+	eof[0] = 0x77;
 	pthread_t t;
 	pthread_create(&t, NULL, lib_thread, NULL);
 	pthread_create(&t, NULL, avx_thread, NULL);
@@ -142,8 +157,9 @@ int main(int argc, char **argv)
 	while (parked < 3 || !avx_tid)
 		usleep(1000);
 	usleep(20000);  /* each thread is in its system call by now */
-	printf("READY heap=%p global=%p avx512=%d avxtid=%d dontfork=%p wipe=%p\n", (void *)heap,
-	       (void *)core_global, has512 ? 1 : 0, (int)avx_tid, (void *)dontfork, (void *)wipe);
+	printf("READY heap=%p global=%p avx512=%d avxtid=%d dontfork=%p wipe=%p eof=%p\n",
+	       (void *)heap, (void *)core_global, has512 ? 1 : 0, (int)avx_tid, (void *)dontfork,
+	       (void *)wipe, (void *)eof);
 	fflush(stdout);
 	main_park();
 	return 0;

@@ -106,6 +106,8 @@ static int kill_at_first(uint64_t done, uint64_t total, void *ctx)
 struct regions {
 	uint64_t from_parent[8];
 	int n;
+	struct dbg_core_region bad[8];
+	int nbad;
 };
 
 static void on_region(const struct dbg_core_region *r, void *ctx)
@@ -113,6 +115,8 @@ static void on_region(const struct dbg_core_region *r, void *ctx)
 	struct regions *rs = ctx;
 	if (r->kind == DBG_CORE_REGION_FROM_PARENT && rs->n < 8)
 		rs->from_parent[rs->n++] = r->start;
+	if (r->kind == DBG_CORE_REGION_UNREADABLE && rs->nbad < 8)
+		rs->bad[rs->nbad++] = *r;
 }
 
 /* Read target memory at @addr out of the core in @fd, through its phdrs. */
@@ -181,12 +185,22 @@ int main(void)
 	CHECK(fstat(fd, &st) == 0 && st.st_size <= 256 << 10 && st.st_size > 0);
 	CHECK(dbg_core_is_truncated(fd) == 1);
 	close(fd);
-	/* Without one: complete, not marked. */
+	/* Without one: complete, not marked; the page past the end of a
+	 * file mapping cannot be read: a hole, reported, and the page before
+	 * it is there. */
+	uint64_t eof = 0;
+	CHECK(sscanf(strstr(ready, "eof="), "eof=%" SCNx64, &eof) == 1);
 	fd = open_core("whole");
-	DBG_OPTS(dbg_core_opts, whole, .info = &info);
+	struct regions wr = { 0 };
+	DBG_OPTS(dbg_core_opts, whole, .info = &info, .region_fn = on_region, .region_ctx = &wr);
 	CHECK(dbg_core_write(p, fd, &whole) == 0);
 	CHECK(!info.truncated && info.nthreads == 4);
 	CHECK(dbg_core_is_truncated(fd) == 0);
+	CHECK(wr.nbad == 1 && wr.bad[0].start == eof + 4096 && wr.bad[0].end == eof + 8192 &&
+	      wr.bad[0].err < 0);
+	CHECK(info.unreadable_bytes == 4096);
+	CHECK(core_byte(fd, eof) == 0x77 && core_byte(fd, eof + 4096) == 0);
+	printf("unreadable page past EOF: reported (%s), a hole\n", dbg_strerror(wr.bad[0].err));
 	close(fd);
 	printf("size limit: cut at %lld bytes and marked; unlimited core %llu bytes\n",
 	       (long long)st.st_size, (unsigned long long)info.file_size);
