@@ -342,6 +342,17 @@ int main(void)
 	printf("70,000 VMAs: e_phnum PN_XNUM, sh_info %u = maps lines + 1, %.2f s\n", sh.sh_info, dt);
 	snprintf(path, sizeof(path), "readelf -lW %s/many > /dev/null", dir);
 	CHECK(system(path) == 0);
+	/* The same in low-pause mode: as many segments, no child left. */
+	fd = open_core("many-lp");
+	DBG_OPTS(dbg_core_opts, lpm, .mode = DBG_CORE_LOW_PAUSE, .info = &info);
+	t0 = now();
+	CHECK(dbg_core_write(p, fd, &lpm) == 0);
+	dt = now() - t0;
+	CHECK(info.nsegments == sh.sh_info);
+	CHECK(waitpid(-1, &ws, WNOHANG | __WALL) == 0);
+	close(fd);
+	printf("70,000 VMAs, low-pause: %u segments, paused %.2f ms, %.2f s, no child left\n",
+	       info.nsegments, info.pause_ns / 1e6, dt);
 	dbg_proc_detach(p);
 	cleanup();
 	printf("PASS\n");
