@@ -14,5 +14,7 @@
 #include <dbg/mem.h>
 #include <dbg/sym.h>
 #include <dbg/unwind.h>
+#include <dbg/core.h>
+#include <dbg/inject.h>
 
 #endif /* DBG_H */
