@@ -615,6 +615,32 @@ static int swap_devices(void)
 	return n < 0 ? 0 : n;
 }
 
+/* The TLB-shootdown and function-call IPIs every CPU received so far
+ * (x86's /proc/interrupts rows TLB and CAL), summed. */
+static uint64_t ipis(const char *row)
+{
+	FILE *f = fopen("/proc/interrupts", "r");
+	char line[4096];
+	uint64_t sum = 0;
+	size_t n = strlen(row);
+	while (f && fgets(line, sizeof(line), f)) {
+		char *s = line + strspn(line, " ");
+		if (strncmp(s, row, n))
+			continue;
+		for (char *e = s + n;;) {
+			char *end;
+			unsigned long long v = strtoull(e, &end, 10);
+			if (end == e)
+				break;
+			sum += v;
+			e = end;
+		}
+	}
+	if (f)
+		fclose(f);
+	return sum;
+}
+
 static void serve(struct dbg_proc *p)
 {
 	struct dbg_event ev;
@@ -635,6 +661,7 @@ int main(void)
 	int nv = vmstat_read(vn, v0, 64);
 	long ksm_run = read_long("/sys/kernel/mm/ksm/run");
 	long ksm_full0 = read_long("/sys/kernel/mm/ksm/full_scans");
+	uint64_t tlb0 = ipis("TLB:"), cal0 = ipis("CAL:");
 
 	pid_t pid = fork();
 	CHECK(pid >= 0, "fork");
@@ -697,6 +724,7 @@ int main(void)
 	dbg_proc_detach(p);
 	inferior_kill(&inf);
 	int nv1 = vmstat_read(vn, v1, 64);
+	uint64_t tlb1 = ipis("TLB:"), cal1 = ipis("CAL:");
 
 	uint64_t total = 0;
 	for (int rd = 0; rd < NR_RD; rd++) {
@@ -727,6 +755,8 @@ int main(void)
 	       "pages %ld\n",
 	       ksm_run, ksm_full1 >= 0 && ksm_full0 >= 0 ? ksm_full1 - ksm_full0 : -1, ksm_sharing,
 	       ksm_mine);
+	printf("IPIs received: TLB shootdowns %llu, function calls %llu\n",
+	       (unsigned long long)(tlb1 - tlb0), (unsigned long long)(cal1 - cal0));
 	printf("vmstat deltas:");
 	for (int i = 0; i < nv && i < nv1; i++)
 		printf(" %s %llu", vn[i], (unsigned long long)(v1[i] - v0[i]));
