@@ -696,8 +696,12 @@ int main(void)
 		for (int i = 0; i < 100 && !atomic_load(&ctl->failed); i++) {
 			uint64_t addr;
 			size_t len;
-			/* A stopped target's uffd handler cannot serve a fault. */
-			struct region *r = pick(&seed, b != RD_PEEK, &addr, &len);
+			/* The uffd region only through process_vm_readv, which
+			 * faults with FAULT_FLAG_ALLOW_RETRY and so can wait for
+			 * the handler: /proc/PID/mem and PEEK (access_remote_vm)
+			 * cannot, and get SIGBUS (EFAULT) with a DEBUG_VM stack
+			 * dump; and a stopped target's handler serves nothing. */
+			struct region *r = pick(&seed, b == RD_PVR, &addr, &len);
 			struct window w = window_open(r);
 			memset(buf, 0xee, len);
 			ssize_t got = dbg_mem_read(p, addr, buf, len);
