@@ -1,10 +1,11 @@
 #!/bin/sh
 # mkinitramfs.sh BUILD_DIR OUT.cpio: busybox, libdbg's test binaries,
-# inferiors and benchmark, and eu-stack (the unwinding tests' oracle), with
+# inferiors and benchmark, eu-stack (the unwinding tests' oracle) and the
+# kernel series' kselftest, with
 # their shared libraries, at the same absolute paths as in BUILD_DIR (the
 # tests find their inferiors by path).
 set -eu
-build=$1
+build=$(cd "$1" && pwd)
 cpio_out=$2
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(mktemp -d)
@@ -28,6 +29,15 @@ done
 for f in "$build"/tests/inferiors/*; do
 	[ -f "$f" ] && copy "$f"
 done
+# The series' kselftest (patch 7), where the series has one: at
+# /selftests in the guest; build-selftest.sh caches it.
+if grep -q '^+++ b/tools/testing/selftests/mm/remote_read_vma_lock.c' "$here"/../patches/*.patch; then
+	"$here/build-selftest.sh" "$build/kernel-harness/selftests" > /dev/null
+	st=$build/kernel-harness/selftests/remote_read_vma_lock
+	copy "$st"
+	mkdir -p "$root/selftests"
+	ln -s "$st" "$root/selftests/remote_read_vma_lock"
+fi
 sed "s|@BUILD@|$build|g" "$here/init" > "$root/init"
 chmod +x "$root/init"
 (cd "$root" && find . | cpio -o -H newc --quiet) > "$cpio_out"

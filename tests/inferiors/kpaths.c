@@ -5,11 +5,13 @@
  *   secret     a memfd_secret() page, or 0 where the kernel has none
  *   huge       a 2 MiB MAP_HUGETLB page, or 0 where none is reserved
  *   present    16 written anonymous pages
+ *   cold       512 anonymous pages never written (not present: each one
+ *              read once by the test, which faults in the zero page)
  * and finally replaces the page of its own argv strings with a private
  * file mapping holding "FILEBACKED..." (CVE-2018-1120: /proc/PID/cmdline
  * must refuse to read file-backed memory). The main thread then blocks
  * for good, never touching that stack page again.
- * Prints: "ready untouched=.. secret=.. huge=.. present=.. argv=.."
+ * Prints: "ready untouched=.. secret=.. huge=.. present=.. argv=.. cold=.."
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -59,6 +61,8 @@ int main(int argc, char **argv)
 	uint8_t *present = mmap(NULL, 16 * PG, PROT_READ | PROT_WRITE,
 				MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	pattern_fill(present, (uint64_t)(uintptr_t)present, 16 * PG);
+	void *cold = mmap(NULL, 512 * PG, PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	void *secret = secret_page();
 	void *huge = huge_page();
 
@@ -73,8 +77,8 @@ int main(int argc, char **argv)
 		return 1;
 	unlink(path);
 	uintptr_t argpage = (uintptr_t)argv[0] & ~(PG - 1);
-	printf("ready untouched=%p secret=%p huge=%p present=%p argv=%p\n", untouched, secret,
-	       huge, (void *)present, (void *)argpage);
+	printf("ready untouched=%p secret=%p huge=%p present=%p argv=%p cold=%p\n", untouched,
+	       secret, huge, (void *)present, (void *)argpage, cold);
 	fflush(stdout);
 	/* From here on: no stack use beyond this frame, no libc that might
 	 * touch the old argv strings; raw system calls only. */
