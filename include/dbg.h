@@ -14,5 +14,6 @@
 #include <dbg/mem.h>
 #include <dbg/sym.h>
 #include <dbg/unwind.h>
+#include <dbg/prof.h>
 
 #endif /* DBG_H */
