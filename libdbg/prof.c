@@ -223,6 +223,7 @@ static int mapping_for(struct dbg_prof *p, const struct dbg_module *m)
 	mp->path = keep_str(p, m->path);
 	if (!mp->path)
 		return -1;
+	mp->is_main = strcmp(m->path, p->sym->exe) == 0;
 	if (m->build_id && m->build_id_len) {
 		mp->build_id = keep_block(p, m->build_id, m->build_id_len);
 		mp->build_id_len = mp->build_id ? m->build_id_len : 0;
@@ -314,9 +315,7 @@ static int loc_id(struct dbg_prof *p, const struct dbg_frame *f, uint32_t *ret)
 	memset(l, 0, sizeof(*l));
 	l->addr = f->pc;
 	l->activation = act;
-	int r = loc_fill(p, l);
-	if (r < 0)
-		return r;
+	l->mapping = -1;
 	e->key = key;
 	e->idx = (uint32_t)++p->nlocs;
 	p->loch.len++;
@@ -352,6 +351,20 @@ static int stack_count(struct dbg_prof *p, struct dbg__stacktab *t, pid_t tid, c
 	t->h.e[i].key = h;
 	t->h.e[i].idx = (uint32_t)++t->n;
 	t->h.len++;
+	return 0;
+}
+
+/* Symbolize the locations found since the last call: at the end of a
+ * run and before an exec replaces the modules, not while sampling (a
+ * module's first DWARF lookup can take a while, and the target's ticks
+ * or ring would wait for it). */
+static int symbolize_pending(struct dbg_prof *p)
+{
+	for (; p->nsymbolized < p->nlocs; p->nsymbolized++) {
+		int r = loc_fill(p, &p->locs[p->nsymbolized]);
+		if (r < 0)
+			return r;
+	}
 	return 0;
 }
 
@@ -600,6 +613,9 @@ static int handle_events(struct dbg_prof *p)
 			/* Samples still in the rings belong to the old image. */
 			if (p->source == DBG_PROF_SOURCE_PERF)
 				dbg__prof_perf_drain(p);
+			r = symbolize_pending(p);
+			if (r < 0)
+				return r;
 			dbg_sym_refresh(p->sym);
 			for (size_t i = 0; i < p->nthr; i++)
 				p->thr[i].vma_lo = p->thr[i].vma_hi = 0;
@@ -769,12 +785,16 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 	uint64_t ticks0 = target_cpu_ticks(p), ticks_last = ticks0;
 	uint64_t period = 1000000000ull / p->o.hz;
 	uint64_t next = start;
+	p->nlive = 0;
+	p->last_poll_ns = start;
 	for (size_t i = 0; i < p->nthr; i++)
 		if (p->thr[i].alive)
 			p->thr[i].first_ns = p->thr[i].last_ns = start;
 	r = dbg_proc_resume(p->proc);
 	if (r == -ESRCH)
 		target_ended(p, NULL);
+	if (p->source == DBG_PROF_SOURCE_PERF)
+		dbg__prof_perf_enable(p, true);
 	while (!p->stop && !p->st.exited) {
 		uint64_t now = dbg__prof_now();
 		if (now >= end)
@@ -784,7 +804,12 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			break;
 		if (r < 0)
 			goto out;
-		int nlive = update_threads(p);
+		/* The thread list changes only with events; the perf source
+		 * looks again every 100 ms for the alive-time accounting. */
+		int nlive = p->nlive;
+		bool periodic = now - p->last_poll_ns >= 100000000ull;
+		if (r > 0 || periodic || p->source == DBG_PROF_SOURCE_PTRACE || nlive == 0)
+			nlive = p->nlive = update_threads(p);
 		if (nlive < 0) {
 			if (nlive == -ESRCH) {
 				target_ended(p, NULL);
@@ -793,9 +818,12 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			r = nlive;
 			goto out;
 		}
-		uint64_t c = target_cpu_ticks(p);
-		if (c)
-			ticks_last = c;
+		if (periodic) {
+			p->last_poll_ns = now;
+			uint64_t c = target_cpu_ticks(p);
+			if (c)
+				ticks_last = c;
+		}
 		if (p->source == DBG_PROF_SOURCE_PERF) {
 			r = dbg__prof_perf_drain(p);
 			if (r < 0)
@@ -848,9 +876,19 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			goto out;
 	}
 	r = 0;
-	if (p->source == DBG_PROF_SOURCE_PERF)
-		r = dbg__prof_perf_drain(p);
-out:;
+out:
+	if (p->source == DBG_PROF_SOURCE_PERF) {
+		dbg__prof_perf_enable(p, false);
+		int d = dbg__prof_perf_drain(p);
+		if (r == 0)
+			r = d;
+	}
+	int sr = symbolize_pending(p);
+	if (r == 0)
+		r = sr;
+	uint64_t c_end = target_cpu_ticks(p);
+	if (c_end)
+		ticks_last = c_end;
 	uint64_t stop = dbg__prof_now();
 	p->st.elapsed_ns += stop - start;
 	for (size_t i = 0; i < p->nthr; i++)

@@ -72,12 +72,16 @@ struct dbg_prof {
 	uint64_t cpu_start_ticks;   /* the target's utime+stime */
 	uint64_t target_cpu_ticks;  /* ... since, summed over runs */
 	uint64_t last_refresh_ns;   /* sym refresh for unknown pcs */
+	uint64_t last_poll_ns;      /* thread list, target CPU time */
+	int nlive;
 
 	struct dbg__pthr *thr;
 	size_t nthr, cap_thr;
 
 	struct dbg__perfbuf *pb;    /* per thread and CPU; base: a ring */
 	int cpus[DBG__PROF_MAX_CPUS], ncpus;
+	bool user_only;             /* exclude_kernel: the kernel insists */
+	bool running;               /* events enabled (inside dbg_prof_run) */
 	int ring_of_cpu[DBG__PROF_MAX_CPUS]; /* index in pb, -1 */
 	size_t npb, cap_pb;
 	uint8_t *rec;               /* a record copied out of a ring */
@@ -93,6 +97,7 @@ struct dbg_prof {
 
 	struct dbg_prof_loc *locs;
 	size_t nlocs, cap_locs;
+	size_t nsymbolized;         /* locs[0..nsymbolized) have names */
 	struct dbg__htab loch;
 	struct dbg_prof_mapping *maps;
 	size_t nmaps, cap_maps;
@@ -113,5 +118,6 @@ int dbg__prof_perf_open(struct dbg_prof *p, pid_t tid);
 void dbg__prof_perf_close(struct dbg_prof *p);
 int dbg__prof_perf_drain(struct dbg_prof *p);
 int dbg__prof_perf_cover(struct dbg_prof *p);
+void dbg__prof_perf_enable(struct dbg_prof *p, bool on);
 
 #endif /* DBG_PROF_INTERNAL_H */

@@ -30,12 +30,13 @@
 
 static uint64_t data_pages(const struct dbg_prof *p)
 {
-	/* Room for ~10 ms of samples at the rate (twice the drain period at
-	 * high rates), a power of two between 8 and 128 pages. */
+	/* A ring per CPU, where one thread at a time runs: room for 50 ms
+	 * of samples at the rate (the loop drains every 5-10 ms and wakes
+	 * at a quarter full), a power of two from 16 to 256 pages. */
 	uint64_t per = p->o.stack_size + 256;
-	uint64_t want = (uint64_t)p->o.hz * per / 100 / DBG__PAGE_SIZE;
-	uint64_t n = 8;
-	while (n < want && n < 128)
+	uint64_t want = (uint64_t)p->o.hz * per / 20 / DBG__PAGE_SIZE;
+	uint64_t n = 16;
+	while (n < want && n < 256)
 		n *= 2;
 	return n;
 }
@@ -77,7 +78,12 @@ static int open_one(struct dbg_prof *p, pid_t tid, int cpu)
 			PERF_SAMPLE_STACK_USER;
 	a.sample_regs_user = REGS_MASK;
 	a.sample_stack_user = p->o.stack_size > 65528 ? 65528 : p->o.stack_size;
-	a.exclude_kernel = 1;
+	/* Samples that land in the kernel (a system call, a page fault)
+	 * still carry the user registers and stack of the user code that
+	 * entered it, so they are counted too where allowed; with
+	 * perf_event_paranoid >= 2 an unprivileged profiler gets user-mode
+	 * samples only (p->user_only, said in the note). */
+	a.exclude_kernel = p->user_only;
 	a.exclude_hv = 1;
 	a.exclude_callchain_kernel = 1;
 	/* Threads it creates inherit the event; their samples go to the
@@ -85,9 +91,18 @@ static int open_one(struct dbg_prof *p, pid_t tid, int cpu)
 	 * event of one task on any CPU (cpu == -1), hence one per CPU. */
 	a.inherit = 1;
 	a.task = 1; /* PERF_RECORD_FORK: inherited threads announced */
+	/* Counting starts with dbg_prof_run(), not while the caller sets up. */
+	a.disabled = !p->running;
 	a.watermark = 1;
 	a.wakeup_watermark = (uint32_t)(data_pages(p) * DBG__PAGE_SIZE / 4);
 	int fd = (int)syscall(SYS_perf_event_open, &a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
+	if (fd < 0 && (errno == EACCES || errno == EPERM) && !p->user_only && p->npb == 0) {
+		p->user_only = true;
+		snprintf(p->note, sizeof(p->note), "perf events count user-mode time only "
+			 "(kernel.perf_event_paranoid >= 2 without CAP_PERFMON): time the target "
+			 "spends in system calls is not sampled");
+		return open_one(p, tid, cpu);
+	}
 	return fd < 0 ? -errno : fd;
 }
 
@@ -347,9 +362,14 @@ int dbg__prof_perf_drain(struct dbg_prof *p)
 				memcpy(p->rec + first, data, h.size - first);
 			}
 			tail += h.size;
+			/* The record is copied out: give its room back before the
+			 * unwind (a first lookup of a module's DWARF is slow). */
+			__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
 			err = on_record(p, p->rec, h.size);
 			if (err < 0)
 				break;
+			if (tail + sizeof(h) > head)
+				head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
 		}
 		__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
 		if (err < 0)
@@ -376,4 +396,12 @@ int dbg__prof_perf_cover(struct dbg_prof *p)
 			err = r;
 	}
 	return err;
+}
+
+/* Start or stop counting on every event (inherited ones follow). */
+void dbg__prof_perf_enable(struct dbg_prof *p, bool on)
+{
+	p->running = on;
+	for (size_t i = 0; i < p->npb; i++)
+		ioctl(p->pb[i].fd, on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE, 0);
 }

@@ -14,8 +14,9 @@
  *    fallback where perf_event_open is refused, and the only source that
  *    sees threads off CPU (DBG_PROF_WALL).
  *
- * Each distinct address is symbolized once, when it is first seen (so a
- * profile stays readable after the target exec'd or exited). Stacks are
+ * Each distinct address is symbolized once, at the end of the run (or
+ * before an exec replaces the modules), not while sampling; a profile
+ * stays readable after the target exec'd or exited. Stacks are
  * counted per thread and in total. See doc/profiling.md.
  */
 #ifndef DBG_PROF_H
@@ -159,6 +160,7 @@ struct dbg_prof_mapping {
 	const char *path;
 	const uint8_t *build_id;   /**< NULL when none */
 	size_t build_id_len;
+	bool is_main;              /**< the target's main executable */
 };
 
 /** One function at a location: inlined ones first, as dbg_sym_srclocs(). */

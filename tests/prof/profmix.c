@@ -28,13 +28,19 @@ static uint64_t cpu_ns(void)
 
 volatile uint64_t sink;
 
+/* Inlined into spin_f(): its samples have a location with two lines. */
+static inline __attribute__((always_inline)) void mix_f(int i)
+{
+	sink += (uint64_t)i * 3;
+}
+
 /* Spin for @ns of this thread's CPU time. */
 __attribute__((noinline)) static void spin_f(uint64_t ns)
 {
 	uint64_t end = cpu_ns() + ns;
 	do {
 		for (int i = 0; i < 20000; i++)
-			sink += (uint64_t)i * 3;
+			mix_f(i);
 	} while (cpu_ns() < end);
 }
 
