@@ -368,10 +368,31 @@ static int symbolize_pending(struct dbg_prof *p)
 	return 0;
 }
 
+/*
+ * Cut a stack where the unwinder went on through garbage: the same
+ * return address again and again outside every module (seen for a thread
+ * at its first stop in clone3's child, whose CFI still describes the
+ * parent: the heap pointer given as the thread's argument came back as
+ * the return address for the rest of the frames). A repeated address in
+ * a module is recursion and stays.
+ */
+static int trim_garbage(struct dbg_prof *p, const struct dbg_frame *frames, int n)
+{
+	for (int i = 1; i < n; i++) {
+		if (frames[i].pc != frames[i - 1].pc)
+			continue;
+		struct dbg_module m;
+		if (dbg_sym_module(p->sym, frames[i].pc - 1, &m) != 0)
+			return i;
+	}
+	return n;
+}
+
 int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames, int n)
 {
 	if (n < 0)
 		n = 0;
+	n = trim_garbage(p, frames, n);
 	for (int i = 0; i < n; i++) {
 		int r = loc_id(p, &frames[i], &p->ids[i]);
 		if (r < 0)
@@ -876,7 +897,9 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			goto out;
 	}
 	r = 0;
-out:
+out:;
+	/* The sampling time ends here; naming what was found comes after. */
+	uint64_t stop = dbg__prof_now();
 	if (p->source == DBG_PROF_SOURCE_PERF) {
 		dbg__prof_perf_enable(p, false);
 		int d = dbg__prof_perf_drain(p);
@@ -889,7 +912,6 @@ out:
 	uint64_t c_end = target_cpu_ticks(p);
 	if (c_end)
 		ticks_last = c_end;
-	uint64_t stop = dbg__prof_now();
 	p->st.elapsed_ns += stop - start;
 	for (size_t i = 0; i < p->nthr; i++)
 		if (p->thr[i].alive) {

@@ -19,6 +19,7 @@ fail() { echo "FAIL: $*"; exit 1; }
 mkfifo "$T/in"
 "$MIX" < "$T/in" > "$T/mix.out" &
 MIXPID=$!
+disown $MIXPID 2>/dev/null
 pids+=($MIXPID)
 exec 9> "$T/in"
 for i in $(seq 100); do grep -q ready "$T/mix.out" 2>/dev/null && break; sleep 0.05; done
