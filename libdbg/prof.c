@@ -137,6 +137,19 @@ static const char *base_name(const char *path)
 
 /* ---- threads ------------------------------------------------------------ */
 
+static void read_comm(struct dbg_prof *p, struct dbg__pthr *t)
+{
+	char path[96], comm[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)p->proc->pid, (int)t->pub.tid);
+	ssize_t n = dbg__read_file(path, comm, sizeof(comm));
+	t->comm_ns = dbg__prof_now();
+	if (n > 0) {
+		comm[strcspn(comm, "\n")] = 0;
+		comm[sizeof(t->pub.comm) - 1] = 0;
+		memcpy(t->pub.comm, comm, strlen(comm) + 1);
+	}
+}
+
 struct dbg__pthr *dbg__prof_thread(struct dbg_prof *p, pid_t tid, bool create)
 {
 	for (size_t i = p->nthr; i-- > 0;)
@@ -149,15 +162,8 @@ struct dbg__pthr *dbg__prof_thread(struct dbg_prof *p, pid_t tid, bool create)
 	t->pub.tid = tid;
 	t->alive = true;
 	t->stat_fd = t->sched_fd = -1;
-	t->first_ns = t->last_ns = dbg__prof_now();
-	char path[96], comm[64];
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)p->proc->pid, (int)tid);
-	ssize_t n = dbg__read_file(path, comm, sizeof(comm));
-	if (n > 0) {
-		comm[strcspn(comm, "\n")] = 0;
-		comm[sizeof(t->pub.comm) - 1] = 0;
-		memcpy(t->pub.comm, comm, strlen(comm) + 1);
-	}
+	t->first_ns = t->last_ns = t->born_ns = dbg__prof_now();
+	read_comm(p, t);
 	return t;
 }
 
@@ -199,6 +205,9 @@ static int update_threads(struct dbg_prof *p)
 			return -ENOMEM;
 		t->seen_this_round = true;
 		t->last_ns = now;
+		/* A new thread is often named just after it starts. */
+		if (now - t->born_ns < 1000000000ull && now - t->comm_ns > 100000000ull)
+			read_comm(p, t);
 	}
 	for (size_t i = 0; i < p->nthr; i++)
 		if (p->thr[i].alive && !p->thr[i].seen_this_round)
@@ -610,6 +619,7 @@ static void target_ended(struct dbg_prof *p, const struct dbg_event *ev)
 static int handle_events(struct dbg_prof *p)
 {
 	int seen = 0;
+	bool exec_seen = false;
 	uint64_t t0 = 0;
 	for (;;) {
 		struct dbg_event ev;
@@ -632,14 +642,12 @@ static int handle_events(struct dbg_prof *p)
 		case DBG_EVENT_EXEC: {
 			p->st.execs++;
 			/* Samples still in the rings belong to the old image. */
+			/* Samples still in the rings belong to the old image:
+			 * unwind them now, while the exec'ing thread waits; name
+			 * them and load the new image after it runs on. */
 			if (p->source == DBG_PROF_SOURCE_PERF)
 				dbg__prof_perf_drain(p);
-			r = symbolize_pending(p);
-			if (r < 0)
-				return r;
-			dbg_sym_refresh(p->sym);
-			for (size_t i = 0; i < p->nthr; i++)
-				p->thr[i].vma_lo = p->thr[i].vma_hi = 0;
+			exec_seen = true;
 			break;
 		}
 		default:
@@ -656,6 +664,14 @@ static int handle_events(struct dbg_prof *p)
 	if (seen && p->source == DBG_PROF_SOURCE_PERF) {
 		p->st.pause_ns += dbg__prof_now() - t0;
 		p->st.pauses += (uint64_t)seen;
+	}
+	if (exec_seen) {
+		r = symbolize_pending(p);
+		if (r < 0)
+			return r;
+		dbg_sym_refresh(p->sym);
+		for (size_t i = 0; i < p->nthr; i++)
+			p->thr[i].vma_lo = p->thr[i].vma_hi = 0;
 	}
 	return seen;
 }

@@ -26,6 +26,7 @@ struct dbg__pthr {
 	int sched_fd;           /* .../schedstat, -1 */
 	uint64_t run_ns;        /* its CPU time at the last tick */
 	uint64_t first_ns, last_ns; /* alive time within the current run */
+	uint64_t born_ns, comm_ns;  /* first seen; comm last read */
 	uint64_t vma_lo, vma_hi; /* its stack's VMA, for perf samples */
 };
 

@@ -195,7 +195,7 @@ struct dbg_prof_stack {
 /** A thread that was sampled. */
 struct dbg_prof_thread {
 	pid_t tid;
-	char comm[16];             /**< its name when first seen */
+	char comm[16];             /**< its name (read during its first second) */
 	uint64_t samples;
 };
 

@@ -82,10 +82,14 @@ static void *sleeper(void *arg)
 	return NULL;
 }
 
+/* 3 ms of CPU: more than one period of the test's 499 Hz, since a perf
+ * counter starts at zero in each new thread. */
 __attribute__((noinline)) static void *short_life(void *arg)
 {
-	for (volatile int i = 0; i < 20000; i++)
-		;
+	uint64_t end = cpu_ns() + 3000000;
+	while (cpu_ns() < end)
+		for (int i = 0; i < 2000; i++)
+			sink += (uint64_t)i;
 	return arg;
 }
 
@@ -98,7 +102,7 @@ static void *churner(void *arg)
 			pthread_create(&t[i], NULL, short_life, NULL);
 		for (int i = 0; i < 4; i++)
 			pthread_join(t[i], NULL);
-		usleep(1000);
+		usleep(5000);
 	}
 	return NULL;
 }
