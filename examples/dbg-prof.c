@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -164,6 +165,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
+	/* The perf source holds an event per thread and CPU: allow as many
+	 * descriptors as the hard limit does. */
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 	struct dbg_attach_opts ao = { .sz = sizeof(ao), .flags = DBG_ATTACH_NO_STOP };
 	struct dbg_proc *proc;
 	int r = dbg_proc_attach(pid, &ao, &proc);

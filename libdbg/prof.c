@@ -683,6 +683,8 @@ static ssize_t pread_proc(struct dbg_prof *p, int *fd, pid_t tid, const char *fi
 		char path[96];
 		snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)p->proc->pid, (int)tid, file);
 		*fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (*fd < 0 && (errno == EMFILE || errno == ENFILE))
+			return dbg__read_file(path, buf, cap); /* out of fds: read without keeping one */
 		if (*fd < 0)
 			return -errno;
 	}
