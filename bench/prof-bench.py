@@ -8,7 +8,8 @@ a libunwind-ptrace sampling loop (prof-uwpmp) at 99 Hz. Each config runs
 RUNS times, round-robin so the machine's noise falls on all alike; the
 table gives medians, the spread (min-max of the baseline), slowdowns
 against the baseline median, the goals, and each profiler's CPU per
-sample. Usage: prof-bench.py BUILD_DIR [THREADS...] (default 8 64)."""
+sample. Usage: prof-bench.py BUILD_DIR [THREADS...] (default 8 64);
+RUNS=N (default 5); CONFIGS="perf 999,ptrace" picks configs by name."""
 import os, re, resource, statistics, subprocess, sys, tempfile, time
 
 B = sys.argv[1]
@@ -24,11 +25,15 @@ def configs():
     c = [("none", None)]
     c += [("dbg-prof perf 99", [DBGPROF, "--source", "perf", "-F", "99", "-d", "30", "-o", TMP + "/p.folded"]),
           ("dbg-prof perf 999", [DBGPROF, "--source", "perf", "-F", "999", "-d", "30", "-o", TMP + "/p.folded"]),
+          ("dbg-prof perf 999 16K", [DBGPROF, "--source", "perf", "-F", "999", "--stack-size", "16384", "-d", "30", "-o", TMP + "/p.folded"]),
           ("dbg-prof ptrace 99", [DBGPROF, "--source", "ptrace", "-F", "99", "-d", "30", "-o", TMP + "/p.folded"])]
     if subprocess.run(["which", "perf"], capture_output=True).returncode == 0:
         c += [("perf record 99", ["perf", "record", "-q", "--call-graph", "dwarf", "-F", "99", "-o", TMP + "/perf.data", "-p"]),
               ("perf record 999", ["perf", "record", "-q", "--call-graph", "dwarf", "-F", "999", "-o", TMP + "/perf.data", "-p"])]
     c += [("libunwind-ptrace 99", [UWPMP, "99", str(WINDOW + 1.3)])]
+    only = os.environ.get("CONFIGS")
+    if only:  # e.g. CONFIGS="perf 999" runs the baseline and the configs naming it
+        c = [x for x in c if x[0] == "none" or any(o in x[0] for o in only.split(","))]
     return c
 
 def one(nthreads, cmd):
@@ -122,6 +127,8 @@ def main():
         def cost(name):
             s, c, pf = g(name)
             return max(c, 0) + pf
+        if "dbg-prof perf 999" not in summary or "dbg-prof ptrace 99" not in summary:
+            continue
         print("goals (%d threads; slowdown = per-CPU-s slowdown + paused share):" % n)
         pf9, pr9 = cost("dbg-prof perf 999"), cost("perf record 999")
         print("  perf source 999 Hz <= 2%%: %.1f%% %s" % (pf9, "met" if pf9 <= 2 else "NOT met"))
