@@ -16,5 +16,6 @@
 #include <dbg/unwind.h>
 #include <dbg/core.h>
 #include <dbg/inject.h>
+#include <dbg/prof.h>
 
 #endif /* DBG_H */

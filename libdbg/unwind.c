@@ -849,6 +849,33 @@ int dbg_snapshot_take_threads(struct dbg_proc *proc, const pid_t *tids, size_t n
 	return r;
 }
 
+/* A snapshot from registers and a stack copy taken elsewhere (a perf
+ * sample), for the profiler (prof_internal.h). *ret is refilled in place
+ * when it has room. [vma_lo, vma_hi) is the stack's VMA: reads in it past
+ * the copy fail instead of reading the live stack. */
+int dbg__snapshot_make(pid_t tid, const struct dbg_regs *regs, uint64_t stack_lo,
+		       const void *stack, size_t len, uint64_t vma_lo, uint64_t vma_hi,
+		       struct dbg_snapshot **ret)
+{
+	struct dbg_snapshot *s = *ret;
+	if (!s || s->stack_cap < len) {
+		s = malloc(sizeof(*s) + (len ? len : 1));
+		if (!s)
+			return -ENOMEM;
+		free(*ret);
+		s->stack_cap = len;
+	}
+	s->tid = tid;
+	s->regs = *regs;
+	s->stack_lo = stack_lo;
+	s->stack_len = len;
+	memcpy(s->stack, stack, len);
+	s->vma_lo = vma_lo;
+	s->vma_hi = vma_hi;
+	*ret = s;
+	return 0;
+}
+
 void dbg_snapshot_free(struct dbg_snapshot *s)
 {
 	free(s);

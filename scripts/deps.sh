@@ -1,17 +1,22 @@
 #!/bin/sh
 # Install exactly the Debian 12 packages libdbg's build, tests and
 # benchmarks need; only what is missing, so a second run costs nothing.
-# "deps.sh kernel" adds what the kernel harness needs.
+# "deps.sh kernel" adds what the kernel harness needs; "deps.sh browser"
+# adds chromium for the flame graph screenshot test (DBG_TEST_BROWSER).
 set -eu
 PKGS="build-essential cmake pkg-config
       libdw-dev libelf-dev libunwind-dev libcapstone-dev libdeflate-dev
       elfutils gdb
       libiberty-dev gcc-multilib
       g++ golang-go rustc busybox-static python3 nodejs libc6-dbg
+      libprotobuf-c-dev protobuf-c-compiler zlib1g-dev linux-perf python3-jsonschema
       clang libclang-rt-14-dev"
 if [ "${1:-}" = kernel ]; then
 	PKGS="$PKGS linux-source-6.12 qemu-system-x86 busybox-static cpio xz-utils
 	      bc flex bison libssl-dev libelf-dev python3"
+fi
+if [ "${1:-}" = browser ]; then
+	PKGS="$PKGS chromium"
 fi
 missing=""
 for p in $PKGS; do
