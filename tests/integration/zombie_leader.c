@@ -67,13 +67,17 @@ static int eu_pcs(pid_t tid, uint64_t *pc, int cap)
 /* The functions of the call chain, from the ready line. */
 static uint64_t fn_inner, fn_middle, fn_outer;
 
-/* Frames [i..] contain a return address (or pc) inside a function that
- * starts at @fn (each is far smaller than 0x100 bytes at -O0). */
-static int find_in(const struct dbg_frame *f, int i, int n, uint64_t fn)
+/* The first of frames [i..] whose return address (or pc) lies in the
+ * function that starts at @fn, by its symbol (a sanitizer build makes
+ * the functions several times larger). */
+static int find_in(struct dbg_sym *s, const struct dbg_frame *f, int i, int n, uint64_t fn)
 {
-	for (; i < n; i++)
-		if (f[i].pc > fn && f[i].pc < fn + 0x100)
+	for (; i < n; i++) {
+		struct dbg_symbol sy;
+		uint64_t at = f[i].pc - !(f[i].flags & DBG_FRAME_ACTIVATION);
+		if (dbg_sym_lookup(s, at, &sy) == 0 && sy.addr == fn)
 			return i;
+	}
 	return -1;
 }
 
@@ -92,9 +96,9 @@ static void check_stacks(struct dbg_proc *p, pid_t *workers, enum dbg_unwind_bac
 		int n = dbg_unwind_thread(u, workers[w], f, 64);
 		CHECK(n > 0, "unwinding worker %d (backend %d): %d %s", workers[w], be, n,
 		      dbg_proc_errmsg(p));
-		int a = find_in(f, 0, n, fn_inner);
-		int b = a < 0 ? -1 : find_in(f, a + 1, n, fn_middle);
-		int c = b < 0 ? -1 : find_in(f, b + 1, n, fn_outer);
+		int a = find_in(s, f, 0, n, fn_inner);
+		int b = a < 0 ? -1 : find_in(s, f, a + 1, n, fn_middle);
+		int c = b < 0 ? -1 : find_in(s, f, b + 1, n, fn_outer);
 		CHECK(a >= 0 && b > a && c > b && n > c + 1,
 		      "worker %d (backend %d): %d frames, inner at %d, middle at %d, outer at %d",
 		      workers[w], be, n, a, b, c);
