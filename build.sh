@@ -3,10 +3,12 @@
 #   ./build.sh demo   install what is missing, build, and print every
 #                     thread's stack of the bundled demo target (dbg-stack)
 #   ./build.sh test   install what is missing, build, and run the whole
-#                     suite: a -Werror build, the same under ASan+UBSan, and
-#                     in QEMU: the suite on the patched kernel, the baseline
-#                     and contention benchmark on the stock one, and 5
-#                     minutes of stress on the debug (KASAN, lockdep) kernel
+#                     suite: a -Werror build, the same under ASan+UBSan, a
+#                     compile check of the kernel series in the configs no
+#                     guest boots, and in QEMU: the suite on the patched
+#                     kernel, the baseline and contention benchmark on the
+#                     stock one, and 5 minutes of stress on the debug
+#                     (KASAN, lockdep, lockup detectors) kernel
 # and the benchmarks:
 #   ./build.sh bench [mem|stack|all] [args]  the memory benchmark
 #                     (doc/memory.md) and the unwinding one (doc/unwinding.md)
@@ -48,7 +50,10 @@ test)
 	# so nothing competes with the contention benchmark in the guests.
 	( for v in stock patched debug; do
 		nice kernel/harness/build-kernel.sh "$v" || exit 1
-	  done ) > build/kernels.log 2>&1 &
+	  done
+	  # The configurations no guest boots (PARAVIRT off, PREEMPT_RT,
+	  # PER_VMA_LOCK off): the series' objects compiled with W=1.
+	  nice kernel/harness/build-check.sh || exit 1 ) > build/kernels.log 2>&1 &
 	kernels=$!
 	step "the suite, -Werror build"
 	build build -DDBG_WERROR=ON
