@@ -22,7 +22,10 @@ done
 
 # start BINARY: run it, wait for "ready" and for every thread to block.
 start() {
-	"$1" > "$tmp/out" &
+	# Truncate before starting: the background shell's own redirection
+	# may come after the first look, which would find the last run's line.
+	: > "$tmp/out"
+	"$1" >> "$tmp/out" &
 	pid=$!
 	for _ in $(seq 200); do grep -q '^ready' "$tmp/out" && break; sleep 0.05; done
 	grep -q '^ready' "$tmp/out" || fail "$1 did not start"
