@@ -289,6 +289,9 @@ struct dbg__image {
 	bool mod_info, has_symbols, has_dwarf;
 	const uint8_t *build_id;
 	size_t build_id_len;
+	/* Address -> compile unit, from .debug_aranges (sym.c), built on
+	 * the first line lookup; NULL until then. */
+	struct dbg__cuindex *cus;
 };
 
 /* A recent address's answers: stacks repeat the same return addresses
