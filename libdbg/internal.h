@@ -300,7 +300,7 @@ struct dbg__image {
 #define DBG__SYMCACHE_SLOTS 1024
 #define DBG__SYMCACHE_LOCS 8
 struct dbg__symcache_entry {
-	uint64_t addr;
+	uint64_t key;           /* the address + 1; 0: empty */
 	int sym_rc;             /* dbg_sym_lookup()'s result, 1 = not yet asked */
 	int nlocs;              /* dbg_sym_srclocs()'s, 0 = not yet asked */
 	struct dbg_symbol sym;

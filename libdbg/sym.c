@@ -537,17 +537,20 @@ bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len
  * NULL when there is no memory for a cache. */
 static struct dbg__symcache_entry *cache_slot(struct dbg_sym *sym, uint64_t addr)
 {
+	/* calloc, and a zero key for an empty slot: the kernel maps the
+	 * zeroed pages on first touch, so a run that asks about a few
+	 * dozen addresses faults in a few pages, not all 400 KB. */
+	if (addr == UINT64_MAX)
+		return NULL;
 	if (!sym->cache) {
 		sym->cache = calloc(DBG__SYMCACHE_SLOTS, sizeof(*sym->cache));
 		if (!sym->cache)
 			return NULL;
-		for (size_t i = 0; i < DBG__SYMCACHE_SLOTS; i++)
-			sym->cache[i].addr = UINT64_MAX;
 	}
 	struct dbg__symcache_entry *e =
 		&sym->cache[(addr * 0x9e3779b97f4a7c15ull) >> 54 & (DBG__SYMCACHE_SLOTS - 1)];
-	if (e->addr != addr) {
-		e->addr = addr;
+	if (e->key != addr + 1) {
+		e->key = addr + 1;
 		e->sym_rc = 1;
 		e->nlocs = 0;
 	}

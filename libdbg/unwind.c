@@ -48,7 +48,7 @@ struct uctx {
 /* Compiled rules by lookup address (direct-mapped). */
 #define RULE_SLOTS 4096
 struct rule_slot {
-	uint64_t pc; /* UINT64_MAX: empty */
+	uint64_t key; /* pc + 1; 0: empty */
 	int status;  /* dbg__cfi_rule()'s */
 	struct dbg__cfa_rule rule;
 };
@@ -177,16 +177,16 @@ static bool maybe_code(struct uctx *c, uint64_t pc)
 
 static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cfa_rule **ret)
 {
+	/* calloc: zeroed pages the kernel maps on first touch, so a run
+	 * that looks up a few dozen pcs faults in a few pages, not 300 KB. */
 	if (!u->rules) {
-		u->rules = malloc(RULE_SLOTS * sizeof(*u->rules));
+		u->rules = calloc(RULE_SLOTS, sizeof(*u->rules));
 		if (!u->rules)
 			return -ENOMEM;
-		for (size_t i = 0; i < RULE_SLOTS; i++)
-			u->rules[i].pc = UINT64_MAX;
 	}
 	struct rule_slot *slot = &u->rules[(pc * 0x9e3779b97f4a7c15ull) >> 52 & (RULE_SLOTS - 1)];
-	if (slot->pc != pc) {
-		slot->pc = pc;
+	if (slot->key != pc + 1 || pc == UINT64_MAX) {
+		slot->key = pc + 1;
 		slot->status = dbg__cfi_rule(u->cfi, pc, &slot->rule);
 	}
 	*ret = &slot->rule;
