@@ -130,6 +130,7 @@ struct dbg_proc {
 
 	struct dbg__event_queue events;
 	int sigfd;        /* signalfd for SIGCHLD; the pollable fd */
+	size_t reap_cursor; /* where event.c's probe of interrupted threads resumes */
 
 	/* maps */
 	struct dbg_maps *maps;
