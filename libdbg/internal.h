@@ -310,7 +310,7 @@ struct dbg__symcache_entry {
 
 struct dbg_sym {
 	struct dbg_proc *proc;
-	struct dbg__symcache_entry *cache; /* DBG__SYMCACHE_SLOTS, or NULL */
+	struct dbg__symcache *cache; /* DBG__SYMCACHE_SLOTS answers (sym.c), or NULL */
 	struct Dwfl *dwfl;
 	char *debuginfo_path;
 	unsigned int threads;   /* for inflating debuginfo; 0, 1: none */

@@ -161,6 +161,7 @@ static int add_seg(struct dbg__image *im, const struct dbg_vma *v)
 }
 
 static void free_cuindex(struct dbg__image *im);
+static void free_symcache(struct dbg_sym *s);
 
 static void image_fini(struct dbg__image *im)
 {
@@ -232,8 +233,7 @@ static void free_images(struct dbg_sym *s)
 		dwfl_end(s->dwfl);
 	s->dwfl = NULL;
 	s->dwfl_attached = false;
-	free(s->cache);
-	s->cache = NULL;
+	free_symcache(s);
 }
 
 static bool same_file(const struct dbg_vma *a, const struct dbg_vma *b)
@@ -535,20 +535,42 @@ bool dbg__sym_read_local(struct dbg_sym *s, uint64_t addr, void *buf, size_t len
 
 /* The cache slot of @addr, reset for it if another address held it;
  * NULL when there is no memory for a cache. */
+/* The slots index entries handed out in chunks as addresses come: a run
+ * that asks about a few dozen addresses touches a few pages, where one
+ * table of 1,024 entries (400 KB, every address on a page of its own)
+ * cost a page fault per address. */
+#define SYMCACHE_CHUNK 32
+struct dbg__symcache {
+	uint16_t slot[DBG__SYMCACHE_SLOTS]; /* entry index + 1; 0: none yet */
+	struct dbg__symcache_entry *chunk[DBG__SYMCACHE_SLOTS / SYMCACHE_CHUNK];
+	unsigned int used;
+};
+
+static void free_symcache(struct dbg_sym *s)
+{
+	if (s->cache)
+		for (size_t i = 0; i < DBG__SYMCACHE_SLOTS / SYMCACHE_CHUNK; i++)
+			free(s->cache->chunk[i]);
+	free(s->cache);
+	s->cache = NULL;
+}
+
 static struct dbg__symcache_entry *cache_slot(struct dbg_sym *sym, uint64_t addr)
 {
-	/* calloc, and a zero key for an empty slot: the kernel maps the
-	 * zeroed pages on first touch, so a run that asks about a few
-	 * dozen addresses faults in a few pages, not all 400 KB. */
 	if (addr == UINT64_MAX)
 		return NULL;
-	if (!sym->cache) {
-		sym->cache = calloc(DBG__SYMCACHE_SLOTS, sizeof(*sym->cache));
-		if (!sym->cache)
+	if (!sym->cache && !(sym->cache = calloc(1, sizeof(*sym->cache))))
+		return NULL;
+	struct dbg__symcache *c = sym->cache;
+	uint16_t *slot = &c->slot[(addr * 0x9e3779b97f4a7c15ull) >> 54 & (DBG__SYMCACHE_SLOTS - 1)];
+	if (!*slot) {
+		unsigned int k = c->used / SYMCACHE_CHUNK;
+		if (!c->chunk[k] && !(c->chunk[k] = malloc(SYMCACHE_CHUNK * sizeof(*c->chunk[k]))))
 			return NULL;
+		c->chunk[k][c->used % SYMCACHE_CHUNK].key = 0;
+		*slot = (uint16_t)(++c->used);
 	}
-	struct dbg__symcache_entry *e =
-		&sym->cache[(addr * 0x9e3779b97f4a7c15ull) >> 54 & (DBG__SYMCACHE_SLOTS - 1)];
+	struct dbg__symcache_entry *e = &c->chunk[(*slot - 1) / SYMCACHE_CHUNK][(*slot - 1) % SYMCACHE_CHUNK];
 	if (e->key != addr + 1) {
 		e->key = addr + 1;
 		e->sym_rc = 1;
