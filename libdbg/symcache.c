@@ -45,7 +45,7 @@
 #include <unistd.h>
 #include <libdeflate.h>
 
-#define TRAILER_MAGIC "LIBDBGC\002"
+#define TRAILER_MAGIC "LIBDBGC\001"
 #define DEFAULT_MAX (1ull << 30)
 
 struct trailer {
@@ -53,10 +53,27 @@ struct trailer {
 	uint64_t data_len;     /* the bytes before the trailer */
 	uint32_t crc;          /* of what the headers refer to */
 	uint32_t id_len;
-	uint8_t id[64];
-	uint32_t hdr_crc;      /* of the ELF, program and section headers */
-	uint32_t pad;
+	uint8_t id[64];        /* then, for ids of up to 60 bytes, at 60: hdr_crc */
 };
+
+/* The CRC-32 of the ELF, program and section headers, kept in the last
+ * bytes of the id field, which older libdbg writes as zeros and never
+ * reads: the layout is unchanged, so entries written by either version
+ * are whole to both, and they do not remove each other's. 0: none
+ * (an older writer's entry; checked in full, then given one). */
+static uint32_t hdr_crc(const struct trailer *t)
+{
+	uint32_t v = 0;
+	if (t->id_len <= 60)
+		memcpy(&v, t->id + 60, 4);
+	return v;
+}
+
+static void set_hdr_crc(struct trailer *t, uint32_t v)
+{
+	if (t->id_len <= 60)
+		memcpy(t->id + 60, &v, 4);
+}
 
 /* The nanoseconds of the mtime an entry is given when it is written or
  * its CRC found right: a value of its trailer's. A write since (an edit,
@@ -64,7 +81,7 @@ struct trailer {
  * are this value one time in 10^9. */
 static long stamp_nsec(const struct trailer *t)
 {
-	return (long)(((uint64_t)t->crc << 32 | t->hdr_crc) * 0x9e3779b97f4a7c15ull % 1000000000u);
+	return (long)(((uint64_t)t->crc << 32 | hdr_crc(t)) * 0x9e3779b97f4a7c15ull % 1000000000u);
 }
 
 /* CRC-32 of the bytes an ELF file's headers and sections refer to: not
@@ -182,12 +199,14 @@ static int open_entry(int dfd, const char *name, const uint8_t *id, int idlen)
 		  pread(fd, &t, sizeof(t), st.st_size - sizeof(t)) == (ssize_t)sizeof(t) &&
 		  memcmp(t.magic, TRAILER_MAGIC, 8) == 0 && t.data_len == (uint64_t)st.st_size - sizeof(t) &&
 		  t.id_len == (uint32_t)idlen && memcmp(t.id, id, idlen) == 0;
-	bool full = !ok || st.st_mtim.tv_nsec != stamp_nsec(&t);
+	uint32_t stored = ok ? hdr_crc(&t) : 0, hdr = 0;
+	bool full = !ok || !stored || st.st_mtim.tv_nsec != stamp_nsec(&t);
 	if (ok) {
 		void *m = mmap(NULL, t.data_len, PROT_READ, MAP_PRIVATE, fd, 0);
-		uint32_t crc, hdr;
+		uint32_t crc;
 		const uint8_t *bid;
-		ok = m != MAP_FAILED && elf_crc(m, t.data_len, full ? &crc : NULL, &hdr) && hdr == t.hdr_crc &&
+		ok = m != MAP_FAILED && elf_crc(m, t.data_len, full ? &crc : NULL, &hdr) &&
+		     (!stored || hdr == stored) &&
 		     (!full || crc == t.crc) && dbg__elf_build_id(m, t.data_len, &bid) == idlen &&
 		     memcmp(bid, id, idlen) == 0;
 		if (m != MAP_FAILED)
@@ -205,7 +224,15 @@ static int open_entry(int dfd, const char *name, const uint8_t *id, int idlen)
 	if (full || nowts.tv_sec - st.st_mtim.tv_sec > 3600) {
 		int wfd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat wst;
-		if (wfd >= 0 && fstat(wfd, &wst) == 0 && wst.st_ino == st.st_ino && wst.st_dev == st.st_dev)
+		bool same = wfd >= 0 && fstat(wfd, &wst) == 0 && wst.st_ino == st.st_ino &&
+			    wst.st_dev == st.st_dev;
+		if (same && !stored && hdr && t.id_len <= 60) {
+			/* An older writer's entry, found whole: give it the
+			 * headers' CRC so later hits can skip the full one. */
+			set_hdr_crc(&t, hdr);
+			same = pwrite(wfd, &t, sizeof(t), st.st_size - sizeof(t)) == (ssize_t)sizeof(t);
+		}
+		if (same)
 			stamp(wfd, &t);
 		if (wfd >= 0)
 			close(wfd);
@@ -290,10 +317,12 @@ static void store(const struct dbg_sym *s, int dfd, const char *name, int src, c
 	struct trailer t = { .data_len = size, .id_len = (uint32_t)idlen };
 	memcpy(t.magic, TRAILER_MAGIC, 8);
 	memcpy(t.id, id, idlen);
-	if (!elf_crc(m, size, &t.crc, &t.hdr_crc)) {
+	uint32_t hdr;
+	if (!elf_crc(m, size, &t.crc, &hdr)) {
 		munmap(m, size);
 		return;
 	}
+	set_hdr_crc(&t, hdr);
 	/* Make room first, so the new entry is not the one evicted. */
 	uint64_t max = s->cache_max ? s->cache_max : DEFAULT_MAX;
 	if (size + sizeof(t) > max) {
