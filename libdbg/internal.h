@@ -130,6 +130,7 @@ struct dbg_proc {
 
 	struct dbg__event_queue events;
 	int sigfd;        /* signalfd for SIGCHLD; the pollable fd */
+	size_t reap_cursor; /* where event.c's probe of interrupted threads resumes */
 
 	/* maps */
 	struct dbg_maps *maps;
@@ -289,6 +290,9 @@ struct dbg__image {
 	bool mod_info, has_symbols, has_dwarf;
 	const uint8_t *build_id;
 	size_t build_id_len;
+	/* Address -> compile unit, from .debug_aranges (sym.c), built on
+	 * the first line lookup; NULL until then. */
+	struct dbg__cuindex *cus;
 };
 
 /* A recent address's answers: stacks repeat the same return addresses
@@ -297,7 +301,7 @@ struct dbg__image {
 #define DBG__SYMCACHE_SLOTS 1024
 #define DBG__SYMCACHE_LOCS 8
 struct dbg__symcache_entry {
-	uint64_t addr;
+	uint64_t key;           /* the address + 1; 0: empty */
 	int sym_rc;             /* dbg_sym_lookup()'s result, 1 = not yet asked */
 	int nlocs;              /* dbg_sym_srclocs()'s, 0 = not yet asked */
 	struct dbg_symbol sym;
@@ -306,7 +310,7 @@ struct dbg__symcache_entry {
 
 struct dbg_sym {
 	struct dbg_proc *proc;
-	struct dbg__symcache_entry *cache; /* DBG__SYMCACHE_SLOTS, or NULL */
+	struct dbg__symcache *cache; /* DBG__SYMCACHE_SLOTS answers (sym.c), or NULL */
 	struct Dwfl *dwfl;
 	char *debuginfo_path;
 	unsigned int threads;   /* for inflating debuginfo; 0, 1: none */

@@ -14,9 +14,13 @@
  * - What: only debuginfo found by build-id, so the key names the
  *   contents; an entry is "<build-id hex>.debug", the ELF file libdw
  *   opens, followed by a trailer: magic, the length and CRC-32 of the
- *   bytes its headers and sections refer to, and the build-id again.
- *   An entry whose size, trailer, CRC or build-id does not match
- *   (truncated, corrupt, foreign) is removed and rebuilt.
+ *   bytes its headers and sections refer to, a CRC-32 of the headers,
+ *   and the build-id again; its mtime carries a stamp (open_entry()).
+ *   An entry whose size, trailer, CRCs or build-id does not match
+ *   (truncated, corrupt, foreign) is removed and rebuilt. The full CRC
+ *   is computed only when the mtime lost its stamp (a write touched
+ *   the file). Reading every byte of libc's debuginfo was 9% of a warm
+ *   dbg-stack run's instructions, and faulted in pages libdw never reads.
  * - Writers: each writes a private temporary file and renames it into
  *   place, so a reader sees a whole entry or none; concurrent writers of
  *   one key each produce the same bytes, and the last rename wins.
@@ -49,14 +53,42 @@ struct trailer {
 	uint64_t data_len;     /* the bytes before the trailer */
 	uint32_t crc;          /* of what the headers refer to */
 	uint32_t id_len;
-	uint8_t id[64];
+	uint8_t id[64];        /* then, for ids of up to 60 bytes, at 60: hdr_crc */
 };
+
+/* The CRC-32 of the ELF, program and section headers, kept in the last
+ * bytes of the id field, which older libdbg writes as zeros and never
+ * reads: the layout is unchanged, so entries written by either version
+ * are whole to both, and they do not remove each other's. 0: none
+ * (an older writer's entry; checked in full, then given one). */
+static uint32_t hdr_crc(const struct trailer *t)
+{
+	uint32_t v = 0;
+	if (t->id_len <= 60)
+		memcpy(&v, t->id + 60, 4);
+	return v;
+}
+
+static void set_hdr_crc(struct trailer *t, uint32_t v)
+{
+	if (t->id_len <= 60)
+		memcpy(t->id + 60, &v, 4);
+}
+
+/* The nanoseconds of the mtime an entry is given when it is written or
+ * its CRC found right: a value of its trailer's. A write since (an edit,
+ * a truncation) sets the mtime to the kernel's clock, whose nanoseconds
+ * are this value one time in 10^9. */
+static long stamp_nsec(const struct trailer *t)
+{
+	return (long)(((uint64_t)t->crc << 32 | hdr_crc(t)) * 0x9e3779b97f4a7c15ull % 1000000000u);
+}
 
 /* CRC-32 of the bytes an ELF file's headers and sections refer to: not
  * every byte (the prepared file keeps the compressed originals no header
  * points at any more), but every byte libdw may read. false when the
  * headers themselves do not fit. */
-static bool elf_crc(const uint8_t *d, size_t size, uint32_t *ret)
+static bool elf_crc(const uint8_t *d, size_t size, uint32_t *ret, uint32_t *ret_hdr)
 {
 	if (size < sizeof(Elf64_Ehdr) || memcmp(d, ELFMAG, SELFMAG) != 0 || d[EI_CLASS] != ELFCLASS64)
 		return false;
@@ -67,11 +99,20 @@ static bool elf_crc(const uint8_t *d, size_t size, uint32_t *ret)
 	if (eh->e_phnum && (eh->e_phentsize != sizeof(Elf64_Phdr) || eh->e_phoff > size ||
 			    (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr) > size - eh->e_phoff))
 		return false;
+	const Elf64_Shdr *sh0 = (const Elf64_Shdr *)(d + eh->e_shoff);
+	for (unsigned int i = 0; i < eh->e_shnum; i++)
+		if (sh0[i].sh_type != SHT_NOBITS && sh0[i].sh_size &&
+		    (sh0[i].sh_offset > size || sh0[i].sh_size > size - sh0[i].sh_offset))
+			return false;
 	uint32_t c = libdeflate_crc32(0, d, sizeof(Elf64_Ehdr));
 	if (eh->e_phnum)
 		c = libdeflate_crc32(c, d + eh->e_phoff, (size_t)eh->e_phnum * sizeof(Elf64_Phdr));
 	const Elf64_Shdr *sh = (const Elf64_Shdr *)(d + eh->e_shoff);
 	c = libdeflate_crc32(c, sh, (size_t)eh->e_shnum * sizeof(Elf64_Shdr));
+	if (ret_hdr)
+		*ret_hdr = c;
+	if (!ret)
+		return true;
 	for (unsigned int i = 0; i < eh->e_shnum; i++) {
 		if (sh[i].sh_type == SHT_NOBITS || sh[i].sh_size == 0)
 			continue;
@@ -122,7 +163,30 @@ static int open_dir(const struct dbg_sym *s)
 	return dfd;
 }
 
-/* The entry @name if it is whole and carries build-id @id: its fd. */
+/* Stamp entry @fd (whose trailer is @t) as checked now: its mtime is now,
+ * with stamp_nsec() for nanoseconds. */
+static void stamp(int fd, const struct trailer *t)
+{
+	struct timespec now[2];
+	clock_gettime(CLOCK_REALTIME, &now[1]);
+	now[0].tv_sec = 0;
+	now[0].tv_nsec = UTIME_OMIT;
+	now[1].tv_nsec = stamp_nsec(t);
+	futimens(fd, now);
+}
+
+/* The entry @name if it is whole and carries build-id @id: its fd.
+ * Checked on every hit: size, trailer, build-id, and a CRC of the ELF
+ * headers (what tells libdw where everything is). The CRC of all the
+ * bytes the headers refer to is checked when the entry's mtime does not
+ * carry its stamp (stamp_nsec()): a write since (a truncation, an edit)
+ * changed it, and the entry is rebuilt unless the CRC still matches; a
+ * filesystem without nanosecond times gets the full check every time.
+ * Not caught: bytes that change on the medium without a write (left to
+ * the disk's and the filesystem's own checks), a write whose mtime hits
+ * the stamp (one in 10^9), and a same-user process forging an entry
+ * (which could forge a CRC as well; the directory is the user's own,
+ * mode 0700). */
 static int open_entry(int dfd, const char *name, const uint8_t *id, int idlen)
 {
 	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -135,12 +199,16 @@ static int open_entry(int dfd, const char *name, const uint8_t *id, int idlen)
 		  pread(fd, &t, sizeof(t), st.st_size - sizeof(t)) == (ssize_t)sizeof(t) &&
 		  memcmp(t.magic, TRAILER_MAGIC, 8) == 0 && t.data_len == (uint64_t)st.st_size - sizeof(t) &&
 		  t.id_len == (uint32_t)idlen && memcmp(t.id, id, idlen) == 0;
+	uint32_t stored = ok ? hdr_crc(&t) : 0, hdr = 0;
+	bool full = !ok || !stored || st.st_mtim.tv_nsec != stamp_nsec(&t);
 	if (ok) {
 		void *m = mmap(NULL, t.data_len, PROT_READ, MAP_PRIVATE, fd, 0);
 		uint32_t crc;
 		const uint8_t *bid;
-		ok = m != MAP_FAILED && elf_crc(m, t.data_len, &crc) && crc == t.crc &&
-		     dbg__elf_build_id(m, t.data_len, &bid) == idlen && memcmp(bid, id, idlen) == 0;
+		ok = m != MAP_FAILED && elf_crc(m, t.data_len, full ? &crc : NULL, &hdr) &&
+		     (!stored || hdr == stored) &&
+		     (!full || crc == t.crc) && dbg__elf_build_id(m, t.data_len, &bid) == idlen &&
+		     memcmp(bid, id, idlen) == 0;
 		if (m != MAP_FAILED)
 			munmap(m, t.data_len);
 	}
@@ -149,11 +217,26 @@ static int open_entry(int dfd, const char *name, const uint8_t *id, int idlen)
 		unlinkat(dfd, name, 0); /* rebuilt below */
 		return -1;
 	}
-	/* Recently used: keep it from eviction, without a write per run. */
+	/* Checked in full now; or recently used, kept from eviction
+	 * without a write per run. */
 	struct timespec nowts;
 	clock_gettime(CLOCK_REALTIME, &nowts);
-	if (nowts.tv_sec - st.st_mtim.tv_sec > 3600)
-		futimens(fd, NULL);
+	if (full || nowts.tv_sec - st.st_mtim.tv_sec > 3600) {
+		int wfd = openat(dfd, name, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat wst;
+		bool same = wfd >= 0 && fstat(wfd, &wst) == 0 && wst.st_ino == st.st_ino &&
+			    wst.st_dev == st.st_dev;
+		if (same && !stored && hdr && t.id_len <= 60) {
+			/* An older writer's entry, found whole: give it the
+			 * headers' CRC so later hits can skip the full one. */
+			set_hdr_crc(&t, hdr);
+			same = pwrite(wfd, &t, sizeof(t), st.st_size - sizeof(t)) == (ssize_t)sizeof(t);
+		}
+		if (same)
+			stamp(wfd, &t);
+		if (wfd >= 0)
+			close(wfd);
+	}
 	return fd;
 }
 
@@ -234,10 +317,12 @@ static void store(const struct dbg_sym *s, int dfd, const char *name, int src, c
 	struct trailer t = { .data_len = size, .id_len = (uint32_t)idlen };
 	memcpy(t.magic, TRAILER_MAGIC, 8);
 	memcpy(t.id, id, idlen);
-	if (!elf_crc(m, size, &t.crc)) {
+	uint32_t hdr;
+	if (!elf_crc(m, size, &t.crc, &hdr)) {
 		munmap(m, size);
 		return;
 	}
+	set_hdr_crc(&t, hdr);
 	/* Make room first, so the new entry is not the one evicted. */
 	uint64_t max = s->cache_max ? s->cache_max : DEFAULT_MAX;
 	if (size + sizeof(t) > max) {
@@ -262,6 +347,8 @@ static void store(const struct dbg_sym *s, int dfd, const char *name, int src, c
 		off += ok ? (size_t)w : 0;
 	}
 	ok = ok && write(fd, &t, sizeof(t)) == (ssize_t)sizeof(t);
+	if (ok)
+		stamp(fd, &t); /* written from the bytes just checked */
 	/* On disk before its name is: after a crash an entry is whole or
 	 * absent (the CRC catches what this cannot). */
 	ok = ok && fdatasync(fd) == 0;

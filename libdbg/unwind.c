@@ -48,10 +48,27 @@ struct uctx {
 /* Compiled rules by lookup address (direct-mapped). */
 #define RULE_SLOTS 4096
 struct rule_slot {
-	uint64_t pc; /* UINT64_MAX: empty */
+	uint64_t key; /* pc + 1; 0: empty */
 	int status;  /* dbg__cfi_rule()'s */
 	struct dbg__cfa_rule rule;
 };
+/* The direct-mapped slots index rules handed out in chunks as pcs come:
+ * a run that meets a few dozen pcs touches a few pages, where one table
+ * of 4,096 rules cost a page fault per pc. */
+#define RULE_CHUNK 64
+struct rule_cache {
+	uint16_t slot[RULE_SLOTS]; /* rule index + 1; 0: none yet */
+	struct rule_slot *chunk[RULE_SLOTS / RULE_CHUNK];
+	unsigned int used;
+};
+
+static void free_rules(struct rule_cache *c)
+{
+	if (c)
+		for (size_t i = 0; i < RULE_SLOTS / RULE_CHUNK; i++)
+			free(c->chunk[i]);
+	free(c);
+}
 
 struct dbg_unwinder {
 	struct dbg_proc *proc;
@@ -61,7 +78,7 @@ struct dbg_unwinder {
 	unsigned int generation; /* sym's, when the caches were filled */
 	unw_addr_space_t as;
 	struct dbg__cfi *cfi;    /* FDE lookup beyond .eh_frame_hdr */
-	struct rule_slot *rules; /* RULE_SLOTS, allocated on first use */
+	struct rule_cache *rules; /* allocated on first use */
 	enum dbg_unwind_end last_end; /* why the last stack ended */
 };
 
@@ -177,16 +194,20 @@ static bool maybe_code(struct uctx *c, uint64_t pc)
 
 static int cached_rule(struct dbg_unwinder *u, uint64_t pc, const struct dbg__cfa_rule **ret)
 {
-	if (!u->rules) {
-		u->rules = malloc(RULE_SLOTS * sizeof(*u->rules));
-		if (!u->rules)
+	if (!u->rules && !(u->rules = calloc(1, sizeof(*u->rules))))
+		return -ENOMEM;
+	struct rule_cache *c = u->rules;
+	uint16_t *idx = &c->slot[(pc * 0x9e3779b97f4a7c15ull) >> 52 & (RULE_SLOTS - 1)];
+	if (!*idx) {
+		unsigned int k = c->used / RULE_CHUNK;
+		if (!c->chunk[k] && !(c->chunk[k] = malloc(RULE_CHUNK * sizeof(*c->chunk[k]))))
 			return -ENOMEM;
-		for (size_t i = 0; i < RULE_SLOTS; i++)
-			u->rules[i].pc = UINT64_MAX;
+		c->chunk[k][c->used % RULE_CHUNK].key = 0;
+		*idx = (uint16_t)(++c->used);
 	}
-	struct rule_slot *slot = &u->rules[(pc * 0x9e3779b97f4a7c15ull) >> 52 & (RULE_SLOTS - 1)];
-	if (slot->pc != pc) {
-		slot->pc = pc;
+	struct rule_slot *slot = &c->chunk[(*idx - 1) / RULE_CHUNK][(*idx - 1) % RULE_CHUNK];
+	if (slot->key != pc + 1 || pc == UINT64_MAX) {
+		slot->key = pc + 1;
 		slot->status = dbg__cfi_rule(u->cfi, pc, &slot->rule);
 	}
 	*ret = &slot->rule;
@@ -647,7 +668,7 @@ void dbg_unwind_free(struct dbg_unwinder *u)
 	if (u->as)
 		unw_destroy_addr_space(u->as);
 	dbg__cfi_free(u->cfi);
-	free(u->rules);
+	free_rules(u->rules);
 	free(u);
 }
 
@@ -682,7 +703,7 @@ static int run(struct dbg_unwinder *u, struct uctx *c, pid_t tid, struct dbg_fra
 		 * Dwfl the libdw state hung on are gone. */
 		if (u->as)
 			unw_flush_cache(u->as, 0, 0);
-		free(u->rules);
+		free_rules(u->rules);
 		u->rules = NULL;
 		u->generation = u->sym->generation;
 	}
