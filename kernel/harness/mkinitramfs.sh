@@ -12,6 +12,16 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/etc"
 cp /bin/busybox "$root/bin/busybox"
+# debuginfo FILE: its separate debuginfo by build-id (libc6-dbg's for
+# libc), so that symbols and lines in the guest are the host's.
+debuginfo() {
+	id=$(readelf -n "$1" 2>/dev/null | sed -n 's/.*Build ID: \([0-9a-f]*\).*/\1/p' | head -n 1)
+	[ -n "$id" ] || return 0
+	dbg=/usr/lib/debug/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug
+	[ -f "$dbg" ] && [ ! -e "$root$dbg" ] || return 0
+	mkdir -p "$root$(dirname "$dbg")"
+	cp -L "$dbg" "$root$dbg"
+}
 copy() { # copy FILE with its shared libraries
 	mkdir -p "$root$(dirname "$1")"
 	cp -L "$1" "$root$1"
@@ -19,6 +29,7 @@ copy() { # copy FILE with its shared libraries
 		[ -e "$root$lib" ] && continue
 		mkdir -p "$root$(dirname "$lib")"
 		cp -L "$lib" "$root$lib"
+		debuginfo "$lib"
 	done
 }
 for f in "$build"/tests/test_* "$build"/bench/mem-bench "$build"/bench/bench-target \
