@@ -1,6 +1,7 @@
 #!/bin/sh
 # mkinitramfs.sh BUILD_DIR OUT.cpio: busybox, libdbg's test binaries,
-# inferiors and benchmark, eu-stack (the unwinding tests' oracle) and the
+# inferiors and benchmark, eu-stack (the unwinding tests' oracle), readelf
+# (core_errors reads its cores with it) and the
 # kernel series' kselftest, with
 # their shared libraries, at the same absolute paths as in BUILD_DIR (the
 # tests find their inferiors by path).
@@ -33,7 +34,7 @@ copy() { # copy FILE with its shared libraries
 	done
 }
 for f in "$build"/tests/test_* "$build"/bench/mem-bench "$build"/bench/bench-target \
-	 /usr/bin/eu-stack; do
+	 /usr/bin/eu-stack /usr/bin/readelf; do
 	[ -f "$f" ] && [ -x "$f" ] && copy "$f"
 done
 # Inferiors, with what is not executable (separate debuginfo, libraries).
