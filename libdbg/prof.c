@@ -606,6 +606,16 @@ static uint64_t target_cpu_ticks(struct dbg_prof *p)
 
 static void target_ended(struct dbg_prof *p, const struct dbg_event *ev)
 {
+	/* A call that found the target gone (-ESRCH from a stop or a read)
+	 * can come before the exit event is taken: take what is queued, so
+	 * that the exit status is not lost. */
+	struct dbg_event last;
+	for (int i = 0; !ev && i < 64; i++) {
+		if (dbg_proc_wait(p->proc, 50, &last) < 0)
+			break;
+		if (last.kind == DBG_EVENT_EXITED || last.kind == DBG_EVENT_KILLED)
+			ev = &last;
+	}
 	p->st.exited = true;
 	if (ev && ev->kind == DBG_EVENT_EXITED)
 		p->st.exit_status = ev->status;
