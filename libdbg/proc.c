@@ -903,7 +903,19 @@ int dbg_proc_stop_thread(struct dbg_proc *p, pid_t tid)
 		return 0;
 	if (t->state == T_EXITED)
 		return dbg__fail(p, -ESRCH, "thread %d has exited", tid);
-	interrupt_thread(p, t);
+	/* A stop that is already there (a signal's) needs no interrupt,
+	 * which would only trap again after the next resume. */
+	int status;
+	if (waitpid(tid, &status, __WALL | WNOHANG) == tid) {
+		struct dbg_event ev;
+		if (dbg__handle_status(p, tid, status, &ev) == D_REPORT)
+			dbg__event_push(p, &ev);
+		t = dbg__thread_find(p, tid);
+		if (!t)
+			return dbg__fail(p, -ESRCH, "thread %d exited", tid);
+	}
+	if (t->state != T_STOPPED)
+		interrupt_thread(p, t);
 	int64_t deadline = dbg__deadline_after(p->stop_timeout_ms);
 	for (;;) {
 		t = dbg__thread_find(p, tid);
@@ -912,7 +924,6 @@ int dbg_proc_stop_thread(struct dbg_proc *p, pid_t tid)
 		if (t->state == T_STOPPED)
 			return 0;
 		pid_t got;
-		int status;
 		/* Its own status first: a waitpid on the one tid is cheap. */
 		pid_t w = waitpid(tid, &status, __WALL | WNOHANG);
 		if (w == tid) {
