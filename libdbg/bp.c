@@ -294,6 +294,31 @@ void dbg__bp_free(struct dbg_proc *p, struct dbg_bp *bp)
 	free(bp);
 }
 
+/* Queued hits of @bp, not yet reported, go with it: the threads stand at
+ * its address (pc rewound) and run the original instruction when resumed.
+ * In non-stop nobody would resume them, so they are resumed here. */
+static void scrub_queue(struct dbg_proc *p, struct dbg_bp *bp)
+{
+	struct dbg__event_queue *q = &p->events;
+	size_t keep = 0;
+	pid_t resume[64];
+	size_t nresume = 0;
+	for (size_t i = 0; i < q->len; i++) {
+		struct dbg_event *e = &q->ev[(q->head + i) % q->cap];
+		if (e->kind == DBG_EVENT_BREAKPOINT && e->bp == bp) {
+			if (nresume < DBG__ARRAY_SIZE(resume))
+				resume[nresume++] = e->tid;
+			continue;
+		}
+		q->ev[(q->head + keep++) % q->cap] = *e;
+	}
+	q->len = keep;
+	if (p->bp.mode == DBG_RUNCTL_ALL_STOP)
+		return;
+	for (size_t i = 0; i < nresume; i++)
+		dbg_proc_resume_thread(p, resume[i]);
+}
+
 int dbg_bp_remove(struct dbg_proc *p, struct dbg_bp *bp)
 {
 	int r = dbg__enter(p);
@@ -306,6 +331,7 @@ int dbg_bp_remove(struct dbg_proc *p, struct dbg_bp *bp)
 	bool gone = p->exited;
 	r = bp_uninsert(p, bp);
 	handle_drop(p, bp);
+	scrub_queue(p, bp);
 	free(bp);
 	if (gone)
 		return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
