@@ -39,6 +39,8 @@ void dbg__bp_free(struct dbg_proc *p, struct dbg_bp *bp);
 /* Wait for @tid alone after a step of ours (bp.c): 1 stepped, 0 stopped
  * for something else (*ret_pending: left inside a slow call), -ESRCH. */
 int dbg__bp_wait_step(struct dbg_proc *p, pid_t tid, uint64_t addr, bool slow, bool *ret_pending);
+/* waitpid() for @tid that returns 0 for a dying leader (bp.c). */
+pid_t dbg__bp_waitpid(struct dbg_proc *p, pid_t tid, int *st, bool nohang);
 int dbg__bp_get_pc(struct dbg__thread *t, uint64_t *ret);
 int dbg__bp_set_pc(struct dbg__thread *t, uint64_t pc);
 

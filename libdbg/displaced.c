@@ -145,7 +145,7 @@ int dbg__bp_syscall(struct dbg_proc *p, struct dbg__thread *t, long nr, const ui
 		r = -errno;
 	while (r == 0) {
 		int st;
-		pid_t w = waitpid(tid, &st, __WALL);
+		pid_t w = dbg__bp_waitpid(p, tid, &st, false);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 || !WIFSTOPPED(st)) {
