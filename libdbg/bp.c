@@ -13,6 +13,7 @@
 #include "bp-impl.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +422,11 @@ const void *dbg__bp_shadow_write(struct dbg_proc *p, uint64_t addr, const void *
 	*ret_copy = NULL;
 	if (!b->nsites || !len)
 		return buf;
+	/* An instruction that starts up to 15 bytes before the write may
+	 * change: decode it again when needed. */
+	for (size_t k = site_lower(b, addr > 15 ? addr - 15 : 0);
+	     k < b->nsites && b->sites[k].addr < addr + len; k++)
+		b->sites[k].decoded = false;
 	size_t i = site_lower(b, addr);
 	if (i >= b->nsites || b->sites[i].addr - addr >= len)
 		return buf;
@@ -523,9 +529,12 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
 		return D_QUIET; /* killed out of the stop (no siginfo): its exit follows */
 	if (ev->kind != DBG_EVENT_TRAP || ev->signo != SIGTRAP || ev->siginfo.code != SI_KERNEL)
 		return D_NONE;
-	uint64_t pc = 0;
-	if (dbg__bp_get_pc(t, &pc) < 0)
+	/* All the registers at once: emulating the instruction on resume
+	 * needs them, and it is one request like PEEKUSER of the pc. */
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0)
 		return D_QUIET; /* killed out of its stop: its exit follows */
+	t->regs_valid = true;
+	uint64_t pc = t->regs.rip;
 	uint64_t a = pc - 1;
 	struct dbg__bp_site *s = dbg__bp_site_find(p, a);
 	if (!s) {
@@ -578,14 +587,20 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
  */
 pid_t dbg__bp_waitpid(struct dbg_proc *p, pid_t tid, int *st, bool nohang)
 {
-	if (tid != p->pid && !nohang)
+	/* Alone, the leader's exit is not delayed by anyone. */
+	if ((tid != p->pid || p->nthreads == 1) && !nohang)
 		return waitpid(tid, st, __WALL);
 	long ns = 5000;
 	int64_t last = dbg__now_ns();
-	for (;;) {
+	for (int spin = 0;; spin++) {
 		pid_t w = waitpid(tid, st, __WALL | WNOHANG);
 		if (w != 0 || nohang)
 			return w;
+		/* A step takes microseconds: spin a little before sleeping. */
+		if (spin < 2000) {
+			sched_yield();
+			continue;
+		}
 		if (dbg__now_ns() - last > 10000000) {
 			last = dbg__now_ns();
 			struct dbg__task_status ts;
@@ -721,12 +736,28 @@ static int step_inplace(struct dbg_proc *p, struct dbg__thread *t, uint64_t a, b
 	return r;
 }
 
+const struct dbg__insn *dbg__bp_site_insn(struct dbg_proc *p, uint64_t a)
+{
+	struct dbg__bp_site *s = dbg__bp_site_find(p, a);
+	if (!s)
+		return NULL;
+	if (!s->decoded) {
+		if (dbg__insn_decode(p, a, &s->insn) < 0)
+			return NULL;
+		s = dbg__bp_site_find(p, a); /* the read may not move sites, but be sure */
+		if (!s)
+			return NULL;
+		s->decoded = true;
+	}
+	return &s->insn;
+}
+
 /* A system call instruction (may block): step-offs of it wait only until
  * the thread is inside the call. */
 static bool slow_insn(struct dbg_proc *p, uint64_t a)
 {
-	struct dbg__insn d;
-	return dbg__insn_decode(p, a, &d) == 0 && d.syscall;
+	const struct dbg__insn *d = dbg__bp_site_insn(p, a);
+	return d && d->syscall;
 }
 
 static bool others_running(const struct dbg_proc *p, const struct dbg__thread *t)
@@ -756,6 +787,15 @@ static int bp_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 	bool user_step = *req == PTRACE_SINGLESTEP;
 	int r;
 again:
+	/* The common first instructions of a function are done for the
+	 * thread: no step, no other thread involved. */
+	r = user_step ? 0 : dbg__bp_emulate(p, t, a);
+	if (r == 1) {
+		t->bp.on_site = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
 	if (!others_running(p, t)) {
 		r = step_inplace(p, t, a, user_step, slow_insn(p, a));
 	} else {
