@@ -525,7 +525,8 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
 		}
 	}
 	uint64_t pc0;
-	if (sigtrap && p->bp.nsites && dbg__bp_get_pc(t, &pc0) == -ESRCH)
+	if (sigtrap && ev->siginfo.code != SI_KERNEL && p->bp.nsites &&
+	    dbg__bp_get_pc(t, &pc0) == -ESRCH)
 		return D_QUIET; /* killed out of the stop (no siginfo): its exit follows */
 	if (ev->kind != DBG_EVENT_TRAP || ev->signo != SIGTRAP || ev->siginfo.code != SI_KERNEL)
 		return D_NONE;
