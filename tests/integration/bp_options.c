@@ -111,7 +111,7 @@ int main(void)
 	}
 	char line[256];
 	inferior_line(&inf, line, sizeof(line));
-	CHECK(!strcmp(line, "done count=200 data=200 sinks=200"), "'%s'", line);
+	CHECK(!strcmp(line, "done count=200 data=200 sinks=200 leafs=200"), "'%s'", line);
 	CHECK(hits == 50 && dbg_bp_hits(mine) == 50, "%ld hits of the per-thread breakpoint", hits);
 	struct dbg_bp_stats st;
 	OK(dbg_bp_get_stats(p, &st));
@@ -145,7 +145,7 @@ int main(void)
 		OK(dbg_proc_resume(p));
 	}
 	inferior_line(&inf, line, sizeof(line));
-	CHECK(!strcmp(line, "done count=200 data=200 sinks=200"), "'%s'", line);
+	CHECK(!strcmp(line, "done count=200 data=200 sinks=200 leafs=200"), "'%s'", line);
 	dbg_proc_detach(p);
 	inferior_say(&inf, "exit\n");
 	inferior_kill(&inf);
