@@ -40,6 +40,11 @@ __attribute__((noinline)) void bp_here(long *sink)
 			 "1: test %%rsp, %%rsp\n"
 			 ".globl bp_jcc\nbp_jcc: jnz 2f\n\tud2\n"
 			 "2:\n" ::: "memory", "cc");
+	/* getpid through a raw `syscall` (bp_sys): not displaceable. */
+	long pid;
+	__asm__ volatile("mov $39, %%eax\n.globl bp_sys\nbp_sys: syscall"
+			 : "=a"(pid) : : "rcx", "r11", "memory");
+	(void)pid;
 	atomic_fetch_add(&count, 1);
 	*sink += 1;
 }
@@ -60,10 +65,10 @@ int main(int argc, char **argv)
 		nthreads = atoi(argv[1]);
 	if (argc > 2)
 		iters = atoi(argv[2]);
-	extern char __executable_start[], etext[], bp_insn[], bp_call[], bp_jmp[], bp_jcc[], bp_ret[];
-	printf("ready bp=%p func=%p call=%p jmp=%p jcc=%p ret=%p leaf=%p data=%p text=%p etext=%p\n",
+	extern char __executable_start[], etext[], bp_insn[], bp_call[], bp_jmp[], bp_jcc[], bp_ret[], bp_sys[];
+	printf("ready bp=%p func=%p call=%p jmp=%p jcc=%p ret=%p sys=%p leaf=%p data=%p text=%p etext=%p\n",
 	       (void *)bp_insn, (void *)bp_here, (void *)bp_call, (void *)bp_jmp, (void *)bp_jcc,
-	       (void *)bp_ret, (void *)bp_leaf, (void *)&bp_data,
+	       (void *)bp_ret, (void *)bp_sys, (void *)bp_leaf, (void *)&bp_data,
 	       (void *)__executable_start, (void *)etext);
 	fflush(stdout);
 	char line[64];
