@@ -980,7 +980,17 @@ static void bp_detach(struct dbg_proc *p, struct dbg__thread *t)
 				dbg__log(p, DBG_LOG_WARN, "breakpoint at %#llx could not be removed",
 					 (unsigned long long)b->sites[i].addr);
 	b->nsites = 0;
-	dbg__displaced_unmap(p, t);
+	/* The munmap runs in a thread that is in a plain ptrace-stop: one
+	 * in a group-stop would leave it when stepped. */
+	struct dbg__thread *u = t->group_stop ? NULL : t;
+	for (size_t i = 0; !u && i < p->nthreads; i++)
+		if (p->threads[i].state == T_STOPPED && !p->threads[i].group_stop)
+			u = &p->threads[i];
+	if (u)
+		dbg__displaced_unmap(p, u);
+	else if (b->nscratch)
+		dbg__log(p, DBG_LOG_WARN, "every thread is in a group-stop: %u scratch pages left mapped",
+			 b->nscratch);
 }
 
 static void bp_fini(struct dbg_proc *p)
