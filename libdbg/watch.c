@@ -300,7 +300,8 @@ static bool event_queued(const struct dbg_proc *p, pid_t tid)
  * are stopped for it and let go again unless they stopped for an event
  * of their own (queued). A new thread that has not stopped yet and a
  * group-stopped one are programmed in the prepare hook before they run.
- * Returns the first error (its message kept), ignoring threads that died.
+ * Returns the first error (its message kept), ignoring threads that died,
+ * or -ESRCH when all of them had.
  */
 static int sync_all(struct dbg_proc *p)
 {
@@ -313,6 +314,7 @@ static int sync_all(struct dbg_proc *p)
 		if (p->threads[i].watch.dirty)
 			tids[k++] = p->threads[i].tid;
 	int err = 0;
+	size_t gone = 0, done = 0;
 	char msg[sizeof(p->errmsg)] = "";
 	for (size_t i = 0; i < k && !p->exited; i++) {
 		struct dbg__thread *t = dbg__thread_find(p, tids[i]);
@@ -336,6 +338,10 @@ static int sync_all(struct dbg_proc *p)
 					r = rr;
 			}
 		}
+		if (r == -ESRCH)
+			gone++;
+		else if (r == 0)
+			done++;
 		if (r < 0 && r != -ESRCH && !err) {
 			err = r;
 			snprintf(msg, sizeof(msg), "%s", p->errmsg);
@@ -344,6 +350,10 @@ static int sync_all(struct dbg_proc *p)
 	free(tids);
 	if (err)
 		snprintf(p->errmsg, sizeof(p->errmsg), "%s", msg);
+	else if (gone && !done)
+		/* Killed under our feet: every thread is gone, its exit
+		 * status not yet reaped. */
+		err = dbg__fail(p, -ESRCH, "the threads of %d are gone (killed?)", p->pid);
 	return err;
 }
 
