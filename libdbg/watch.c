@@ -454,6 +454,7 @@ int dbg_watch_insert_thread(struct dbg_proc *p, pid_t tid, uint64_t addr, size_t
 	struct dbg_watch **pp = &p->watch.list;
 	while (*pp)
 		pp = &(*pp)->next;
+	w->next = NULL;
 	*pp = w;
 	p->watch.nactive++;
 	p->watch.used = true;
@@ -604,6 +605,8 @@ int dbg__watch_claim(struct dbg_proc *p, struct dbg__thread *t, struct dbg_event
 			w->hits++;
 	}
 	t->pending_sig = 0;
+	dbg__log(p, DBG_LOG_DEBUG, "watch: thread %d DR6 %#lx armed %#x fired %#x: %s", t->tid,
+		 dr6, armed, fired, hit ? "a watch" : "none of ours");
 	if (!hit) {
 		/* A register of a watch removed while this thread ran, not yet
 		 * reprogrammed: ours, and nobody's to report. A step that ended
