@@ -326,8 +326,10 @@ static int sync_all(struct dbg_proc *p)
 		} else if (t->state == T_RUNNING && !t->expect_initial_stop) {
 			r = dbg_proc_stop_thread(p, tids[i]);
 			t = dbg__thread_find(p, tids[i]);
-			if (r == -ESRCH || r == -ENOENT || !t)
-				continue; /* it exited: its exit is queued */
+			if (r == -ESRCH || r == -ENOENT || !t) {
+				gone++; /* it exited: its exit is queued */
+				continue;
+			}
 			if (r == 0 && t->state == T_STOPPED)
 				r = program(p, t);
 			else if (r == 0)
