@@ -193,6 +193,20 @@ int main(void)
 	seen_reset(&s);
 	serve_line(p, &inf, &s, line, sizeof(line));
 	CHECK(!strcmp(line, "ticked 6") && s.n == 0, "'%s'", line);
+	/* A single-step from the breakpoint runs the instruction (RF), it
+	 * does not stop at the breakpoint again. */
+	inferior_say(&inf, "ticks 1\n");
+	ev = wait_for(p, DBG_EVENT_WATCHPOINT, 5000);
+	OK(dbg_proc_step_thread(p, ev.tid));
+	OK(dbg_proc_wait(p, 5000, &ev));
+	OK(dbg_regs_get(p, ev.tid, &regs));
+	CHECK(ev.kind == DBG_EVENT_TRAP && ev.siginfo.code == TRAP_TRACE && regs.rip != tick,
+	      "step from an exec breakpoint: kind %d code %d rip %#llx", ev.kind, ev.siginfo.code,
+	      (unsigned long long)regs.rip);
+	OK(dbg_proc_resume_thread(p, ev.tid));
+	seen_reset(&s);
+	serve_line(p, &inf, &s, line, sizeof(line));
+	CHECK(!strcmp(line, "ticked 7") && s.n == 0, "'%s'", line);
 	OK(dbg_watch_remove(p, w));
 
 	/* Stepping into a write: one event, the watch, and the step done. */
