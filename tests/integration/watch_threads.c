@@ -90,6 +90,10 @@ int main(void)
 	OK(dbg_watch_insert(p, var, 8, DBG_WATCH_WRITE, &w2));
 	ask(p, &inf, &s, "write 9\n", "wrote", line, sizeof(line));
 	CHECK(s.n == 1 && s.hit[0].tid == inf.pid, "%d hits after an insert while running", s.n);
+	seen_reset(&s);
+	ask(p, &inf, &s, "release\n", "released", line, sizeof(line));
+	CHECK(s.n == 3 && s.traps == 0, "%d hits from 3 threads running at the insert", s.n);
+	ask(p, &inf, &s, "spawn 3\n", "spawned 3", line, sizeof(line));
 	dbg_proc_detach(p);
 	int nread = check_raw_dr7_zero(inf.pid, "after detach");
 	CHECK(nread == 4, "read DR7 of %d threads, want 4", nread);
