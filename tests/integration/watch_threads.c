@@ -2,7 +2,7 @@
 /*
  * A write watchpoint in every thread (issue 11, acceptance 2): set before
  * a thread exists, it fires in that thread; threads that exist when it is
- * inserted get it too; each hit names the thread, the watch and the
+ * inserted get it too (stopped, running, group-stopped); each hit names the thread, the watch and the
  * address. After removal DR7 is 0 in every thread (threads born since
  * included), read through libdbg; after detach, with a watch still
  * inserted, DR7 is 0 in every thread read with raw ptrace, and the target
@@ -85,7 +85,26 @@ int main(void)
 	ask(p, &inf, &s, "write 8\n", "wrote", line, sizeof(line));
 	CHECK(s.n == 0 && s.traps == 0, "%d hits after a removal while running", s.n);
 
+	/* A group-stopped (SIGSTOP) thread cannot be written: it is
+	 * programmed when SIGCONT lets it run. */
+	kill(inf.pid, SIGSTOP);
+	struct dbg_event ev;
+	do {
+		OK(dbg_proc_wait(p, 5000, &ev));
+		if (ev.kind != DBG_EVENT_GROUP_STOP && ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(p, ev.tid));
+	} while (ev.kind != DBG_EVENT_GROUP_STOP);
+	OK(dbg_proc_resume_thread(p, ev.tid));
+	CHECK(dbg_proc_thread_state(p, inf.pid) == DBG_THREAD_GROUP_STOPPED, "not group-stopped");
+	OK(dbg_watch_insert(p, var, 8, DBG_WATCH_WRITE, &w2));
+	kill(inf.pid, SIGCONT);
+	seen_reset(&s);
+	ask(p, &inf, &s, "write 11\n", "wrote", line, sizeof(line));
+	CHECK(s.n == 1 && s.hit[0].tid == inf.pid && s.traps == 0, "%d hits after SIGCONT", s.n);
+	OK(dbg_watch_remove(p, w2));
+
 	/* Inserted while it runs, then detach with it in place. */
+	seen_reset(&s);
 	ask(p, &inf, &s, "spawn 3\n", "spawned 3", line, sizeof(line));
 	OK(dbg_watch_insert(p, var, 8, DBG_WATCH_WRITE, &w2));
 	ask(p, &inf, &s, "write 9\n", "wrote", line, sizeof(line));
