@@ -18,5 +18,6 @@
 #include <dbg/inject.h>
 #include <dbg/prof.h>
 #include <dbg/bp.h>
+#include <dbg/watch.h>
 
 #endif /* DBG_H */
