@@ -355,10 +355,13 @@ static enum dbg__disposition syscall_stop(struct dbg_proc *p, struct dbg__thread
 		return D_REPORT;
 	}
 	case PTRACE_SYSCALL_INFO_EXIT: {
-		long nr = t->sys.in_syscall ? t->sys.nr : orig_rax(t->tid);
-		uint32_t arch = t->sys.in_syscall ? t->sys.arch : info.arch;
+		/* An exit whose entry we did not see is not reported, so
+		 * that exits always pair with entries: the first resume of a
+		 * spawned target (stopped in its execve) meets one. */
+		bool paired = t->sys.in_syscall;
+		long nr = t->sys.nr;
 		t->sys.in_syscall = false;
-		if (nr < 0 || p->sys.no_exit || !caught(p, arch, (unsigned long)nr))
+		if (!paired || nr < 0 || p->sys.no_exit || !caught(p, t->sys.arch, (unsigned long)nr))
 			return D_QUIET;
 		ev->kind = DBG_EVENT_SYSCALL_EXIT;
 		ev->sysno = nr;
