@@ -9,6 +9,8 @@
  *       SIGRTMIN+4 it handled; a real-time signal, so none coalesce)
  *       and exits 0.
  *   exec      a second thread execs this program with "true".
+ *   sleep N   N sleeps of 2 ms (clock_nanosleep, resumed after EINTR)
+ *             in a second thread; prints "done" and exits 0.
  *   true      exits 0.
  *   enosys    waits for a line on stdin, then prints what getppid()
  *             returns: "ret=R errno=E".
@@ -22,6 +24,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 static long iters, every;
@@ -55,6 +58,17 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static void *sleeper(void *arg)
+{
+	long n = (long)arg;
+	for (long i = 0; i < n; i++) {
+		struct timespec ts = { 0, 2000000 };
+		while (clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, &ts) == EINTR)
+			;
+	}
+	return NULL;
+}
+
 static void *execer(void *arg)
 {
 	char *argv[] = { (char *)arg, "true", NULL };
@@ -71,6 +85,18 @@ int main(int argc, char **argv)
 		pthread_create(&t, NULL, execer, argv[0]);
 		for (;;)
 			pause();
+	}
+	if (argc >= 3 && !strcmp(argv[1], "sleep")) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_handler = on_rt;
+		sigaction(SIGRTMIN + 4, &sa, NULL);
+		pthread_t t;
+		pthread_create(&t, NULL, sleeper, (void *)atol(argv[2]));
+		pthread_join(t, NULL);
+		printf("done\n");
+		fflush(stdout);
+		return 0;
 	}
 	if (argc >= 2 && !strcmp(argv[1], "enosys")) {
 		char line[16];

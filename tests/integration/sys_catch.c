@@ -10,6 +10,9 @@
  * - both modes report exactly the same events;
  * - the same while the target is interrupted (dbg_proc_stop) and gets
  *   real-time signals passed without a stop, each one handled;
+ * - a caught blocking call (clock_nanosleep) interrupted by stops and
+ *   signals: entries and exits still pair, interrupted ones exit with
+ *   the restart code -516 (ERESTART_RESTARTBLOCK);
  * - execve caught from a second thread: entry, exec, exit (from the pid);
  * - the seccomp filter once detached: the filtered call fails with ENOSYS;
  * - the target killed while catching: every call errors, nothing hangs.
@@ -205,6 +208,74 @@ static void exec_run(int seccomp)
 	printf("%s: execve entry, exec, exit\n", seccomp ? "seccomp" : "ptrace");
 }
 
+static void sleep_run(int seccomp)
+{
+	static const long nrs[] = { SYS_clock_nanosleep };
+	spawn_filter = nrs;
+	spawn_nfilter = 1;
+	char *argv[] = { NULL, "sleep", "150", NULL };
+	int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	struct dbg_proc *p = spawn("sleep", argv, seccomp, 0, devnull);
+	close(devnull);
+	spawn_filter = filter_nrs;
+	spawn_nfilter = sizeof(filter_nrs) / sizeof(filter_nrs[0]);
+	pid_t pid = dbg_proc_pid(p);
+	OK(dbg_syscall_catch(p, nrs, 1, 0));
+	CHECK(dbg_syscall_mode(p) == (seccomp ? DBG_SYSCALL_MODE_SECCOMP : DBG_SYSCALL_MODE_PTRACE),
+	      "mode");
+	int rt = SIGRTMIN + 4;
+	OK(dbg_signal_policy_set(p, rt, DBG_SIGNAL_PASS));
+	OK(dbg_proc_resume(p));
+	struct tstate ts[64];
+	int nts = 0, entries = 0, exits = 0, restarts = 0;
+	for (;;) {
+		struct dbg_event ev;
+		int r = dbg_proc_wait(p, 10000, &ev);
+		CHECK(r == 0, "wait: %s", dbg_strerror(r));
+		if (ev.kind == DBG_EVENT_EXITED)
+			break;
+		if (ev.kind == DBG_EVENT_SYSCALL_ENTRY || ev.kind == DBG_EVENT_SYSCALL_EXIT) {
+			CHECK(ev.sysno == SYS_clock_nanosleep, "syscall %ld", ev.sysno);
+			struct tstate *t = ts_get(ts, &nts, ev.tid);
+			if (ev.kind == DBG_EVENT_SYSCALL_ENTRY) {
+				CHECK(!t->in, "thread %d: two entries without an exit", ev.tid);
+				t->in = 1;
+				entries++;
+			} else {
+				CHECK(t->in, "thread %d: exit without its entry", ev.tid);
+				t->in = 0;
+				exits++;
+				restarts += ev.sysret == -516;
+				CHECK(ev.sysret == 0 || ev.sysret == -516 || ev.sysret == -EINTR,
+				      "clock_nanosleep returned %lld", (long long)ev.sysret);
+			}
+		}
+		if (ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume(p));
+		if (ev.kind == DBG_EVENT_SYSCALL_ENTRY) {
+			/* Catch it asleep: an interrupt, or a signal. */
+			sleep_ms(1);
+			if (entries % 2) {
+				int s = dbg_proc_stop(p);
+				CHECK(s == 0, "stop: %s", dbg_proc_errmsg(p));
+				OK(dbg_proc_resume(p));
+			} else {
+				CHECK(syscall(SYS_tgkill, pid, ev.tid, rt) == 0, "tgkill");
+			}
+		}
+	}
+	/* Each signal ends a sleep with EINTR, and the inferior sleeps again:
+	 * more entries than its 150 sleeps. An interrupt's restart goes
+	 * through restart_syscall, which is not caught. */
+	CHECK(entries == exits && entries > 150, "%d entries, %d exits", entries, exits);
+	/* The exit stop comes before signal delivery turns the restart code
+	 * into EINTR for a handler: interrupted calls all show -516. */
+	CHECK(restarts > 0, "%d exits interrupted for a restart", restarts);
+	dbg_proc_detach(p);
+	printf("%s: clock_nanosleep %d pairs, %d interrupted (-516)\n",
+	       seccomp ? "seccomp" : "ptrace", entries, restarts);
+}
+
 /* What getppid() returns in the inferior: attached (the seccomp stop is
  * quiet), or after detach. */
 static void enosys_run(int seccomp, int detach_first)
@@ -337,6 +408,8 @@ int main(void)
 			CHECK(r[i].count[k] == r[0].count[k] && r[i].sum[k] == r[0].sum[k],
 			      "run %d thread index %d differs from the ptrace run", i, k);
 	CHECK(r[2].sent > 0 && r[3].sent > 0, "no signals sent");
+	sleep_run(0);
+	sleep_run(1);
 	exec_run(0);
 	exec_run(1);
 	enosys_run(0, 0);
