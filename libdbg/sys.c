@@ -351,6 +351,7 @@ static enum dbg__disposition syscall_stop(struct dbg_proc *p, struct dbg__thread
 			t->sys.want_exit = !p->sys.no_exit;
 		}
 		ev->kind = DBG_EVENT_SYSCALL_ENTRY;
+		ev->signo = 0;
 		ev->sysno = (long)nr;
 		return D_REPORT;
 	}
@@ -364,6 +365,7 @@ static enum dbg__disposition syscall_stop(struct dbg_proc *p, struct dbg__thread
 		if (!paired || nr < 0 || p->sys.no_exit || !caught(p, t->sys.arch, (unsigned long)nr))
 			return D_QUIET;
 		ev->kind = DBG_EVENT_SYSCALL_EXIT;
+		ev->signo = 0;
 		ev->sysno = nr;
 		ev->sysret = info.exit.rval;
 		return D_REPORT;

@@ -7,7 +7,8 @@
  *   a number never called (acct) is caught too and never reported;
  * - entry and exit pair up per thread, and every exit carries the
  *   return value the inferior computed (the offset it sought to);
- * - both modes report exactly the same events;
+ * - both modes report exactly the same events; with DBG_SYSCALL_NO_EXIT
+ *   the entries alone;
  * - the same while the target is interrupted (dbg_proc_stop) and gets
  *   real-time signals passed without a stop, each one handled;
  * - a caught blocking call (clock_nanosleep) interrupted by stops and
@@ -31,6 +32,8 @@ static const long filter_nrs[] = { SYS_lseek, SYS_acct, SYS_getuid, SYS_execve }
 struct run {
 	int seccomp;
 	int disturb;
+	int no_exit;  /* DBG_SYSCALL_NO_EXIT: entries only */
+	long entries;
 	/* per thread index k: the sum and count of exit values seen */
 	long count[NTHREADS];
 	long long sum[NTHREADS];
@@ -93,7 +96,7 @@ static void catch_run(struct run *run)
 	close(out[1]);
 	pid_t pid = dbg_proc_pid(p);
 	long catch_nrs[] = { SYS_lseek, SYS_acct };
-	OK(dbg_syscall_catch(p, catch_nrs, 2, 0));
+	OK(dbg_syscall_catch(p, catch_nrs, 2, run->no_exit ? DBG_SYSCALL_NO_EXIT : 0));
 	CHECK(dbg_syscall_mode(p) == (run->seccomp ? DBG_SYSCALL_MODE_SECCOMP : DBG_SYSCALL_MODE_PTRACE),
 	      "mode %d", dbg_syscall_mode(p));
 	int rt = SIGRTMIN + 4;
@@ -117,7 +120,10 @@ static void catch_run(struct run *run)
 			CHECK(ev.sysno == SYS_lseek, "syscall %ld reported, only lseek is called of "
 			      "the caught ones", ev.sysno);
 			struct tstate *t = ts_get(ts, &nts, ev.tid);
-			if (ev.kind == DBG_EVENT_SYSCALL_ENTRY) {
+			CHECK(!run->no_exit || ev.kind == DBG_EVENT_SYSCALL_ENTRY, "an exit with NO_EXIT");
+			if (run->no_exit) {
+				run->entries++;
+			} else if (ev.kind == DBG_EVENT_SYSCALL_ENTRY) {
 				CHECK(!t->in, "thread %d: two entries without an exit", ev.tid);
 				t->in = 1;
 				t->nr = ev.sysno;
@@ -161,12 +167,15 @@ static void catch_run(struct run *run)
 	CHECK(sscanf(line, "done lseeks=%ld sigs=%d", &lseeks, &sigs) == 2, "output '%s'", line);
 	CHECK(lseeks == NTHREADS * PER_THREAD, "inferior did %ld lseeks", lseeks);
 	CHECK(sigs == run->sent, "inferior handled %d signals, %d sent", sigs, run->sent);
-	for (int k = 0; k < NTHREADS; k++)
+	for (int k = 0; k < NTHREADS && !run->no_exit; k++)
 		CHECK(run->count[k] == PER_THREAD, "thread index %d: %ld exits, expected %d", k,
 		      run->count[k], PER_THREAD);
+	CHECK(!run->no_exit || run->entries == NTHREADS * PER_THREAD, "NO_EXIT: %ld entries",
+	      run->entries);
 	dbg_proc_detach(p);
-	printf("%s%s: %d events, %d signals passed\n", run->seccomp ? "seccomp" : "ptrace",
-	       run->disturb ? " (interrupted, signalled)" : "", events, run->sent);
+	printf("%s%s%s: %d events, %d signals passed\n", run->seccomp ? "seccomp" : "ptrace",
+	       run->disturb ? " (interrupted, signalled)" : "", run->no_exit ? " (entries only)" : "",
+	       events, run->sent);
 }
 
 static void exec_run(int seccomp)
@@ -408,6 +417,9 @@ int main(void)
 			CHECK(r[i].count[k] == r[0].count[k] && r[i].sum[k] == r[0].sum[k],
 			      "run %d thread index %d differs from the ptrace run", i, k);
 	CHECK(r[2].sent > 0 && r[3].sent > 0, "no signals sent");
+	struct run ne[2] = { { .seccomp = 0, .no_exit = 1 }, { .seccomp = 1, .no_exit = 1 } };
+	catch_run(&ne[0]);
+	catch_run(&ne[1]);
 	sleep_run(0);
 	sleep_run(1);
 	exec_run(0);
