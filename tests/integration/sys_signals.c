@@ -9,6 +9,7 @@
  * - a signal injected into a chosen thread runs its handler in that
  *   thread (the handler reports gettid): stopped by an interrupt, stopped
  *   in a signal-delivery-stop whose own signal is filtered, and running;
+ * - catching write in the attached target (ptrace mode);
  * - bad arguments fail with the documented errors.
  */
 #include "../harness.h"
@@ -146,6 +147,37 @@ int main(void)
 	CHECK(c.usr2 == 4 && c.tid == tids[0], "handler ran in %d (count %d), not %d", c.tid,
 	      c.usr2, tids[0]);
 	printf("inject: each signal ran in the chosen thread\n");
+
+	/* Catching in an attached target (the ptrace mode): the answer's
+	 * write, entry and exit, from the main thread, which was inside a
+	 * read when catching began (that read's exit is not reported). */
+	long wr = SYS_write;
+	OK(dbg_syscall_catch(p, &wr, 1, 0));
+	CHECK(dbg_syscall_mode(p) == DBG_SYSCALL_MODE_PTRACE, "mode");
+	OK(dbg_proc_stop(p));
+	OK(dbg_proc_resume(p));
+	inferior_say(&inf, "q\n");
+	CHECK(dbg_proc_wait(p, 5000, &ev) == 0 && ev.kind == DBG_EVENT_SYSCALL_ENTRY &&
+	      ev.sysno == SYS_write && ev.tid == inf.pid, "entry: kind %d nr %ld tid %d", ev.kind,
+	      ev.sysno, ev.tid);
+	OK(dbg_proc_resume_thread(p, ev.tid));
+	CHECK(dbg_proc_wait(p, 5000, &ev) == 0 && ev.kind == DBG_EVENT_SYSCALL_EXIT &&
+	      ev.sysno == SYS_write && ev.tid == inf.pid && ev.sysret > 20,
+	      "exit: kind %d nr %ld = %lld", ev.kind, ev.sysno, (long long)ev.sysret);
+	OK(dbg_proc_resume_thread(p, ev.tid));
+	char line[256];
+	inferior_line(&inf, line, sizeof(line));
+	CHECK((int64_t)strlen(line) + 1 == ev.sysret, "write returned %lld for '%s'",
+	      (long long)ev.sysret, line);
+	OK(dbg_syscall_catch(p, NULL, 0, 0));
+	CHECK(dbg_syscall_mode(p) == DBG_SYSCALL_MODE_OFF, "mode off");
+	/* Its next read stopped quietly at the entry: a wait resumes it,
+	 * now without PTRACE_SYSCALL. */
+	CHECK(!run_for(p, 200, &ev), "a signal %d", ev.signo);
+	c = ask(&inf);
+	CHECK(!run_for(p, 200, &ev) && dbg_proc_wait(p, 0, &ev) == -EAGAIN, "an event after catching "
+	      "stopped: %d", ev.kind);
+	printf("attached: write caught at entry and exit\n");
 
 	/* Errors. */
 	CHECK(dbg_signal_policy_set(p, SIGKILL, 0) == -EINVAL, "SIGKILL policy");
