@@ -424,6 +424,20 @@ int main(void)
 	struct run ne[2] = { { .seccomp = 0, .no_exit = 1 }, { .seccomp = 1, .no_exit = 1 } };
 	catch_run(&ne[0]);
 	catch_run(&ne[1]);
+	/* Bad filter numbers are refused before anything starts. */
+	{
+		char path[4096];
+		snprintf(path, sizeof(path), "%s/sys_loop", INFERIOR_DIR);
+		char *argv[] = { path, "true", NULL };
+		static const long bad[][2] = { { SYS_getpid, -1 }, { SYS_getpid, DBG_SYSCALL_NR_MAX } };
+		for (int i = 0; i < 2; i++) {
+			struct dbg_spawn_opts o = { .sz = sizeof(o), .seccomp_sysnos = bad[i],
+						    .seccomp_nsysnos = 2 };
+			struct dbg_proc *p = NULL;
+			CHECK(dbg_proc_spawn(path, argv, &o, &p) == -EINVAL && !p, "bad number %ld",
+			      bad[i][1]);
+		}
+	}
 	sleep_run(0);
 	sleep_run(1);
 	exec_run(0);
