@@ -16,10 +16,13 @@
  *   the restart code -516 (ERESTART_RESTARTBLOCK);
  * - execve caught from a second thread: entry, exec, exit (from the pid);
  * - the seccomp filter once detached: the filtered call fails with ENOSYS;
+ * - the filter installed with PR_SET_NO_NEW_PRIVS only when the tracer
+ *   lacks CAP_SYS_ADMIN;
  * - the target killed while catching: every call errors, nothing hangs.
  */
 #include "../harness.h"
 
+#include <linux/capability.h>
 #include <sys/syscall.h>
 
 #define NTHREADS 4
@@ -404,6 +407,82 @@ static void killed_run(int seccomp)
 	       events);
 }
 
+/* The NoNewPrivs line of /proc/PID/status. */
+static int no_new_privs(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s", path);
+	ssize_t n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	CHECK(n > 0, "read %s", path);
+	buf[n] = 0;
+	const char *s = strstr(buf, "NoNewPrivs:");
+	CHECK(s, "no NoNewPrivs in %s", path);
+	return atoi(s + 11);
+}
+
+/* The filter without CAP_SYS_ADMIN needs PR_SET_NO_NEW_PRIVS, with it
+ * the target goes without. In a child of the test that drops the
+ * capability from its effective set when @drop. 0: checked; 77: cannot. */
+static int nnp_case(int drop)
+{
+	pid_t c = fork();
+	CHECK(c >= 0, "fork");
+	if (c == 0) {
+		struct __user_cap_header_struct h = { _LINUX_CAPABILITY_VERSION_3, 0 };
+		struct __user_cap_data_struct d[2];
+		if (syscall(SYS_capget, &h, d) < 0)
+			_exit(77);
+		int admin = (d[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
+		if (!drop && !admin)
+			_exit(77);
+		if (drop) {
+			d[CAP_SYS_ADMIN / 32].effective &= ~(1u << (CAP_SYS_ADMIN % 32));
+			if (syscall(SYS_capset, &h, d) < 0)
+				_exit(1);
+		}
+		char *argv[] = { NULL, "enosys", NULL };
+		int in[2];
+		CHECK(pipe2(in, O_CLOEXEC) == 0, "pipe");
+		int devnull = open("/dev/null", O_WRONLY | O_CLOEXEC);
+		static const long nr = SYS_getppid;
+		spawn_filter = &nr;
+		spawn_nfilter = 1;
+		struct dbg_proc *p = spawn("enosys", argv, 1, in[0], devnull);
+		int nnp = no_new_privs(dbg_proc_pid(p));
+		CHECK(nnp == drop, "NoNewPrivs %d in the target, CAP_SYS_ADMIN %s", nnp,
+		      drop ? "dropped" : "held");
+		OK(dbg_syscall_catch(p, &nr, 1, 0));
+		CHECK(dbg_syscall_mode(p) == DBG_SYSCALL_MODE_SECCOMP, "mode");
+		OK(dbg_proc_resume(p));
+		CHECK(write(in[1], "go\n", 3) == 3, "write");
+		int entry = 0, exit_ = 0;
+		for (;;) {
+			struct dbg_event ev;
+			int r = dbg_proc_wait(p, 10000, &ev);
+			CHECK(r == 0, "wait: %s", dbg_strerror(r));
+			if (ev.kind == DBG_EVENT_EXITED)
+				break;
+			entry += ev.kind == DBG_EVENT_SYSCALL_ENTRY;
+			exit_ += ev.kind == DBG_EVENT_SYSCALL_EXIT && ev.sysret == getpid();
+			OK(dbg_proc_resume(p));
+		}
+		CHECK(entry == 1 && exit_ == 1, "getppid: %d entries, %d exits", entry, exit_);
+		dbg_proc_detach(p);
+		_exit(0);
+	}
+	int st;
+	CHECK(waitpid(c, &st, 0) == c && WIFEXITED(st), "child status %#x", st);
+	CHECK(WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77, "NoNewPrivs case (drop %d) failed",
+	      drop);
+	printf("seccomp filter with CAP_SYS_ADMIN %s: %s\n", drop ? "dropped" : "held",
+	       WEXITSTATUS(st) == 77 ? "skipped (no such capability here)"
+				     : drop ? "NoNewPrivs set, caught" : "NoNewPrivs not set, caught");
+	return WEXITSTATUS(st);
+}
+
 int main(void)
 {
 	skip_unless_ptrace();
@@ -438,6 +517,8 @@ int main(void)
 			      bad[i][1]);
 		}
 	}
+	nnp_case(0);
+	nnp_case(1);
 	sleep_run(0);
 	sleep_run(1);
 	exec_run(0);
