@@ -408,6 +408,12 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		 * again (run control puts its breakpoints back). */
 		dbg__hook_vfork_done(p, t);
 		return D_QUIET;
+	case PTRACE_EVENT_SECCOMP:
+		/* A SECCOMP_RET_TRACE of the spawn's filter (sys.c): a
+		 * syscall-entry in all but name, handed over as one. */
+		ev->kind = DBG_EVENT_TRAP;
+		ev->signo = SIGTRAP | 0x80;
+		return dbg__hook_stop(p, t, ev);
 	case 0:
 		break;
 	default:
