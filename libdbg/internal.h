@@ -284,8 +284,8 @@ struct dbg__hooks {
 	void (*fini)(struct dbg_proc *p);
 };
 extern const struct dbg__hooks dbg__maps_hooks, dbg__mem_hooks, dbg__regs_hooks;
-/* Run control, in the order their stop hooks are asked (bp.c, watch.c,
- * step.c, sys.c). A module not built yet is a table of NULLs. */
+/* Run control, in the order their stop hooks are asked (watch.c, bp.c,
+ * step.c, sys.c; see proc.c's list for why watch is first). A module not built yet is a table of NULLs. */
 extern const struct dbg__hooks dbg__bp_hooks, dbg__watch_hooks, dbg__step_hooks, dbg__sys_hooks;
 
 void dbg__hook_init(struct dbg_proc *p);

@@ -64,8 +64,11 @@ static const struct dbg__hooks *const modules[] = {
 	&dbg__maps_hooks,
 	&dbg__mem_hooks,
 	&dbg__regs_hooks,
-	&dbg__bp_hooks,
+	/* Hardware traps first: DR6 says what fired whatever step the
+	 * trap came with, the bp module's own step off a breakpoint
+	 * included (that step then ends as an event, not silently). */
 	&dbg__watch_hooks,
+	&dbg__bp_hooks,
 	&dbg__step_hooks,
 	&dbg__sys_hooks,
 };
