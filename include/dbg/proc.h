@@ -251,7 +251,8 @@ enum dbg_event_kind {
 	 * is already the breakpoint address (event.addr). */
 	DBG_EVENT_BREAKPOINT,
 	/** A hardware watchpoint or breakpoint event.watch fired;
-	 * event.addr is the address that was hit. */
+	 * event.addr is the start of the watched piece that fired (x86
+	 * does not report the byte touched; see dbg/watch.h). */
 	DBG_EVENT_WATCHPOINT,
 	/** A step the caller asked for (instruction, range, line, out of a
 	 * frame) ended; event.addr is the thread's pc. */
@@ -289,7 +290,7 @@ struct dbg_event {
 	/* Since 0.3 (run control). */
 	struct dbg_bp *bp;          /**< BREAKPOINT: the breakpoint hit */
 	struct dbg_watch *watch;    /**< WATCHPOINT: the watch that fired */
-	uint64_t addr;              /**< BREAKPOINT, STEP: pc; WATCHPOINT: address hit */
+	uint64_t addr;              /**< BREAKPOINT, STEP: pc; WATCHPOINT: the piece hit */
 	long sysno;                 /**< SYSCALL_ENTRY/EXIT: the system call number */
 	int64_t sysret;             /**< SYSCALL_EXIT: its return value */
 };
