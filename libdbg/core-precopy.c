@@ -78,10 +78,8 @@ struct ranges {
 
 static int ranges_add(struct ranges *rs, uint64_t start, uint64_t end)
 {
-	if (rs->n && rs->r[rs->n - 1].end == start) {
-		rs->r[rs->n - 1].end = end;
-		return 0;
-	}
+	/* No merging: a range must not run from one VMA into the next
+	 * (the kernel merges what it reports within a VMA already). */
 	if (rs->n == rs->cap) {
 		size_t nc = rs->cap ? rs->cap * 2 : 64;
 		struct range *np = realloc(rs->r, nc * sizeof(*np));
@@ -453,8 +451,6 @@ void dbg__core_precopy_trim(struct dump *d, struct out *o, struct precopy *pc)
 				(void)dbg__core_out_punch(o, cur, used.r[k].start - cur);
 			if (used.r[k].end > cur)
 				cur = used.r[k].end;
-			if (used.r[k].end > end)
-				break;   /* (merged) it goes on into the next VMA's bytes */
 			k++;
 		}
 		if (cur < end)
