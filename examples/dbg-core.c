@@ -234,10 +234,12 @@ int main(int argc, char **argv)
 		" of memory), %.3f s, target paused %.3f ms%s\n", path, info.nthreads,
 		info.nsegments, info.file_size, info.data_bytes, t1 - t0, info.pause_ns / 1e6,
 		info.truncated ? " (cut at the size limit)" : "");
-	if (info.snapshot == DBG_CORE_SNAP_PRECOPY)
+	if (info.snapshot == DBG_CORE_SNAP_PRECOPY || info.snapshot == DBG_CORE_SNAP_PRECOPY_FORK)
 		fprintf(stderr, "dbg-core: snapshot: pre-copy, %u rounds, %" PRIu64 " KiB copied "
-			"at the stop, set-up stop %.3f ms\n", info.precopy_rounds,
-			info.pause_copy_bytes >> 10, info.setup_pause_ns / 1e6);
+			"%s, set-up stop %.3f ms\n", info.precopy_rounds,
+			info.pause_copy_bytes >> 10,
+			info.snapshot == DBG_CORE_SNAP_PRECOPY ? "at the stop" :
+			"after the stop from a fork child", info.setup_pause_ns / 1e6);
 	else if (info.snapshot == DBG_CORE_SNAP_FORK)
 		fprintf(stderr, "dbg-core: snapshot: fork%s%s%s\n",
 			info.precopy_fallback ? " (no pre-copy: " : "",

@@ -160,6 +160,7 @@ struct precopy {
 	uint64_t setup_ns;
 	uint32_t rounds;
 	uint64_t pause_bytes;
+	uint64_t tracked_bytes;  /* pre-copied: what a fork would copy page tables of */
 };
 
 /* Set up the userfaultfd (the target stopped for it by core.c), read and
@@ -174,7 +175,25 @@ int dbg__core_precopy_run(struct dump *d, struct out *o, struct precopy *pc, int
  * VMA is new (then smaps must be read), 0. */
 int dbg__core_precopy_adopt(struct dump *d, const struct precopy *pc);
 int dbg__core_precopy_place(struct dump *d, struct precopy *pc, uint64_t *ret_end);
-int dbg__core_precopy_final(struct dump *d, struct out *o, struct precopy *pc);
+/* What is left to copy at the stop: the pages written since the last
+ * round, and the segments with no pre-copied bytes. */
+struct precopy_run {
+	uint64_t start, end, off;
+	uint32_t vma;
+	bool overwrite;
+};
+struct precopy_plan {
+	struct precopy_run *r;
+	size_t n, cap;
+	uint64_t bytes;
+};
+/* Scan (the target stopped): fill @pl, punch pages that are gone. */
+int dbg__core_precopy_plan(struct dump *d, struct out *o, struct precopy *pc,
+			   struct precopy_plan *pl);
+/* Copy @pl's runs from d->mem: @which 0 all, 1 those in VMAs a fork child
+ * lacks (MADV_DONTFORK, MADV_WIPEONFORK), 2 the others. */
+int dbg__core_precopy_copy(struct dump *d, struct out *o, struct precopy *pc,
+			   const struct precopy_plan *pl, int which);
 /* After the resume: punch pre-copied bytes no segment uses. */
 void dbg__core_precopy_trim(struct dump *d, struct out *o, struct precopy *pc);
 /* After the resume: unregister in small steps. */

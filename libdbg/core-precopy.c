@@ -234,6 +234,7 @@ int dbg__core_precopy_run(struct dump *d, struct out *o, struct precopy *pc, int
 		pc->tracked[i] = true;
 		ntracked++;
 		d->total += v->dump;
+		pc->tracked_bytes += v->dump;
 	}
 	pc->end = page_up(off);
 	dbg__log(d->p, DBG_LOG_DEBUG, "core: pre-copy: %zu VMAs tracked, %zu not", ntracked, nfail);
@@ -381,22 +382,36 @@ int dbg__core_precopy_place(struct dump *d, struct precopy *pc, uint64_t *ret_en
 	return 0;
 }
 
-struct final_ctx {
+static int plan_add(struct precopy_plan *pl, uint32_t vma, uint64_t start, uint64_t end,
+		    uint64_t off, bool overwrite)
+{
+	if (pl->n == pl->cap) {
+		size_t nc = pl->cap ? pl->cap * 2 : 64;
+		struct precopy_run *np = realloc(pl->r, nc * sizeof(*np));
+		if (!np)
+			return -ENOMEM;
+		pl->r = np;
+		pl->cap = nc;
+	}
+	pl->r[pl->n++] = (struct precopy_run){ start, end, off, vma, overwrite };
+	pl->bytes += end - start;
+	return 0;
+}
+
+struct plan_ctx {
 	struct dump *d;
 	struct out *o;
-	struct precopy *pc;
+	struct precopy_plan *pl;
 	const struct seg *s;
 };
 
-static int final_run(void *arg, uint64_t start, uint64_t end, uint64_t cat)
+static int plan_run(void *arg, uint64_t start, uint64_t end, uint64_t cat)
 {
-	struct final_ctx *c = arg;
+	struct plan_ctx *c = arg;
 	const struct seg *s = c->s;
 	uint64_t off = s->offset + (start - s->vaddr);
-	if (cat & PM_WRITTEN) {
-		c->pc->pause_bytes += end - start;
-		return copy_range(c->d, c->o, s->vma, start, end, off, true);
-	}
+	if (cat & PM_WRITTEN)
+		return plan_add(c->pl, s->vma, start, end, off, true);
 	/* Not written: the pre-copied bytes stand, unless an anonymous page
 	 * is gone (dropped, unmapped and mapped again): zeros now. */
 	if (!(cat & (PM_PRESENT | PM_SWAPPED)) && !c->d->v[s->vma].has_file)
@@ -404,23 +419,38 @@ static int final_run(void *arg, uint64_t start, uint64_t end, uint64_t cat)
 	return 0;
 }
 
-int dbg__core_precopy_final(struct dump *d, struct out *o, struct precopy *pc)
+int dbg__core_precopy_plan(struct dump *d, struct out *o, struct precopy *pc,
+			   struct precopy_plan *pl)
 {
+	(void)pc;
 	int r = 0;
 	for (size_t i = 0; i < d->ns && r == 0; i++) {
 		const struct seg *s = &d->s[i];
 		if (!s->filesz)
 			continue;
 		if (s->reuse >= 0) {
-			struct final_ctx c = { d, o, pc, s };
+			struct plan_ctx c = { d, o, pl, s };
 			r = scan(d->pagemap_fd, s->vaddr, s->vaddr + s->filesz, 0,
-				 PM_WRITTEN | PM_PRESENT | PM_SWAPPED, final_run, &c);
+				 PM_WRITTEN | PM_PRESENT | PM_SWAPPED, plan_run, &c);
 		} else {
-			pc->pause_bytes += s->filesz;
-			o->off = s->offset;
-			o->overwrite = false;
-			r = dbg__core_copy_segment(d, o, s);
+			r = plan_add(pl, s->vma, s->vaddr, s->vaddr + s->filesz, s->offset, false);
 		}
+	}
+	return r;
+}
+
+int dbg__core_precopy_copy(struct dump *d, struct out *o, struct precopy *pc,
+			   const struct precopy_plan *pl, int which)
+{
+	int r = 0;
+	for (size_t i = 0; i < pl->n && r == 0; i++) {
+		const struct precopy_run *run = &pl->r[i];
+		const struct core_vma *v = &d->v[run->vma];
+		bool nofork = v->dc || v->wf;   /* a fork child lacks or wipes it */
+		if ((which == 1 && !nofork) || (which == 2 && nofork))
+			continue;
+		pc->pause_bytes += run->end - run->start;
+		r = copy_range(d, o, run->vma, run->start, run->end, run->off, run->overwrite);
 	}
 	return r;
 }

@@ -74,6 +74,12 @@ enum dbg_core_flags {
 	/** DBG_CORE_LOW_PAUSE: use the fork snapshot, not the pre-copy.
 	 * Since: 0.3 */
 	DBG_CORE_FORK_SNAPSHOT = 1u << 2,
+	/** DBG_CORE_LOW_PAUSE: never fork the target (a fork charges its
+	 * memory once more against overcommit limits and makes a sibling its
+	 * parent sees): pre-copy only, copying at the stop whatever was
+	 * written since the last round; -ENOTSUP where pre-copy is not
+	 * possible. Since: 0.3 */
+	DBG_CORE_NO_FORK = 1u << 3,
 };
 
 /** dbg_core_info.snapshot: how DBG_CORE_LOW_PAUSE took the memory. */
@@ -81,6 +87,10 @@ enum dbg_core_snapshot {
 	DBG_CORE_SNAP_NONE = 0,    /**< not low-pause: the target was stopped */
 	DBG_CORE_SNAP_FORK = 1,    /**< an injected fork's child */
 	DBG_CORE_SNAP_PRECOPY = 2, /**< pre-copy with userfaultfd write-protection */
+	/** pre-copy, then, as the target had written much since the last
+	 * round, a fork at the stop for those pages (copied from the child
+	 * after the resume) */
+	DBG_CORE_SNAP_PRECOPY_FORK = 3,
 };
 
 /** dbg_core_region.kind. */
