@@ -551,9 +551,28 @@ static int snapshot(struct dump *d, const struct core_thread *th, size_t nth,
  * mm), take the descriptor over with pidfd_getfd and close the target's.
  * Returns our descriptor, -ENOTSUP where the kernel has no userfaultfd
  * (fall back to the fork), or another negative errno. */
+/* Under a seccomp filter (Seccomp: 2 in /proc/PID/status) an injected
+ * userfaultfd(2) may be refused or kill the target (Docker's default
+ * profile and many systemd units filter it): not tried there. */
+static bool under_seccomp_filter(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	ssize_t n = dbg__read_file(path, buf, sizeof(buf));
+	if (n <= 0)
+		return false;
+	const char *s = strstr(buf, "\nSeccomp:");
+	return s && strtol(s + 9, NULL, 10) == 2;
+}
+
 static int precopy_uffd(struct dump *d, uint64_t *ret_ns)
 {
 	struct dbg_proc *p = d->p;
+	if (under_seccomp_filter(d->pid)) {
+		dbg__log(p, DBG_LOG_DEBUG, "core: pre-copy: the target runs under a seccomp filter, "
+			 "which may refuse userfaultfd or kill it");
+		return -EPERM;
+	}
 	pid_t *tids = NULL;
 	size_t n = 0;
 	int r = collect_threads(d, &tids, &n);

@@ -147,6 +147,8 @@ struct dbg_core_info {
 	/** Why DBG_CORE_LOW_PAUSE fell back to the fork (0: it did not),
 	 * a negative errno: -ENOTSUP no userfaultfd write-protection or
 	 * PAGEMAP_SCAN, -ESPIPE the output is not a seekable regular file,
+	 * -EFBIG a size limit is set, -EPERM the target is under a seccomp
+	 * filter (an injected userfaultfd could kill it),
 	 * or the error that made the userfaultfd fail. */
 	int precopy_fallback;
 };

@@ -6,6 +6,7 @@
  *
  *   coretarget [big MiB]   park; with "big", also populate MiB of heap
  *   coretarget vmas N      also make N one-page VMAs (alternate protections)
+ *   coretarget seccomp 1   run under a seccomp filter (one that allows all)
  *   coretarget writer MiB  also run a thread that rewrites MiB of memory
  *                          for ever (generation numbers, see core_writer)
  *
@@ -19,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -132,6 +136,13 @@ int main(int argc, char **argv)
 	}
 	if (pipe(pipefd) < 0)
 		return 1;
+	if (argc > 2 && !strcmp(argv[1], "seccomp")) {
+		struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+		struct sock_fprog prog = { 1, allow };
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+			return 7;
+	}
 	size_t heap_len = 256 << 10;
 	unsigned char *heap = malloc(heap_len);
 	for (size_t i = 0; i < heap_len; i++)

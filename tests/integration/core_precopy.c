@@ -10,8 +10,9 @@
  * on the fork snapshot. Then: the target's userfaultfd and registration
  * are gone after the dump, after a cancel in the middle of the pre-copy
  * (the target running on, unharmed), and a target killed in the middle
- * of the pre-copy gives -ESRCH at once and an empty file; a pipe falls
- * back to the fork snapshot and says why.
+ * of the pre-copy gives -ESRCH at once and an empty file; a pipe and a
+ * target under a seccomp filter fall back to the fork snapshot and say
+ * why.
  */
 #define _GNU_SOURCE
 #include <dbg.h>
@@ -351,6 +352,28 @@ int main(void)
 	kill(child, SIGKILL);
 	waitpid(child, NULL, 0);
 	child = -1;
+
+	/* Under a seccomp filter: not tried (an injected userfaultfd could
+	 * be refused or kill the target), the fork instead. */
+	{
+		child = start("seccomp", "1");
+		CHECK(dbg_proc_attach(child, &running, &p) == 0);
+		proc = p;
+		char path[256];
+		int fd = open_core("seccomp", path, sizeof(path));
+		struct dbg_core_info info = { .sz = sizeof(info) };
+		DBG_OPTS(dbg_core_opts, o, .mode = DBG_CORE_LOW_PAUSE, .info = &info);
+		int r = dbg_core_write(p, fd, &o);
+		printf("under seccomp: %s, snapshot %u, fallback %s\n", dbg_strerror(r), info.snapshot,
+		       dbg_strerror(info.precopy_fallback));
+		CHECK(r == 0 && info.snapshot == DBG_CORE_SNAP_FORK && info.precopy_fallback == -EPERM);
+		close(fd);
+		dbg_proc_detach(p);
+		proc = NULL;
+		kill(child, SIGKILL);
+		waitpid(child, NULL, 0);
+		child = -1;
+	}
 
 	if (have_precopy) {
 		/* Killed during the pre-copy: -ESRCH at once, an empty file, no
