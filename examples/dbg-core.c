@@ -2,14 +2,16 @@
 /*
  * dbg-core: write a core file of a running process, like gcore.
  *
- *   dbg-core [-o FILE] [--minimal] [--no-pause] [--filter HEX] [--one-thread] PID
+ *   dbg-core [-o FILE] [--minimal] [--no-pause [--fork]] [--filter HEX] [--one-thread] PID
  *
  * Writes FILE.PID (default core.PID) as the kernel would have written it
  * had the process crashed, and lets the process run on. --minimal keeps
  * only what a backtrace needs (stacks, ELF headers, the link map);
- * --no-pause takes the memory from a copy-on-write snapshot so the
- * target stops for milliseconds only. A progress line is shown when
- * stderr is a terminal.
+ * --no-pause copies the memory while the target runs and stops it only
+ * for what it wrote since (pre-copy), or, where that cannot be done or
+ * with --fork, takes it from a copy-on-write fork snapshot: the target
+ * stops for milliseconds only; a second line says which ran. A progress
+ * line is shown when stderr is a terminal.
  *
  * Exit status (as dbg-stack's): 0 core written; 1 usage; 2 no such
  * process; 3 not allowed to trace it; 4 the target exited while we
@@ -149,6 +151,10 @@ int main(int argc, char **argv)
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (use_fork && !no_pause) {
+		fprintf(stderr, "dbg-core: --fork goes with --no-pause\n");
+		return 1;
 	}
 	if (minimal && no_pause) {
 		fprintf(stderr, "dbg-core: --minimal and --no-pause do not go together\n");
