@@ -2,14 +2,16 @@
 /*
  * dbg-core: write a core file of a running process, like gcore.
  *
- *   dbg-core [-o FILE] [--minimal] [--no-pause] [--filter HEX] [--one-thread] PID
+ *   dbg-core [-o FILE] [--minimal] [--no-pause [--fork]] [--filter HEX] [--one-thread] PID
  *
  * Writes FILE.PID (default core.PID) as the kernel would have written it
  * had the process crashed, and lets the process run on. --minimal keeps
  * only what a backtrace needs (stacks, ELF headers, the link map);
- * --no-pause takes the memory from a copy-on-write snapshot so the
- * target stops for milliseconds only. A progress line is shown when
- * stderr is a terminal.
+ * --no-pause copies the memory while the target runs and stops it only
+ * for what it wrote since (pre-copy), or, where that cannot be done or
+ * with --fork, takes it from a copy-on-write fork snapshot: the target
+ * stops for milliseconds only; a second line says which ran. A progress
+ * line is shown when stderr is a terminal.
  *
  * Exit status (as dbg-stack's): 0 core written; 1 usage; 2 no such
  * process; 3 not allowed to trace it; 4 the target exited while we
@@ -50,7 +52,9 @@ static void usage(FILE *f)
 		"Write a core file of the running process PID to FILE.PID (core.PID).\n"
 		"  -o, --output FILE   the file name's prefix (default: core)\n"
 		"  -m, --minimal       stacks, ELF headers and the link map only\n"
-		"  -n, --no-pause      snapshot with fork: the target pauses milliseconds\n"
+		"  -n, --no-pause      the target pauses milliseconds: pre-copy while it runs\n"
+		"                      (userfaultfd write-protection), else a fork snapshot\n"
+		"      --fork          with --no-pause: always the fork snapshot\n"
 		"  -f, --filter HEX    coredump_filter bits (default: the target's)\n"
 		"  -q, --quiet         no progress line\n"
 		"      --one-thread    read and write from one thread (no helper)\n"
@@ -113,11 +117,13 @@ int main(int argc, char **argv)
 		{ "filter", required_argument, NULL, 'f' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "one-thread", no_argument, NULL, '1' },
+		{ "fork", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
 	const char *prefix = "core";
 	bool minimal = false, no_pause = false, quiet = false, set_filter = false, one = false;
+	bool use_fork = false;
 	unsigned long filter = 0;
 	int c;
 	while ((c = getopt_long(argc, argv, "o:mnf:qh", lopts, NULL)) != -1) {
@@ -128,6 +134,7 @@ int main(int argc, char **argv)
 		case 'n': no_pause = true; break;
 		case 'q': quiet = true; break;
 		case '1': one = true; break;
+		case 'F': use_fork = true; break;
 		case 'f':
 			errno = 0;
 			filter = strtoul(optarg, &end, 16);
@@ -144,6 +151,10 @@ int main(int argc, char **argv)
 	if (optind != argc - 1) {
 		usage(stderr);
 		return EXIT_USAGE;
+	}
+	if (use_fork && !no_pause) {
+		fprintf(stderr, "dbg-core: --fork goes with --no-pause\n");
+		return 1;
 	}
 	if (minimal && no_pause) {
 		fprintf(stderr, "dbg-core: --minimal and --no-pause do not go together\n");
@@ -193,7 +204,8 @@ int main(int argc, char **argv)
 	unsigned nbad = 0;
 	DBG_OPTS(dbg_core_info, info);
 	DBG_OPTS(dbg_core_opts, copts, .mode = minimal ? DBG_CORE_MINIMAL : DBG_CORE_FULL,
-		 .flags = (set_filter ? DBG_CORE_SET_FILTER : 0) | (one ? DBG_CORE_ONE_THREAD : 0),
+		 .flags = (set_filter ? DBG_CORE_SET_FILTER : 0) | (one ? DBG_CORE_ONE_THREAD : 0) |
+			  (use_fork ? DBG_CORE_FORK_SNAPSHOT : 0),
 		 .coredump_filter = (unsigned)filter, .log_fn = log_fn,
 		 .region_fn = region, .region_ctx = &nbad, .info = &info);
 #ifdef DBG_CORE_HAS_LOW_PAUSE
@@ -228,6 +240,17 @@ int main(int argc, char **argv)
 		" of memory), %.3f s, target paused %.3f ms%s\n", path, info.nthreads,
 		info.nsegments, info.file_size, info.data_bytes, t1 - t0, info.pause_ns / 1e6,
 		info.truncated ? " (cut at the size limit)" : "");
+	if (info.snapshot == DBG_CORE_SNAP_PRECOPY || info.snapshot == DBG_CORE_SNAP_PRECOPY_FORK)
+		fprintf(stderr, "dbg-core: snapshot: pre-copy, %u rounds, %" PRIu64 " KiB copied "
+			"%s, set-up stop %.3f ms\n", info.precopy_rounds,
+			info.pause_copy_bytes >> 10,
+			info.snapshot == DBG_CORE_SNAP_PRECOPY ? "at the stop" :
+			"after the stop from a fork child", info.setup_pause_ns / 1e6);
+	else if (info.snapshot == DBG_CORE_SNAP_FORK)
+		fprintf(stderr, "dbg-core: snapshot: fork%s%s%s\n",
+			info.precopy_fallback ? " (no pre-copy: " : "",
+			info.precopy_fallback ? dbg_strerror(info.precopy_fallback) : "",
+			info.precopy_fallback ? ")" : "");
 	printf("%s\n", path);
 	return 0;
 }

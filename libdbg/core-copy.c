@@ -30,6 +30,7 @@ struct writer {
 	uint8_t *buf[2];
 	size_t len[2];
 	uint64_t off[2];
+	bool ow[2];            /* overwrite: punch zero pages */
 	int head, count;       /* the slot being written, how many are full */
 	bool stop;
 	int err;               /* first error (negative errno) */
@@ -38,6 +39,43 @@ struct writer {
 };
 
 /* ---- output ------------------------------------------------------------ */
+
+static int punch(int fd, uint64_t off, uint64_t len)
+{
+	if (!len)
+		return 0;
+	if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len) == 0)
+		return 0;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+	/* No holes on this file system: write the zeros. */
+	static const uint8_t zeros[PAGE];
+	while (len) {
+		size_t n = len < sizeof(zeros) ? len : sizeof(zeros);
+		ssize_t w = pwrite(fd, zeros, n, off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -ENOSPC;
+		off += w;
+		len -= w;
+	}
+	return 0;
+}
+
+int dbg__core_out_punch(struct out *o, uint64_t off, uint64_t len)
+{
+	if (o->err)
+		return o->err;
+	if (o->limit && off + len > o->limit)
+		len = off < o->limit ? o->limit - off : 0;
+	int r = punch(o->fd, off, len);
+	if (r < 0) {
+		o->err = r;
+		o->off = off;
+	}
+	return r;
+}
 
 int dbg__core_out_write(struct out *o, const void *buf, size_t len)
 {
@@ -72,6 +110,11 @@ int dbg__core_out_skip(struct out *o, uint64_t len)
 		o->limited = true;
 	}
 	if (o->seekable) {
+		if (o->overwrite) {
+			int r = punch(o->fd, o->off, len);
+			if (r < 0)
+				return o->err = r;
+		}
 		o->off += len;
 	} else {
 		static const uint8_t zeros[PAGE];
@@ -154,6 +197,7 @@ static void *writer_main(void *arg)
 		const uint8_t *buf = w->buf[slot];
 		size_t len = w->len[slot];
 		uint64_t off = w->off[slot];
+		bool ow = w->ow[slot];
 		bool failed = w->err != 0;
 		pthread_mutex_unlock(&w->mu);
 		uint64_t data = 0, holes = 0;
@@ -168,6 +212,11 @@ static void *writer_main(void *arg)
 				j = len;
 			if (zero) {
 				holes += j - i;
+				if (ow) {
+					err = punch(w->fd, off + i, j - i);
+					if (err)
+						err_off = off + i;
+				}
 			} else {
 				for (size_t k = i; k < j;) {
 					ssize_t n = pwrite(w->fd, buf + k, j - k, off + k);
@@ -254,6 +303,24 @@ void dbg__core_writer_finish(struct dump *d, struct out *o)
 	d->w = NULL;
 }
 
+int dbg__core_writer_drain(struct dump *d, struct out *o)
+{
+	struct writer *w = d->w;
+	if (!w)
+		return o->err;
+	pthread_mutex_lock(&w->mu);
+	while (w->count)
+		pthread_cond_wait(&w->cv, &w->mu);
+	int err = w->err;
+	uint64_t err_off = w->err_off;
+	pthread_mutex_unlock(&w->mu);
+	if (err && !o->err) {
+		o->err = err;
+		o->off = err_off;
+	}
+	return o->err;
+}
+
 /* Hand @len bytes of d->buf to the writer at the output's offset, and
  * make d->buf a free buffer. */
 static int writer_submit(struct dump *d, struct out *o, size_t len)
@@ -267,6 +334,7 @@ static int writer_submit(struct dump *d, struct out *o, size_t len)
 	int slot = (w->head + w->count) % 2;
 	w->len[slot] = len;
 	w->off[slot] = o->off;
+	w->ow[slot] = o->overwrite;
 	w->count++;
 	pthread_cond_broadcast(&w->cv);
 	while (w->count == 2)
@@ -297,7 +365,7 @@ static int emit_pages(struct dump *d, struct out *o, const uint8_t *buf, size_t 
 			while (j < len && page_is_zero(buf + j))
 				j += PAGE;
 			d->info.hole_bytes += j - i;
-			int r = dbg__core_out_skip(o, j - i);
+			int r = dbg__core_out_skip(o, j - i);   /* punches when overwriting */
 			if (r < 0)
 				return r;
 		} else {

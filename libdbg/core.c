@@ -106,10 +106,12 @@ static bool has_flag(const char *flags, const char *f)
 	return false;
 }
 
-static int read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
+/* The VMAs from /proc/PID/smaps, or from /proc/PID/maps with @maps (no
+ * page counts, no VmFlags, but no walk of the page tables either). */
+static int read_vma_file(struct dump *d, pid_t pid, bool only_dontfork, bool maps)
 {
 	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/smaps", pid);
+	snprintf(path, sizeof(path), "/proc/%d/%s", pid, maps ? "maps" : "smaps");
 	FILE *f = fopen(path, "re");
 	if (!f) {
 		int e = -errno;
@@ -155,6 +157,7 @@ static int read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
 			cur->ht = has_flag(line + 8, "ht");
 			cur->dc = has_flag(line + 8, "dc");
 			cur->wf = has_flag(line + 8, "wf");
+			cur->uw = has_flag(line + 8, "uw");
 		}
 	}
 	if (cur && only_dontfork && !cur->dc && !cur->wf) {
@@ -168,6 +171,11 @@ static int read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
 	if (r == 0 && d->nv == 0)
 		r = dbg__fail(d->p, -ESRCH, "%s is empty: the process is exiting", path);
 	return r;
+}
+
+static int read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
+{
+	return read_vma_file(d, pid, only_dontfork, false);
 }
 
 static unsigned int read_filter(struct dump *d)
@@ -243,6 +251,19 @@ static uint64_t dump_size(struct dump *d, const struct core_vma *v, unsigned int
 	return 0;
 }
 
+int dbg__core_read_vmas(struct dump *d, pid_t pid, bool only_dontfork)
+{
+	return read_vmas(d, pid, only_dontfork);
+}
+
+void dbg__core_apply_rules(struct dump *d)
+{
+	unsigned int filter = read_filter(d);
+	d->info.coredump_filter = filter;
+	for (size_t i = 0; i < d->nv; i++)
+		d->v[i].dump = dump_size(d, &d->v[i], filter);
+}
+
 const struct core_vma *dbg__core_vma_at_n(const struct core_vma *v, size_t n, uint64_t addr)
 {
 	size_t lo = 0, hi = n;
@@ -279,7 +300,7 @@ static int seg_add(struct dump *d, uint32_t vma, uint64_t vaddr, uint64_t memsz,
 	uint32_t fl = (v->prot & DBG_PROT_READ ? PF_R : 0) | (v->prot & DBG_PROT_WRITE ? PF_W : 0) |
 		      (v->prot & DBG_PROT_EXEC ? PF_X : 0);
 	d->s[d->ns++] = (struct seg){ .vaddr = vaddr, .memsz = memsz, .filesz = filesz,
-				      .flags = fl, .vma = vma };
+				      .flags = fl, .vma = vma, .reuse = -1 };
 	return 0;
 }
 
@@ -525,6 +546,102 @@ static int snapshot(struct dump *d, const struct core_thread *th, size_t nth,
 	return r;
 }
 
+/* Pre-copy's set-up: stop the target for a moment, make a userfaultfd in
+ * it (an injected userfaultfd(2), so that the context is the target's
+ * mm), take the descriptor over with pidfd_getfd and close the target's.
+ * Returns our descriptor, -ENOTSUP where the kernel has no userfaultfd
+ * (fall back to the fork), or another negative errno. */
+/* Under a seccomp filter (Seccomp: 2 in /proc/PID/status) an injected
+ * userfaultfd(2) may be refused or kill the target (Docker's default
+ * profile and many systemd units filter it): not tried there. */
+static bool under_seccomp_filter(pid_t pid)
+{
+	char path[64], buf[4096];
+	snprintf(path, sizeof(path), "/proc/%d/status", pid);
+	ssize_t n = dbg__read_file(path, buf, sizeof(buf));
+	if (n <= 0)
+		return false;
+	const char *s = strstr(buf, "\nSeccomp:");
+	return s && strtol(s + 9, NULL, 10) == 2;
+}
+
+static int precopy_uffd(struct dump *d, uint64_t *ret_ns)
+{
+	struct dbg_proc *p = d->p;
+	if (under_seccomp_filter(d->pid)) {
+		dbg__log(p, DBG_LOG_DEBUG, "core: pre-copy: the target runs under a seccomp filter, "
+			 "which may refuse userfaultfd or kill it");
+		return -EPERM;
+	}
+	pid_t *tids = NULL;
+	size_t n = 0;
+	int r = collect_threads(d, &tids, &n);
+	if (r < 0)
+		return r;
+	bool *was = calloc(n ? n : 1, sizeof(*was));
+	if (!was) {
+		free(tids);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		was[i] = dbg_proc_thread_state(p, tids[i]) == DBG_THREAD_RUNNING;
+	uint64_t t0 = now_ns();
+	bool stopped = false;
+	r = stop_all(p, tids, n, &stopped);
+	int64_t tfd = -1;
+	int ours = -1;
+	for (size_t i = 0; r == 0 && i < n; i++) {
+		if (dbg_proc_thread_state(p, tids[i]) != DBG_THREAD_STOPPED)
+			continue;
+		/* O_CLOEXEC: an exec in the target drops it. User-mode only
+		 * where unprivileged userfaultfd is refused: the asynchronous
+		 * write-protect faults never reach the handler anyway. */
+		uint64_t args[6] = { O_CLOEXEC | O_NONBLOCK, 0, 0, 0, 0, 0 };
+		int q = dbg_inject_syscall(p, tids[i], SYS_userfaultfd, args, &tfd, NULL);
+		if (q == 0 && tfd == -EPERM) {
+			args[0] |= 1; /* UFFD_USER_MODE_ONLY */
+			q = dbg_inject_syscall(p, tids[i], SYS_userfaultfd, args, &tfd, NULL);
+		}
+		if (q == -EBUSY || q == -DBG_ERRNO_RUNNING)
+			continue;
+		if (q < 0) {
+			r = q;
+			break;
+		}
+		if (tfd < 0) {
+			r = tfd == -ENOSYS || tfd == -EPERM || tfd == -EINVAL ? -ENOTSUP : (int)tfd;
+			dbg__log(p, DBG_LOG_DEBUG, "core: pre-copy: userfaultfd in the target: %s",
+				 dbg_strerror((int)tfd));
+			break;
+		}
+		int pidfd = syscall(SYS_pidfd_open, d->pid, 0);
+		if (pidfd >= 0) {
+			ours = syscall(SYS_pidfd_getfd, pidfd, (int)tfd, 0);
+			if (ours < 0)
+				r = errno == ENOSYS ? -ENOTSUP : -errno;
+			close(pidfd);
+		} else {
+			r = errno == ENOSYS ? -ENOTSUP : -errno;
+		}
+		const uint64_t cargs[6] = { (uint64_t)tfd, 0, 0, 0, 0, 0 };
+		int64_t cres = 0;
+		int q2 = dbg_inject_syscall(p, tids[i], SYS_close, cargs, &cres, NULL);
+		if (q2 < 0 && r == 0)
+			r = q2;
+		break;
+	}
+	if (r == 0 && ours < 0)
+		r = -EBUSY;
+	if (stopped)
+		resume_ours(p, tids, n, tids, n, was);
+	*ret_ns = now_ns() - t0;
+	free(tids);
+	free(was);
+	if (r < 0 && ours >= 0)
+		close(ours);
+	return r < 0 ? r : ours;
+}
+
 static int cmp_vma(const void *a, const void *b)
 {
 	const struct core_vma *x = a, *y = b;
@@ -570,6 +687,74 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	uint64_t t_stop = 0;
 	Elf64_Ehdr eh;
 	size_t nph = 0;
+	struct precopy pc = { .uffd = -1 };
+	bool pc_started = false;
+
+	if (o.mode == DBG_CORE_LOW_PAUSE && !(o.flags & DBG_CORE_FORK_SNAPSHOT)) {
+		/* Pre-copy needs a file it can write anywhere in and punch
+		 * holes into; the fork snapshot is the fallback. */
+		struct stat st;
+		int why = 0;
+		if (!out.seekable || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+			why = -ESPIPE;
+		} else if (o.size_limit) {
+			why = -EFBIG;
+		} else {
+			uint64_t ns = 0;
+			int ufd = precopy_uffd(&d, &ns);
+			d.info.setup_pause_ns = ns;
+			if (ufd == -ESRCH) {
+				r = dbg__fail(p, -ESRCH, "the target exited during the dump");
+				goto done;
+			}
+			if (ufd < 0) {
+				why = ufd;
+			} else {
+				pid_t tb[1];
+				int nt = dbg_proc_threads(p, tb, 1);
+				d.info.nthreads = nt > 0 ? nt : 1;
+				d.buf = malloc(CHUNK);
+				if (!d.buf) {
+					close(ufd);
+					r = -ENOMEM;
+					goto done;
+				}
+				if (!(o.flags & DBG_CORE_ONE_THREAD) && dbg__core_writer_start(&d, fd) < 0)
+					d.w = NULL;
+				pc_started = true;
+				r = dbg__core_precopy_run(&d, &out, &pc, ufd);
+				if (r == -ENOTSUP) {
+					/* Nothing was written yet. */
+					why = r;
+					r = 0;
+					pc_started = false;
+					dbg__core_writer_finish(&d, &out);
+					dbg__core_precopy_free(&pc);
+					for (size_t i = 0; i < d.nv; i++)
+						free(d.v[i].name);
+					d.nv = 0;
+					d.total = 0;
+					if (d.pagemap_fd >= 0)
+						close(d.pagemap_fd);
+					d.pagemap_fd = -1;
+				} else if (r < 0) {
+					goto done;
+				} else {
+					pc.active = true;
+				}
+			}
+		}
+		if (why && (o.flags & DBG_CORE_NO_FORK)) {
+			r = dbg__fail(p, -ENOTSUP, "low-pause without a fork: pre-copy is not "
+				      "possible here (%s)", dbg_strerror(why));
+			goto done;
+		}
+		if (why) {
+			d.info.precopy_fallback = why;
+			dbg__log(p, DBG_LOG_DEBUG, "core: low-pause: pre-copy not possible (%s), "
+				 "fork snapshot instead", dbg_strerror(why));
+		}
+	}
 
 	r = collect_threads(&d, &tids, &ntids);
 	if (r < 0)
@@ -637,7 +822,10 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	}
 	d.info.nthreads = nth;
 
-	if (o.mode == DBG_CORE_LOW_PAUSE) {
+	if (pc.active)
+		d.info.snapshot = DBG_CORE_SNAP_PRECOPY;
+	if (o.mode == DBG_CORE_LOW_PAUSE && !pc.active) {
+		d.info.snapshot = DBG_CORE_SNAP_FORK;
 		uint64_t t_regs = now_ns();
 		r = snapshot(&d, th, nth, &snap);
 		dbg__log(p, DBG_LOG_DEBUG, "core: low-pause: stop+registers %.3f ms, fork %.3f ms",
@@ -656,7 +844,24 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	}
 	/* The VMAs of the memory's owner; in low-pause mode also the
 	 * target's MADV_DONTFORK ones the child lacks. */
-	r = read_vmas(&d, d.mem_pid, false);
+	uint64_t t_vmas = now_ns();
+	if (pc.active) {
+		/* smaps would walk every page table (milliseconds per GiB, the
+		 * target stopped): maps, with what smaps said during the
+		 * pre-copy, unless a VMA is new. */
+		r = read_vma_file(&d, d.pid, false, true);
+		if (r == 0 && dbg__core_precopy_adopt(&d, &pc) > 0) {
+			for (size_t i = 0; i < d.nv; i++)
+				free(d.v[i].name);
+			d.nv = 0;
+			r = read_vmas(&d, d.pid, false);
+		}
+	} else {
+		r = read_vmas(&d, d.mem_pid, false);
+	}
+	if (pc.active)
+		dbg__log(p, DBG_LOG_DEBUG, "core: pre-copy: stop+registers %.3f ms, VMAs %.3f ms",
+			 (t_vmas - t_stop) / 1e6, (now_ns() - t_vmas) / 1e6);
 	if (r == 0 && snap) {
 		size_t n0 = d.nv;
 		r = read_vmas(&d, d.pid, true);
@@ -711,16 +916,34 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	nph = d.ns + 1;
 	uint64_t note_off = sizeof(Elf64_Ehdr) + nph * sizeof(Elf64_Phdr);
 	uint64_t off = (note_off + notes.len + PAGE - 1) & ~(uint64_t)(PAGE - 1);
-	for (size_t i = 0; i < d.ns; i++) {
-		d.s[i].offset = off;
-		off += d.s[i].filesz;
-		d.total += d.s[i].filesz;
+	uint64_t phoff = sizeof(Elf64_Ehdr);
+	if (pc.active) {
+		/* Segments keep the pre-copied bytes where they can; the
+		 * headers and notes go before them if they fit. */
+		r = dbg__core_precopy_place(&d, &pc, &off);
+		if (r < 0)
+			goto done;
+		if (note_off + notes.len > pc.data_base) {
+			phoff = off;
+			note_off = phoff + nph * sizeof(Elf64_Phdr);
+			off = (note_off + notes.len + 7) & ~(uint64_t)7;
+		}
+		for (size_t i = 0; i < d.ns; i++)
+			if (d.s[i].reuse < 0)
+				d.total += d.s[i].filesz;
+	} else {
+		for (size_t i = 0; i < d.ns; i++) {
+			d.s[i].offset = off;
+			off += d.s[i].filesz;
+			d.total += d.s[i].filesz;
+		}
 	}
 	uint64_t shoff = off;
 	uint64_t end = off + (nph >= PN_XNUM ? sizeof(Elf64_Shdr) : 0);
 	d.info.nsegments = nph;
 	d.info.file_size = end;
 	fill_ehdr(&eh, nph, shoff);
+	eh.e_phoff = phoff;
 	ph = calloc(nph, sizeof(*ph));
 	if (!ph) {
 		r = -ENOMEM;
@@ -728,28 +951,94 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 	}
 	fill_phdrs(ph, &d, note_off, notes.len);
 
-	d.buf = malloc(CHUNK);
+	if (!d.buf)
+		d.buf = malloc(CHUNK);
 	if (!d.buf) {
 		r = -ENOMEM;
 		goto done;
 	}
 	char pmpath[64];
 	snprintf(pmpath, sizeof(pmpath), "/proc/%d/pagemap", d.mem_pid);
-	d.pagemap_fd = open(pmpath, O_RDONLY | O_CLOEXEC);
+	if (d.pagemap_fd < 0)
+		d.pagemap_fd = open(pmpath, O_RDONLY | O_CLOEXEC);
 
+	out.off = 0;
 	r = dbg__core_out_write(&out, &eh, sizeof(eh));
+	out.off = phoff;
 	if (r == 0)
 		r = dbg__core_out_write(&out, ph, nph * sizeof(*ph));
 	if (r == 0)
 		r = dbg__core_out_write(&out, notes.p, notes.len);
-	if (r == 0)
+	if (r == 0 && !pc.active)
 		r = dbg__core_out_skip(&out, (d.ns ? d.s[0].offset : off) - out.off);
 	/* Without a second thread (or on a pipe) everything is written
 	 * from here. */
-	if (r == 0 && out.seekable && !(o.flags & DBG_CORE_ONE_THREAD) && dbg__core_writer_start(&d, fd) < 0)
+	if (r == 0 && !d.w && !pc_started && out.seekable && !(o.flags & DBG_CORE_ONE_THREAD) &&
+	    dbg__core_writer_start(&d, fd) < 0)
 		d.w = NULL;
-	for (size_t i = 0; i < d.ns && r == 0; i++)
-		r = dbg__core_copy_segment(&d, &out, &d.s[i]);
+	if (pc.active) {
+		uint64_t t_copy = now_ns();
+		struct precopy_plan plan = { 0 };
+		if (r == 0)
+			r = dbg__core_precopy_plan(&d, &out, &pc, &plan);
+		/* Much written since the last round (a busy target): copying
+		 * it now would stop the target longer than a fork, whose
+		 * page-table copy costs about 1/64 of copying the memory (16
+		 * ms per GiB against 1 ms per MiB here). Then fork, resume,
+		 * and copy those pages from the child. */
+		bool forked = false;
+		int target_pm = d.pagemap_fd;
+		if (r == 0 && !(o.flags & DBG_CORE_NO_FORK) && plan.bytes > (4u << 20) &&
+		    plan.bytes > pc.tracked_bytes / 64) {
+			r = dbg__core_precopy_copy(&d, &out, &pc, &plan, 1);
+			if (r == 0 && snapshot(&d, th, nth, &snap) == 0) {
+				forked = true;
+				d.mem = snap;
+				d.mem_pid = dbg_proc_pid(snap);
+				char cpm[64];
+				snprintf(cpm, sizeof(cpm), "/proc/%d/pagemap", d.mem_pid);
+				d.pagemap_fd = open(cpm, O_RDONLY | O_CLOEXEC);
+				d.info.snapshot = DBG_CORE_SNAP_PRECOPY_FORK;
+				if (we_stopped) {
+					resume_ours(p, tids, ntids, tids0, ntids0, was_running);
+					d.info.pause_ns = now_ns() - t_stop;
+					we_stopped = false;
+				}
+			}
+		}
+		if (r == 0)
+			r = dbg__core_precopy_copy(&d, &out, &pc, &plan, forked ? 2 : 0);
+		free(plan.r);
+		if (forked) {
+			if (d.pagemap_fd >= 0)
+				close(d.pagemap_fd);
+			d.pagemap_fd = target_pm;
+		}
+		/* Everything is read: the target runs on. */
+		if (we_stopped) {
+			resume_ours(p, tids, ntids, tids0, ntids0, was_running);
+			d.info.pause_ns = now_ns() - t_stop;
+			we_stopped = false;
+		}
+		d.info.precopy_rounds = pc.rounds;
+		d.info.pause_copy_bytes = pc.pause_bytes;
+		dbg__log(p, DBG_LOG_DEBUG, "core: pre-copy: at the stop %.3f ms for %llu KiB%s; "
+			 "pause %.3f ms", (now_ns() - t_copy) / 1e6,
+			 (unsigned long long)pc.pause_bytes >> 10,
+			 forked ? " (from a fork child)" : "", d.info.pause_ns / 1e6);
+		if (r == 0)
+			dbg__core_precopy_trim(&d, &out, &pc);
+		uint64_t t_unp = now_ns();
+		dbg__core_precopy_unprotect(&pc);
+		uint64_t t_close = now_ns();
+		dbg__core_precopy_free(&pc);
+		dbg__log(p, DBG_LOG_DEBUG, "core: pre-copy: unregistering %.3f ms, closing the "
+			 "userfaultfd %.3f ms", (t_close - t_unp) / 1e6, (now_ns() - t_close) / 1e6);
+		out.off = shoff;
+	} else {
+		for (size_t i = 0; i < d.ns && r == 0; i++)
+			r = dbg__core_copy_segment(&d, &out, &d.s[i]);
+	}
 	if (d.w) {
 		int r0 = r;
 		dbg__core_writer_finish(&d, &out);
@@ -776,10 +1065,20 @@ int dbg_core_write(struct dbg_proc *p, int fd, const struct dbg_core_opts *opts)
 			dbg__fail(p, out.err, "writing the core at offset %llu",
 				  (unsigned long long)out.off);
 		d.info.truncated = 1;
-		cut_file(&d, &out, &eh, ph, nph);
+		if (!pc_started)
+			cut_file(&d, &out, &eh, ph, nph);
 	}
 
 done:
+	if (d.w)
+		dbg__core_writer_finish(&d, &out);
+	if (pc_started && r < 0 && out.seekable) {
+		/* The pre-copied bytes are no core: leave nothing. */
+		if (ftruncate(fd, 0) == 0)
+			d.info.file_size = 0;
+		d.info.truncated = 1;
+	}
+	dbg__core_precopy_free(&pc);
 	if (snap) {
 		dbg_proc_kill(snap);
 		dbg_proc_detach(snap);

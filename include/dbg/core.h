@@ -30,14 +30,32 @@ enum dbg_core_mode {
 	 */
 	DBG_CORE_MINIMAL = 1,
 	/**
-	 * The full content, with the target stopped only to capture its
-	 * registers and to fork it: a fork is injected into one stopped
-	 * thread (dbg_inject_syscall), the child (stopped before its first
-	 * instruction, never resumed) holds a copy-on-write snapshot of the
-	 * memory, the target runs on at once, the memory is read from the
-	 * child, and the child is killed. Regions a child does not get
-	 * (MADV_DONTFORK, MADV_WIPEONFORK) are read from the running target
-	 * and reported as DBG_CORE_REGION_FROM_PARENT.
+	 * The full content, with the target stopped only for milliseconds.
+	 * Two mechanisms, chosen at run time (dbg_core_info.snapshot says
+	 * which ran):
+	 *
+	 * Pre-copy (DBG_CORE_SNAP_PRECOPY, the default where it works: a
+	 * seekable regular file as output, Linux 6.7 or later with
+	 * userfaultfd write-protection): a userfaultfd is made in the
+	 * target (an injected system call during a sub-millisecond stop)
+	 * and its VMAs registered in asynchronous write-protect mode; the
+	 * memory is copied while the target runs, the pages it wrote
+	 * meanwhile (PAGEMAP_SCAN's "written") copied again in up to
+	 * three rounds; then the threads are stopped, their registers
+	 * captured, the pages written since the last round copied, and the
+	 * target resumed. The core is the memory at that stop. Registration
+	 * ends (the userfaultfd is closed) before the call returns; the
+	 * target's writes meanwhile took a minor fault each.
+	 *
+	 * Fork (DBG_CORE_SNAP_FORK, or with DBG_CORE_FORK_SNAPSHOT): a
+	 * fork is injected into one stopped thread (dbg_inject_syscall),
+	 * the child (stopped before its first instruction, never resumed)
+	 * holds a copy-on-write snapshot of the memory, the target runs on
+	 * at once, the memory is read from the child, and the child is
+	 * killed. Regions a child does not get (MADV_DONTFORK,
+	 * MADV_WIPEONFORK) are read from the running target and reported as
+	 * DBG_CORE_REGION_FROM_PARENT. The fork copies the page tables: its
+	 * pause grows with the resident memory.
 	 */
 	DBG_CORE_LOW_PAUSE = 2,
 };
@@ -53,6 +71,26 @@ enum dbg_core_flags {
 	 * writes one chunk while the caller reads the next (it blocks all
 	 * signals and ends before dbg_core_write() returns). */
 	DBG_CORE_ONE_THREAD = 1u << 1,
+	/** DBG_CORE_LOW_PAUSE: use the fork snapshot, not the pre-copy.
+	 * Since: 0.2 */
+	DBG_CORE_FORK_SNAPSHOT = 1u << 2,
+	/** DBG_CORE_LOW_PAUSE: never fork the target (a fork charges its
+	 * memory once more against overcommit limits and makes a sibling its
+	 * parent sees): pre-copy only, copying at the stop whatever was
+	 * written since the last round; -ENOTSUP where pre-copy is not
+	 * possible. Since: 0.2 */
+	DBG_CORE_NO_FORK = 1u << 3,
+};
+
+/** dbg_core_info.snapshot: how DBG_CORE_LOW_PAUSE took the memory. */
+enum dbg_core_snapshot {
+	DBG_CORE_SNAP_NONE = 0,    /**< not low-pause: the target was stopped */
+	DBG_CORE_SNAP_FORK = 1,    /**< an injected fork's child */
+	DBG_CORE_SNAP_PRECOPY = 2, /**< pre-copy with userfaultfd write-protection */
+	/** pre-copy, then, as the target had written much since the last
+	 * round, a fork at the stop for those pages (copied from the child
+	 * after the resume) */
+	DBG_CORE_SNAP_PRECOPY_FORK = 3,
 };
 
 /** dbg_core_region.kind. */
@@ -96,6 +134,23 @@ struct dbg_core_info {
 	/** How long the target's threads were kept stopped by the call, in
 	 * nanoseconds (0 if the caller had them stopped already). */
 	uint64_t pause_ns;
+	/** enum dbg_core_snapshot. Since: 0.2 */
+	uint32_t snapshot;
+	/** DBG_CORE_SNAP_PRECOPY: copy rounds made while the target ran. */
+	uint32_t precopy_rounds;
+	/** DBG_CORE_SNAP_PRECOPY: the short stop that made the userfaultfd
+	 * in the target, in nanoseconds (not in pause_ns). */
+	uint64_t setup_pause_ns;
+	/** DBG_CORE_SNAP_PRECOPY: bytes copied again while the target was
+	 * stopped (pages it wrote after the last round, VMAs it changed). */
+	uint64_t pause_copy_bytes;
+	/** Why DBG_CORE_LOW_PAUSE fell back to the fork (0: it did not),
+	 * a negative errno: -ENOTSUP no userfaultfd write-protection or
+	 * PAGEMAP_SCAN, -ESPIPE the output is not a seekable regular file,
+	 * -EFBIG a size limit is set, -EPERM the target is under a seccomp
+	 * filter (an injected userfaultfd could kill it),
+	 * or the error that made the userfaultfd fail. */
+	int precopy_fallback;
 };
 
 /** Options for dbg_core_write(). NULL means all defaults. */

@@ -6,6 +6,9 @@
  *
  *   coretarget [big MiB]   park; with "big", also populate MiB of heap
  *   coretarget vmas N      also make N one-page VMAs (alternate protections)
+ *   coretarget seccomp 1   run under a seccomp filter (one that allows all)
+ *   coretarget writer MiB  also run a thread that rewrites MiB of memory
+ *                          for ever (generation numbers, see core_writer)
  *
  * It prints "READY heap=ADDR global=ADDR avx512=0|1 avxtid=TID" once
  * every thread is parked, then waits for signals (SIGABRT makes the
@@ -17,7 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -85,6 +91,36 @@ static void *sleep_thread(void *a)
 	return NULL;
 }
 
+/* "writer": the first and last word of every page of wbuf get the
+ * generation number gen, page i after page i - 1, pass after pass. At any
+ * instant: pages before i hold gen, pages after i hold gen - 1, page i
+ * either (its last word gen only if its first is); between passes
+ * (i == wpages) all pages hold gen or all gen - 1. gen and i are this
+ * frame's locals (-O0: on its stack), so a core shows them as they were
+ * at the thread's registers' moment. */
+static uint64_t *wbuf;
+static size_t wpages;
+static volatile pid_t writer_tid;
+
+__attribute__((noinline)) static void core_writer(void)
+{
+	volatile uint64_t *w = wbuf;
+	uint64_t gen, i;
+	for (gen = 1;; gen++)
+		for (i = 0; i < wpages; i++) {
+			w[i * 512] = gen;
+			w[i * 512 + 511] = gen;
+		}
+}
+
+static void *writer_thread(void *a)
+{
+	(void)a;
+	writer_tid = gettid();
+	core_writer();
+	return NULL;
+}
+
 __attribute__((noinline)) static void main_park(void)
 {
 	for (;;)
@@ -100,6 +136,13 @@ int main(int argc, char **argv)
 	}
 	if (pipe(pipefd) < 0)
 		return 1;
+	if (argc > 2 && !strcmp(argv[1], "seccomp")) {
+		struct sock_filter allow[] = { BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+		struct sock_fprog prog = { 1, allow };
+		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+		    prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog))
+			return 7;
+	}
 	size_t heap_len = 256 << 10;
 	unsigned char *heap = malloc(heap_len);
 	for (size_t i = 0; i < heap_len; i++)
@@ -151,15 +194,27 @@ int main(int argc, char **argv)
 		return 5;
 	eof[0] = 0x77;
 	pthread_t t;
+	if (argc > 2 && !strcmp(argv[1], "writer")) {
+		wpages = strtoul(argv[2], NULL, 10) << 8;
+		wbuf = mmap(NULL, wpages * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			    -1, 0);
+		if (wbuf == MAP_FAILED)
+			return 6;
+		memset(wbuf, 0, wpages * 4096);
+		pthread_create(&t, NULL, writer_thread, NULL);
+		while (!writer_tid)
+			usleep(1000);
+	}
 	pthread_create(&t, NULL, lib_thread, NULL);
 	pthread_create(&t, NULL, avx_thread, NULL);
 	pthread_create(&t, NULL, sleep_thread, NULL);
 	while (parked < 3 || !avx_tid)
 		usleep(1000);
 	usleep(20000);  /* each thread is in its system call by now */
-	printf("READY heap=%p global=%p avx512=%d avxtid=%d dontfork=%p wipe=%p eof=%p\n",
+	printf("READY heap=%p global=%p avx512=%d avxtid=%d dontfork=%p wipe=%p eof=%p "
+	       "wbuf=%p wpages=%zu wtid=%d\n",
 	       (void *)heap, (void *)core_global, has512 ? 1 : 0, (int)avx_tid, (void *)dontfork,
-	       (void *)wipe, (void *)eof);
+	       (void *)wipe, (void *)eof, (void *)wbuf, wpages, (int)writer_tid);
 	fflush(stdout);
 	main_park();
 	return 0;

@@ -216,7 +216,7 @@ int main(void)
 	fd = open_core("lowpause");
 	struct regions rs = { 0 };
 	DBG_OPTS(dbg_core_opts, lp, .mode = DBG_CORE_LOW_PAUSE, .info = &info,
-		 .region_fn = on_region, .region_ctx = &rs);
+		 .flags = DBG_CORE_FORK_SNAPSHOT, .region_fn = on_region, .region_ctx = &rs);
 	dbg_proc_detach(p);
 	DBG_OPTS(dbg_attach_opts, running, .flags = DBG_ATTACH_NO_STOP);
 	CHECK(dbg_proc_attach(child, &running, &p) == 0);
@@ -246,12 +246,29 @@ int main(void)
 		fclose(cf);
 	}
 	CHECK(info.nthreads == 4 && info.pause_ns > 0 && info.pause_ns < 1000000000ull);
+	CHECK(info.snapshot == DBG_CORE_SNAP_FORK);
 	CHECK(core_byte(fd, dontfork) == 0xdf && core_byte(fd, wipe) == 0x3e);
 	CHECK(rs.n == 2 && ((rs.from_parent[0] == dontfork && rs.from_parent[1] == wipe) ||
 			    (rs.from_parent[0] == wipe && rs.from_parent[1] == dontfork)));
 	close(fd);
 	printf("low-pause: paused %.3f ms, snapshot child killed and reaped (our children: %s), "
 	       "DONTFORK/WIPEONFORK pages from the target and reported\n", info.pause_ns / 1e6, cbuf);
+	/* Pre-copy (the default where the kernel can): those pages are
+	 * ordinary memory of the target there; no child at all. */
+	fd = open_core("precopy");
+	DBG_OPTS(dbg_core_opts, pco, .mode = DBG_CORE_LOW_PAUSE, .info = &info);
+	CHECK(dbg_core_write(p, fd, &pco) == 0);
+	CHECK(waitpid(-1, &ws, WNOHANG | __WALL) == 0);
+	/* Where the kernel cannot pre-copy (no userfaultfd, before 6.7):
+	 * the fork, and why. */
+	CHECK(info.snapshot == DBG_CORE_SNAP_PRECOPY ||
+	      (info.snapshot == DBG_CORE_SNAP_FORK && info.precopy_fallback < 0));
+	CHECK(core_byte(fd, dontfork) == 0xdf && core_byte(fd, wipe) == 0x3e);
+	close(fd);
+	printf("low-pause, %s%s: paused %.3f ms, DONTFORK/WIPEONFORK pages hold the target's bytes\n",
+	       info.snapshot == DBG_CORE_SNAP_PRECOPY ? "pre-copy" : "no pre-copy here, fork: ",
+	       info.snapshot == DBG_CORE_SNAP_PRECOPY ? "" : dbg_strerror(info.precopy_fallback),
+	       info.pause_ns / 1e6);
 
 	/* Killed in the middle of the dump. */
 	dbg_proc_detach(p);
@@ -283,7 +300,7 @@ int main(void)
 	fd = open_core("lp-killed");
 	calls = 0;
 	DBG_OPTS(dbg_core_opts, lpk, .mode = DBG_CORE_LOW_PAUSE, .progress_fn = kill_at_first,
-		 .progress_ctx = &calls, .info = &info);
+		 .progress_ctx = &calls, .info = &info, .flags = DBG_CORE_FORK_SNAPSHOT);
 	r = dbg_core_write(p, fd, &lpk);
 	printf("low-pause, target killed mid-dump: %s, %d progress calls, core %s\n",
 	       dbg_strerror(r), calls, dbg_core_is_truncated(fd) == 0 ? "whole" : "cut");
