@@ -107,6 +107,99 @@ static void fill_insn(struct dbg_proc *p, const cs_insn *ci, struct dbg_insn *ou
 	}
 }
 
+/* ---- VEX and EVEX instructions capstone 4 does not know ------------------
+ *
+ * Capstone 4.0 (Debian 12) lacks some AVX-512 and mask-register
+ * instructions (kmovd, vpcmpub, ...) that glibc's string functions use.
+ * Their length follows from the encoding alone: the prefix says the
+ * opcode map, then opcode, ModRM, SIB, displacement and an imm8 (map
+ * 0F3A, and a few map 0F opcodes). Such an instruction is shown as
+ * "(unknown)" with its bytes and kind OTHER: none of them branch.
+ */
+static size_t modrm_len(const uint8_t *b, size_t left, bool *rip)
+{
+	if (left < 1)
+		return 0;
+	uint8_t m = b[0], mod = m >> 6, rm = m & 7;
+	size_t n = 1;
+	if (mod != 3 && rm == 4) {
+		if (left < 2)
+			return 0;
+		if (mod == 0 && (b[1] & 7) == 5)
+			n += 4;
+		n++;
+	} else if (mod == 0 && rm == 5) {
+		*rip = true;
+		n += 4;
+	}
+	if (mod == 1)
+		n += 1;
+	else if (mod == 2)
+		n += 4;
+	return n <= left ? n : 0;
+}
+
+static size_t vex_len(const uint8_t *b, size_t len, bool *rip)
+{
+	size_t i = 0;
+	while (i < len && i < 4 && (b[i] == 0x66 || b[i] == 0x67 || b[i] == 0xf2 || b[i] == 0xf3 ||
+				    b[i] == 0x2e || b[i] == 0x3e || b[i] == 0x26 || b[i] == 0x36 ||
+				    b[i] == 0x64 || b[i] == 0x65))
+		i++;
+	if (i >= len)
+		return 0;
+	unsigned map;
+	if (b[i] == 0xc5) {
+		map = 1;
+		i += 2;
+	} else if (b[i] == 0xc4) {
+		if (i + 1 >= len)
+			return 0;
+		map = b[i + 1] & 0x1f;
+		i += 3;
+	} else if (b[i] == 0x62) {
+		if (i + 1 >= len)
+			return 0;
+		map = b[i + 1] & 7;
+		i += 4;
+	} else {
+		return 0;
+	}
+	if (i >= len || map == 0 || map > 6)
+		return 0;
+	uint8_t op = b[i++];
+	if (map == 1 && (op == 0x77))
+		return i; /* vzeroupper, vzeroall: no ModRM */
+	size_t m = modrm_len(b + i, len - i, rip);
+	if (!m)
+		return 0;
+	i += m;
+	bool imm = map == 3 || (map == 1 && ((op >= 0x70 && op <= 0x73) || op == 0xc2 ||
+					      op == 0xc4 || op == 0xc5 || op == 0xc6));
+	if (imm)
+		i++;
+	return i <= len && i <= 15 ? i : 0;
+}
+
+static bool decode_unknown(const uint8_t *b, size_t len, uint64_t addr, struct dbg_insn *out)
+{
+	bool rip = false;
+	size_t n = vex_len(b, len, &rip);
+	if (!n)
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->addr = addr;
+	out->len = (uint8_t)n;
+	memcpy(out->bytes, b, n);
+	out->rip_relative = rip;
+	snprintf(out->mnemonic, sizeof(out->mnemonic), "(unknown)");
+	size_t o = 0;
+	for (size_t k = 0; k < n && o + 6 < sizeof(out->operands); k++)
+		o += (size_t)snprintf(out->operands + o, sizeof(out->operands) - o, "%s0x%02x",
+				      k ? "," : ".byte ", b[k]);
+	return true;
+}
+
 /* ---- PLT names ------------------------------------------------------ */
 
 /* The section header of the ELF file @d holding link-time address @va. */
@@ -139,8 +232,9 @@ static const Elf64_Shdr *section_of(const uint8_t *d, size_t size, uint64_t va,
 	return NULL;
 }
 
-/* The dynamic symbol a relocation of GOT slot @slot (link-time) names. */
-static const char *reloc_name(const uint8_t *d, size_t size, uint64_t slot)
+/* The dynamic symbol a relocation of GOT slot @slot (link-time) names;
+ * an IRELATIVE one (no symbol) as objdump does, "*ABS*+0xaddend", in @tmp. */
+static const char *reloc_name(const uint8_t *d, size_t size, uint64_t slot, char *tmp, size_t cap)
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)d;
 	const Elf64_Shdr *sh = (const Elf64_Shdr *)(d + eh->e_shoff);
@@ -162,6 +256,10 @@ static const char *reloc_name(const uint8_t *d, size_t size, uint64_t slot)
 			if (r[k].r_offset != slot)
 				continue;
 			uint64_t si = ELF64_R_SYM(r[k].r_info);
+			if (si == 0 && ELF64_R_TYPE(r[k].r_info) == R_X86_64_IRELATIVE) {
+				snprintf(tmp, cap, "*ABS*+0x%" PRIx64, (uint64_t)r[k].r_addend);
+				return tmp;
+			}
 			if (si == 0 || si >= sy->sh_size / sizeof(Elf64_Sym))
 				return NULL;
 			const Elf64_Sym *s = (const Elf64_Sym *)(d + sy->sh_offset) + si;
@@ -217,7 +315,8 @@ static bool plt_name(struct dbg_disasm *dis, uint64_t addr, char *buf, size_t ca
 	cs_free(ci, 1);
 	if (!found)
 		return false;
-	const char *name = reloc_name(im->data, im->size, slot - im->bias);
+	char tmp[64];
+	const char *name = reloc_name(im->data, im->size, slot - im->bias, tmp, sizeof(tmp));
 	if (!name)
 		return false;
 	snprintf(buf, cap, "%s@plt", name);
@@ -314,6 +413,8 @@ int dbg_disasm_decode(struct dbg_disasm *dis, uint64_t addr, const void *buf, si
 	if (cs_disasm_iter(dis->cs, &c, &len, &a, ci)) {
 		fill_insn(dis->proc, ci, ret_insn);
 		finish_text(dis, ret_insn);
+	} else if (decode_unknown(buf, len, addr, ret_insn)) {
+		finish_text(dis, ret_insn);
 	} else {
 		r = -DBG_ERRNO_PARSE;
 	}
@@ -358,12 +459,17 @@ int dbg_disasm_read(struct dbg_disasm *dis, uint64_t addr, size_t count, struct 
 			const uint8_t *c0 = c;
 			size_t l0 = left;
 			uint64_t a0 = a;
-			if (!cs_disasm_iter(dis->cs, &c, &left, &a, ci)) {
+			if (cs_disasm_iter(dis->cs, &c, &left, &a, ci)) {
+				fill_insn(p, ci, &insns[done]);
+			} else if (decode_unknown(c0, l0, a0, &insns[done])) {
+				c = c0 + insns[done].len;
+				left = l0 - insns[done].len;
+				a = a0 + insns[done].len;
+			} else {
 				/* Cut at the chunk's end (read more), or bad bytes. */
 				c = c0, left = l0, a = a0;
 				break;
 			}
-			fill_insn(p, ci, &insns[done]);
 			finish_text(dis, &insns[done]);
 			done++;
 		}
@@ -410,7 +516,7 @@ int dbg__disasm_at(struct dbg_proc *p, uint64_t addr, struct dbg_insn *ret)
 	int r = 0;
 	if (cs_disasm_iter(h, &c, &left, &a, ci))
 		fill_insn(p, ci, ret);
-	else
+	else if (!decode_unknown(buf, (size_t)got, addr, ret))
 		r = -DBG_ERRNO_PARSE;
 	cs_free(ci, 1);
 	return r;
