@@ -17,6 +17,7 @@
 #include <dbg/core.h>
 #include <dbg/inject.h>
 #include <dbg/prof.h>
+#include <dbg/bp.h>
 #include <dbg/disasm.h>
 #include <dbg/step.h>
 

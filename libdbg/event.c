@@ -227,15 +227,20 @@ static void on_exec(struct dbg_proc *p, struct dbg__thread *t, pid_t former)
 	dbg__hook_exec(p, t);
 }
 
-static void on_fork_child(struct dbg_proc *p, struct dbg__thread *t, pid_t child)
+static void on_fork_child(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool vfork)
 {
 	struct dbg__child *c = dbg__child_add(p, child);
+	p->vforking = vfork;
 	if (c && (p->flags & DBG_ATTACH_FOLLOW_FORK)) {
+		c->vfork = vfork;
 		dbg__hook_fork(p, t, child, true);
+		p->vforking = false;
 		return;
 	}
-	if (!c)
+	if (!c) {
+		p->vforking = false;
 		return;
+	}
 	/* Not followed: wait for the child's first stop (it comes at once)
 	 * and let it go untraced. */
 	int st;
@@ -246,10 +251,13 @@ static void on_fork_child(struct dbg_proc *p, struct dbg__thread *t, pid_t child
 		if (r == child && WIFSTOPPED(st))
 			c->stopped = true;
 	}
+	/* The hook first, while the child is stopped: run control takes
+	 * its breakpoints out of the child's memory before it runs. */
+	dbg__hook_fork(p, t, child, false);
+	p->vforking = false;
 	if (c->stopped)
 		ptrace(PTRACE_DETACH, child, 0, 0);
 	dbg__child_remove(p, c);
-	dbg__hook_fork(p, t, child, false);
 }
 
 static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
@@ -370,7 +378,7 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 			}
 			ev->kind = DBG_EVENT_CLONE;
 		} else {
-			on_fork_child(p, t, (pid_t)msg);
+			on_fork_child(p, t, (pid_t)msg, event == PTRACE_EVENT_VFORK);
 			ev->kind = event == PTRACE_EVENT_FORK ? DBG_EVENT_FORK : DBG_EVENT_VFORK;
 		}
 		return D_REPORT;
@@ -380,6 +388,11 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		ev->child = (pid_t)msg;
 		on_exec(p, t, (pid_t)msg);
 		return D_REPORT;
+	case PTRACE_EVENT_VFORK_DONE:
+		/* The vfork child execed or exited: our memory is ours
+		 * again (run control puts its breakpoints back). */
+		dbg__hook_vfork_done(p, t);
+		return D_QUIET;
 	case 0:
 		break;
 	default:
