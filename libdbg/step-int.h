@@ -38,6 +38,17 @@ struct dbg__step_thread {
 	/* The instruction being stepped is a syscall: its trap comes as
 	 * TRAP_BRKPT (user_single_step_report() on x86). */
 	bool stepping_syscall;
+	/* dbg_step() decoded the first instruction and set inflight: the
+	 * first prepare (or the bp module's step-off in its place) uses it. */
+	bool primed;
+	/* The step ended on a breakpoint: one more single-step runs into
+	 * its int3 so that the bp module reports the hit. */
+	bool into_bp;
+	/* Where the last single-step was asked from, and the bp module's
+	 * count of swallowed hits then (a silent breakpoint hit in between
+	 * means bp stepped our instruction for us). */
+	uint64_t last_pc;
+	uint64_t bp_quiet;
 	/* The stepped instruction is a call made from the stepping frame. */
 	bool stepping_call;
 	uint64_t call_ret_pc, call_ret_sp;

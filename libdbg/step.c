@@ -260,6 +260,28 @@ static enum verdict left_range(struct dbg__thread *t, uint64_t pc)
 	return V_GO_ON;
 }
 
+/* Is a breakpoint that reports hits of @tid inserted at @pc? */
+static bool bp_here(struct dbg_proc *p, pid_t tid, uint64_t pc)
+{
+	struct dbg_bp *buf[64], **bps = buf;
+	int n = dbg_bp_list(p, buf, 64);
+	if (n > 64) {
+		bps = malloc((size_t)n * sizeof(*bps));
+		if (!bps)
+			return false;
+		n = dbg_bp_list(p, bps, (size_t)n);
+	}
+	bool hit = false;
+	for (int i = 0; i < n && !hit; i++) {
+		struct dbg_bp_info in;
+		hit = dbg_bp_info(bps[i], &in) == 0 && in.addr == pc && in.inserted &&
+		      (!in.tid || in.tid == tid);
+	}
+	if (bps != buf)
+		free(bps);
+	return hit;
+}
+
 /* The thread completed one single-step and stands at @r: is the step over? */
 static enum verdict advance(struct dbg_proc *p, struct dbg__thread *t, const struct dbg_regs *r)
 {
@@ -317,17 +339,15 @@ static enum verdict advance(struct dbg_proc *p, struct dbg__thread *t, const str
 
 /* ---- hooks ------------------------------------------------------------ */
 
-static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
+static uint64_t bp_quiet_count(const struct dbg_proc *p)
+{
+	return p->bp.stats.silent + p->bp.stats.late_traps;
+}
+
+/* Decode the instruction the thread is about to single-step. */
+static int arm(struct dbg_proc *p, struct dbg__thread *t)
 {
 	struct dbg__step_thread *st = &t->step;
-	if (!st->active)
-		return 0;
-	if (st->inflight) {
-		/* Our last single-step's trap never reached us: the thread
-		 * stopped for something else, which ended the step. */
-		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
-		return 0;
-	}
 	struct dbg_regs r;
 	int e = dbg_regs_get(p, t->tid, &r);
 	if (e < 0)
@@ -340,9 +360,98 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 		st->call_ret_pc = r.rip + in.len;
 		st->call_ret_sp = r.rsp;
 	}
-	*req = PTRACE_SINGLESTEP;
+	st->last_pc = r.rip;
+	st->bp_quiet = bp_quiet_count(p);
 	st->inflight = true;
 	return 0;
+}
+
+static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
+				     struct dbg_event *ev);
+
+static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
+{
+	struct dbg__step_thread *st = &t->step;
+	if (!st->active)
+		return 0;
+	if (st->primed) {
+		st->primed = false;
+		*req = PTRACE_SINGLESTEP;
+		return 0;
+	}
+	if (st->inflight) {
+		/* Our last single-step's trap never reached us. If the
+		 * thread ran into a breakpoint that the bp module swallowed
+		 * (another thread's, an internal one) and bp has just stepped
+		 * over it for us, that instruction was ours: take it as our
+		 * trap. Anything else stopped the thread for an event of its
+		 * own, which ended the step. */
+		struct dbg_regs r;
+		if (bp_quiet_count(p) != st->bp_quiet && dbg_regs_get(p, t->tid, &r) == 0 &&
+		    r.rip != st->last_pc) {
+			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = t->tid, .signo = SIGTRAP };
+			ev.siginfo.signo = SIGTRAP;
+			ev.siginfo.code = TRAP_TRACE;
+			if (stepped(p, t, &ev) == D_REPORT) {
+				dbg__event_push(p, &ev);
+				return 1; /* stays stopped; its event is queued */
+			}
+		} else {
+			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			return 0;
+		}
+	}
+	int e = arm(p, t);
+	if (e < 0)
+		return e;
+	*req = PTRACE_SINGLESTEP;
+	return 0;
+}
+
+/* Our single-step ended (*ev is its trap): go on or report the step. */
+static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
+				     struct dbg_event *ev)
+{
+	struct dbg__step_thread *st = &t->step;
+	st->inflight = false;
+	st->primed = false;
+	t->pending_sig = 0;
+	if (st->into_bp) {
+		/* The int3 we stepped into was not reported (removed
+		 * meanwhile): the step ends here. */
+		struct dbg_regs r;
+		if (dbg_regs_get(p, t->tid, &r) < 0) {
+			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			return D_NONE;
+		}
+		finish(t, DBG_STEP_END_DONE, &r);
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = DBG_EVENT_STEP;
+		ev->tid = t->tid;
+		ev->addr = r.rip;
+		return D_REPORT;
+	}
+	struct dbg_regs r;
+	if (dbg_regs_get(p, t->tid, &r) < 0) {
+		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+		return D_NONE;
+	}
+	if (advance(p, t, &r) == V_GO_ON)
+		return D_QUIET;
+	if (bp_here(p, t->tid, r.rip) && !st->into_bp) {
+		/* The step ends on a breakpoint: as gdb, report it as hit.
+		 * One more single-step runs into the int3, and the bp module
+		 * reports the hit (pc rewound to here, counted), which ends
+		 * the step. */
+		st->into_bp = true;
+		return D_QUIET;
+	}
+	finish(t, DBG_STEP_END_DONE, &r);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = DBG_EVENT_STEP;
+	ev->tid = t->tid;
+	ev->addr = r.rip;
+	return D_REPORT;
 }
 
 static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t,
@@ -351,29 +460,31 @@ static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t
 	struct dbg__step_thread *st = &t->step;
 	if (!st->active || !st->inflight)
 		return D_NONE;
-	st->inflight = false;
 	bool mine = ev->kind == DBG_EVENT_TRAP && ev->signo == SIGTRAP &&
 		    (ev->siginfo.code == TRAP_TRACE ||
 		     (ev->siginfo.code == TRAP_BRKPT && st->stepping_syscall));
 	if (!mine) {
 		/* A signal (or a trap of the program's own) ended it. */
+		st->inflight = false;
 		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
 		return D_NONE;
 	}
-	t->pending_sig = 0;
-	struct dbg_regs r;
-	if (dbg_regs_get(p, t->tid, &r) < 0) {
-		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
-		return D_NONE;
+	enum dbg__disposition d = stepped(p, t, ev);
+	if (d == D_QUIET && t->bp.stepped) {
+		/* The bp module single-stepped our instruction off its
+		 * breakpoint (a step that starts on one) and waits for this
+		 * trap inside its prepare hook, which then tells proc the
+		 * thread was resumed: resume it ourselves, as our prepare
+		 * would have. */
+		if (arm(p, t) < 0 || ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0) {
+			st->inflight = false;
+			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			return D_QUIET;
+		}
+		t->state = T_RUNNING;
+		dbg__hook_resume(p, t);
 	}
-	if (advance(p, t, &r) == V_GO_ON)
-		return D_QUIET;
-	finish(t, DBG_STEP_END_DONE, &r);
-	memset(ev, 0, sizeof(*ev));
-	ev->kind = DBG_EVENT_STEP;
-	ev->tid = t->tid;
-	ev->addr = r.rip;
-	return D_REPORT;
+	return d;
 }
 
 static void step_exec(struct dbg_proc *p, struct dbg__thread *t)
@@ -405,6 +516,20 @@ const struct dbg__hooks dbg__step_hooks = {
 };
 
 /* ---- public ------------------------------------------------------------ */
+
+/*
+ * A thread in a ptrace-stop with our single-step still in flight stopped
+ * for an event another module claimed and reported (a breakpoint or
+ * watchpoint hit during the step): that ended the step. (Our own
+ * continuing stops clear inflight before the thread is resumed.)
+ */
+static void ended_elsewhere(struct dbg__thread *t)
+{
+	struct dbg__step_thread *st = &t->step;
+	if (st->active && st->inflight && !st->primed && t->state == T_STOPPED &&
+	    !t->bp.stepping_off)
+		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+}
 
 static int setup_out(struct dbg_proc *p, pid_t tid, const struct dbg_step_opts *o,
 		     struct dbg__step_ret *ret)
@@ -450,6 +575,7 @@ int dbg_step(struct dbg_proc *p, pid_t tid, enum dbg_step_kind kind, const struc
 	r = dbg__stopped_thread(p, tid, &t);
 	if (r < 0)
 		return r;
+	ended_elsewhere(t);
 	if (t->step.active)
 		return dbg__fail(p, -EBUSY, "thread %d is already stepping", tid);
 	struct dbg_regs regs;
@@ -500,6 +626,14 @@ int dbg_step(struct dbg_proc *p, pid_t tid, enum dbg_step_kind kind, const struc
 		return dbg__fail(p, -ESRCH, "thread %d is gone", tid);
 	st.active = (uint8_t)(kind + 1);
 	t->step = st;
+	/* Decode the first instruction now: if the thread stands on a
+	 * breakpoint, the bp module's prepare runs before ours, steps it
+	 * off and waits for the trap itself. */
+	if ((r = arm(p, t)) < 0) {
+		memset(&t->step, 0, sizeof(t->step));
+		return r;
+	}
+	t->step.primed = true;
 	r = dbg_proc_step_thread(p, tid);
 	if (r < 0) {
 		t = dbg__thread_find(p, tid);
@@ -533,6 +667,7 @@ int dbg_step_result(struct dbg_proc *p, pid_t tid, struct dbg_step_result *ret)
 	struct dbg__thread *t = dbg__thread_find(p, tid);
 	if (!t)
 		return dbg__fail(p, -ENOENT, "no thread %d in process %d", tid, p->pid);
+	ended_elsewhere(t);
 	if (t->step.active)
 		return -EBUSY;
 	if (!t->step.has_result)
