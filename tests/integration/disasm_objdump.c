@@ -7,7 +7,10 @@
  * and direct branch/call target must be objdump's; the symbol objdump
  * names for a target (<rec>, <leaf+0x4>, <printf@plt>) must be ours; the
  * mnemonics must agree after the spelling differences of the two tools
- * (AT&T size suffixes, "cs nopw" prefixes) are normalized.
+ * (AT&T size suffixes, "cs nopw" prefixes) are normalized. In the -O0
+ * program a breakpoint sits on every instruction of rec and leaf (the
+ * int3s are in the target, /proc/PID/mem shows them): the disassembly
+ * must not see them.
  */
 #include "step_common.h"
 
@@ -201,6 +204,42 @@ static int compare_fn(struct stepper *s, struct dbg_disasm *d, bool intel, const
 	return 0;
 }
 
+/* A breakpoint on every instruction of rec and leaf. */
+static void plant_breakpoints(struct stepper *s)
+{
+	struct dbg_disasm *d;
+	OK(dbg_disasm_new(s->p, NULL, &d));
+	const char *fn[] = { "rec", "leaf" };
+	size_t n = 0;
+	uint64_t first = 0;
+	for (int f = 0; f < 2; f++) {
+		uint64_t a;
+		struct dbg_symbol sy;
+		OK(dbg_sym_addr(s->sym, fn[f], &a));
+		OK(dbg_sym_lookup(s->sym, a, &sy));
+		struct dbg_insn in[64];
+		int k = dbg_disasm_read(d, a, 64, in);
+		CHECK(k > 0, "disasm %s", fn[f]);
+		for (int i = 0; i < k && in[i].addr < a + sy.size; i++) {
+			struct dbg_bp *bp;
+			OK(dbg_bp_insert(s->p, in[i].addr, NULL, &bp));
+			n++;
+		}
+		if (!first)
+			first = a;
+	}
+	dbg_disasm_free(d);
+	/* They are really there. */
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", dbg_proc_pid(s->p));
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s", path);
+	uint8_t b = 0;
+	CHECK(pread(fd, &b, 1, (off_t)first) == 1 && b == 0xcc, "no int3 at rec: 0x%02x", b);
+	close(fd);
+	printf("%zu breakpoints planted in rec and leaf\n", n);
+}
+
 int main(void)
 {
 	if (access("/usr/bin/objdump", X_OK) != 0)
@@ -217,6 +256,8 @@ int main(void)
 	for (int pi = 0; pi < 2; pi++) {
 		struct stepper s;
 		stepper_start(&s, progs[pi], NULL);
+		if (pi == 0)
+			plant_breakpoints(&s);
 		for (int intel = 0; intel < 2; intel++) {
 			struct dbg_disasm *d;
 			struct dbg_disasm_opts o = { .sz = sizeof(o), .sym = s.sym,
