@@ -13,7 +13,12 @@
  * how many instructions ran and, for FINISH, the return value registers.
  * Anything else the thread meets on the way (a breakpoint, a watchpoint,
  * a signal, an exit, an event, a stop by dbg_proc_stop()) is reported as
- * it is and ends the step (dbg_step_result() says DBG_STEP_END_INTERRUPTED).
+ * it is and ends the step (dbg_step_result() says DBG_STEP_END_INTERRUPTED);
+ * a hit of a breakpoint that does not report for @tid does not. A step
+ * that ends on a breakpoint of @tid is reported as that breakpoint's hit
+ * (DBG_EVENT_BREAKPOINT), as gdb does. The step advances while the caller
+ * waits in dbg_proc_wait() (or polls dbg_proc_fd()). To stop a stepping
+ * thread, dbg_step_cancel() it first.
  *
  * Steps are made of single-steps: the thread never runs free, so no other
  * thread can run into a temporary breakpoint, and recursion cannot stop a

@@ -94,6 +94,24 @@ static void test_nonstop(void)
 	CHECK(dbg_proc_thread_state(s.p, s.tid) == DBG_THREAD_STOPPED, "main not stopped");
 	CHECK(dbg_proc_thread_state(s.p, spin) == DBG_THREAD_RUNNING, "spinner stopped");
 
+	/* A breakpoint for the spinner only, on leaf's entry: main steps
+	 * into leaf through it (bp swallows the hit and steps the
+	 * instruction, displaced, as the spinner runs) and the step goes on
+	 * to leaf's first line, as without it. */
+	struct dbg_bp *other;
+	struct dbg_bp_opts bo = { .sz = sizeof(bo), .tid = spin };
+	OK(dbg_bp_insert(s.p, sym_addr(&s, "leaf"), &bo, &other));
+	struct dbg_bp_stats bs0, bs1;
+	OK(dbg_bp_get_stats(s.p, &bs0));
+	pc = step_once(&s, DBG_STEP_LINE, NULL);
+	OK(dbg_bp_get_stats(s.p, &bs1));
+	CHECK(dbg_sym_srclocs(s.sym, pc, &loc, 1) > 0 && loc.line == 25,
+	      "step into leaf through another thread's breakpoint: line %d", loc.line);
+	CHECK(bs1.silent == bs0.silent + 1, "the hit was not swallowed (%llu -> %llu)",
+	      (unsigned long long)bs0.silent, (unsigned long long)bs1.silent);
+	OK(dbg_bp_remove(s.p, other));
+	step_once(&s, DBG_STEP_FINISH, NULL);
+
 	/* Both threads stepping at once: the spinner instruction by
 	 * instruction, main over leaf(a); the events come interleaved. */
 	OK(dbg_proc_stop_thread(s.p, spin));
@@ -142,6 +160,8 @@ static void test_signal_cancel_errors(void)
 
 	step_once(&s, DBG_STEP_LINE, NULL);            /* main: if (argc ... "loop") */
 	step_once(&s, DBG_STEP_NEXT, NULL);            /* loop_forever(); */
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so)); /* never returns */
 	CHECK(dbg_step(s.p, s.tid, DBG_STEP_INSN, NULL) == -DBG_ERRNO_RUNNING ||
 		      dbg_step(s.p, s.tid, DBG_STEP_INSN, NULL) == -EBUSY, "second step");
@@ -153,13 +173,16 @@ static void test_signal_cancel_errors(void)
 	/* A signal ends the step and is reported as it is. */
 	CHECK(syscall(SYS_tgkill, dbg_proc_pid(s.p), s.tid, SIGWINCH) == 0, "tgkill");
 	ev = next_event(s.p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	CHECK(ev.kind == DBG_EVENT_SIGNAL && ev.signo == SIGWINCH, "event %d signo %d", (int)ev.kind,
 	      ev.signo);
 	OK(dbg_step_result(s.p, s.tid, &res));
 	CHECK(res.end == DBG_STEP_END_INTERRUPTED && res.steps > 100, "end %d after %llu steps",
 	      (int)res.end, (unsigned long long)res.steps);
-	printf("signal: the step ended after %llu instructions, SIGWINCH reported\n",
-	       (unsigned long long)res.steps);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("signal: the step ended after %llu instructions, SIGWINCH reported "
+	       "(%.0f single-steps/s, %.1f us each)\n",
+	       (unsigned long long)res.steps, (double)res.steps / secs, secs * 1e6 / (double)res.steps);
 	/* Cancel: the single-step already asked for ends as a plain trap. */
 	OK(dbg_proc_set_signal(s.p, s.tid, 0));
 	struct dbg_step_opts all = { .sz = sizeof(all), .start = 0, .end = UINT64_MAX };
