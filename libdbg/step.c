@@ -369,6 +369,17 @@ static int arm(struct dbg_proc *p, struct dbg__thread *t)
 static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
 				     struct dbg_event *ev);
 
+/* Our single-step of a syscall instruction is in flight and the thread
+ * stopped with its pc past the instruction, before the trap: a ptrace
+ * event inside the call (clone, fork, vfork, an interrupt). */
+static bool in_syscall_stop(struct dbg_proc *p, struct dbg__thread *t)
+{
+	struct dbg__step_thread *st = &t->step;
+	struct dbg_regs r;
+	return st->inflight && st->stepping_syscall && !st->primed && dbg_regs_get(p, t->tid, &r) == 0 &&
+	       r.rip == st->call_ret_pc;
+}
+
 static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 {
 	struct dbg__step_thread *st = &t->step;
@@ -376,6 +387,14 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 		return 0;
 	if (st->primed) {
 		st->primed = false;
+		*req = PTRACE_SINGLESTEP;
+		return 0;
+	}
+	if (st->inflight && in_syscall_stop(p, t)) {
+		/* Stopped inside the system call we are stepping (a clone,
+		 * fork or exec event, or an interrupt while it blocks): the
+		 * instruction has not ended; its trap comes once the call
+		 * returns. */
 		*req = PTRACE_SINGLESTEP;
 		return 0;
 	}
@@ -523,11 +542,11 @@ const struct dbg__hooks dbg__step_hooks = {
  * watchpoint hit during the step): that ended the step. (Our own
  * continuing stops clear inflight before the thread is resumed.)
  */
-static void ended_elsewhere(struct dbg__thread *t)
+static void ended_elsewhere(struct dbg_proc *p, struct dbg__thread *t)
 {
 	struct dbg__step_thread *st = &t->step;
 	if (st->active && st->inflight && !st->primed && t->state == T_STOPPED &&
-	    !t->bp.stepping_off)
+	    !t->bp.stepping_off && !in_syscall_stop(p, t))
 		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
 }
 
@@ -575,7 +594,7 @@ int dbg_step(struct dbg_proc *p, pid_t tid, enum dbg_step_kind kind, const struc
 	r = dbg__stopped_thread(p, tid, &t);
 	if (r < 0)
 		return r;
-	ended_elsewhere(t);
+	ended_elsewhere(p, t);
 	if (t->step.active)
 		return dbg__fail(p, -EBUSY, "thread %d is already stepping", tid);
 	struct dbg_regs regs;
@@ -667,7 +686,7 @@ int dbg_step_result(struct dbg_proc *p, pid_t tid, struct dbg_step_result *ret)
 	struct dbg__thread *t = dbg__thread_find(p, tid);
 	if (!t)
 		return dbg__fail(p, -ENOENT, "no thread %d in process %d", tid, p->pid);
-	ended_elsewhere(t);
+	ended_elsewhere(p, t);
 	if (t->step.active)
 		return -EBUSY;
 	if (!t->step.has_result)

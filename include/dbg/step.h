@@ -14,7 +14,9 @@
  * Anything else the thread meets on the way (a breakpoint, a watchpoint,
  * a signal, an exit, an event, a stop by dbg_proc_stop()) is reported as
  * it is and ends the step (dbg_step_result() says DBG_STEP_END_INTERRUPTED);
- * a hit of a breakpoint that does not report for @tid does not. A step
+ * a hit of a breakpoint that does not report for @tid does not, nor does
+ * an event inside a system call the step runs (the clone event of a
+ * pthread_create() stepped over: resume the thread and the step goes on). A step
  * that ends on a breakpoint of @tid is reported as that breakpoint's hit
  * (DBG_EVENT_BREAKPOINT), as gdb does. The step advances while the caller
  * waits in dbg_proc_wait() (or polls dbg_proc_fd()). To stop a stepping

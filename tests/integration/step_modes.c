@@ -239,9 +239,45 @@ static void test_killed(bool from_outside)
 	dbg_proc_detach(s.p);
 }
 
+/* next over pthread_create: the clone event is reported, the thread is
+ * resumed, and the next goes on to the following line, as gdb's does. */
+static void test_clone(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_clone", NULL);
+	struct dbg_srcloc loc;
+	uint64_t pc = step_once(&s, DBG_STEP_NEXT, NULL); /* out of start_here */
+	CHECK(dbg_sym_srclocs(s.sym, pc, &loc, 1) > 0 && loc.line == 28, "line %d, not 28", loc.line);
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	int clones = 0;
+	for (;;) {
+		struct dbg_event ev = next_event(s.p);
+		if (ev.kind == DBG_EVENT_STEP && ev.tid == s.tid) {
+			pc = ev.addr;
+			break;
+		}
+		CHECK(ev.kind == DBG_EVENT_CLONE || ev.kind == DBG_EVENT_THREAD_EXIT,
+		      "event %d of %d during the next", (int)ev.kind, ev.tid);
+		if (ev.kind == DBG_EVENT_CLONE) {
+			clones++;
+			CHECK(ev.tid == s.tid, "clone of %d", ev.tid);
+		}
+		if (ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(s.p, ev.tid));
+	}
+	CHECK(clones == 1, "%d clone events", clones);
+	CHECK(dbg_sym_srclocs(s.sym, pc, &loc, 1) > 0 && loc.line == 29,
+	      "next over pthread_create landed on line %d", loc.line);
+	printf("clone: next over pthread_create reported the clone and went on to line %d\n",
+	       loc.line);
+	stepper_end(&s);
+}
+
 int main(void)
 {
 	ptrace_or_skip();
+	test_clone();
 	test_range();
 	test_nonstop();
 	test_signal_cancel_errors();
