@@ -274,9 +274,71 @@ static void test_clone(void)
 	stepper_end(&s);
 }
 
+/* All-stop (the bp module's mode): a step's event stops the other
+ * threads too; a step with dbg_proc_resume() after it lets them run
+ * during it, as gdb's all-stop step does. */
+static void test_allstop(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_rec_O0", "spin");
+	OK(dbg_runctl_set_mode(s.p, DBG_RUNCTL_ALL_STOP));
+	pid_t tids[8];
+	CHECK(dbg_proc_threads(s.p, tids, 8) == 2, "threads");
+	pid_t spin = tids[0] == s.tid ? tids[1] : tids[0];
+	OK(dbg_proc_stop(s.p));
+	uint64_t spins = sym_addr(&s, "spins");
+	struct dbg_srcloc loc;
+	step_once(&s, DBG_STEP_LINE, NULL);
+	CHECK(dbg_proc_thread_state(s.p, spin) == DBG_THREAD_STOPPED, "spinner runs after the step");
+	uint64_t c0 = read_u64(&s, spins);
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	OK(dbg_proc_resume(s.p));
+	struct dbg_event ev = next_event(s.p);
+	CHECK(ev.kind == DBG_EVENT_STEP && ev.tid == s.tid, "event %d of %d", (int)ev.kind, ev.tid);
+	CHECK(dbg_sym_srclocs(s.sym, ev.addr, &loc, 1) > 0 && loc.line == 63, "line %d", loc.line);
+	CHECK(dbg_proc_thread_state(s.p, spin) == DBG_THREAD_STOPPED, "spinner runs after the step");
+	uint64_t c1 = read_u64(&s, spins);
+	CHECK(read_u64(&s, spins) == c1, "spinner moves while stopped");
+	printf("all-stop: every thread stopped at the step's end; the spinner ran %llu loops "
+	       "during it\n", (unsigned long long)(c1 - c0));
+	stepper_end(&s);
+}
+
+/* Detach in the middle of an endless step: the target runs on, not
+ * killed by a stray SIGTRAP, and is no longer traced. */
+static void test_detach_mid_step(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_rec_O0", "loop");
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	step_once(&s, DBG_STEP_LINE, NULL);
+	step_once(&s, DBG_STEP_NEXT, NULL);
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so)); /* never returns */
+	struct dbg_event ev;
+	CHECK(dbg_proc_wait(s.p, 100, &ev) == -ETIMEDOUT, "event during an endless step");
+	pid_t pid = dbg_proc_pid(s.p);
+	dbg_sym_free(s.sym);
+	/* The spawned child is ours: detach with no_exit_kill unset still
+	 * leaves it alive while we live. */
+	dbg_proc_detach(s.p);
+	sleep_ms(300);
+	int st;
+	CHECK(waitpid(pid, &st, WNOHANG) == 0, "the target died after detach (status 0x%x)", st);
+	CHECK(thread_tracer(pid, pid) == 0, "still traced by %d", thread_tracer(pid, pid));
+	char c = thread_state(pid, pid);
+	CHECK(c == 'R' || c == 'S', "state %c after detach", c);
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "it ran on until our SIGKILL (0x%x)", st);
+	printf("detach mid-step: the target ran on untraced\n");
+}
+
 int main(void)
 {
 	ptrace_or_skip();
+	test_detach_mid_step();
+	test_allstop();
 	test_clone();
 	test_range();
 	test_nonstop();
