@@ -13,6 +13,7 @@
 #include "bp-impl.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -421,6 +422,11 @@ const void *dbg__bp_shadow_write(struct dbg_proc *p, uint64_t addr, const void *
 	*ret_copy = NULL;
 	if (!b->nsites || !len)
 		return buf;
+	/* An instruction that starts up to 15 bytes before the write may
+	 * change: decode it again when needed. */
+	for (size_t k = site_lower(b, addr > 15 ? addr - 15 : 0);
+	     k < b->nsites && b->sites[k].addr < addr + len; k++)
+		b->sites[k].decoded = false;
 	size_t i = site_lower(b, addr);
 	if (i >= b->nsites || b->sites[i].addr - addr >= len)
 		return buf;
@@ -467,6 +473,22 @@ int dbg__bp_set_pc(struct dbg__thread *t, uint64_t pc)
 
 /* ---- the stop hook ------------------------------------------------------ */
 
+/* SIGKILL is pending for @tid or its process (or it is gone). */
+static bool killed(struct dbg_proc *p, pid_t tid)
+{
+	char path[96], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", p->pid, tid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return true;
+	const char *keys[] = { "\nSigPnd:\t", "\nShdPnd:\t" };
+	for (int i = 0; i < 2; i++) {
+		const char *s = strstr(buf, keys[i]);
+		if (s && (strtoull(s + 9, NULL, 16) & (1ull << (SIGKILL - 1))))
+			return true;
+	}
+	return false;
+}
+
 /* The breakpoint at @addr to report for thread @tid, or NULL (all of
  * them filter it out). */
 static struct dbg_bp *pick(struct dbg_proc *p, uint64_t addr, pid_t tid)
@@ -502,11 +524,18 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
 			return t->bp.user_step ? D_NONE : D_QUIET;
 		}
 	}
+	uint64_t pc0;
+	if (sigtrap && ev->siginfo.code != SI_KERNEL && p->bp.nsites &&
+	    dbg__bp_get_pc(t, &pc0) == -ESRCH)
+		return D_QUIET; /* killed out of the stop (no siginfo): its exit follows */
 	if (ev->kind != DBG_EVENT_TRAP || ev->signo != SIGTRAP || ev->siginfo.code != SI_KERNEL)
 		return D_NONE;
-	uint64_t pc = 0;
-	if (dbg__bp_get_pc(t, &pc) < 0)
-		return D_NONE;
+	/* All the registers at once: emulating the instruction on resume
+	 * needs them, and it is one request like PEEKUSER of the pc. */
+	if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0)
+		return D_QUIET; /* killed out of its stop: its exit follows */
+	t->regs_valid = true;
+	uint64_t pc = t->regs.rip;
 	uint64_t a = pc - 1;
 	struct dbg__bp_site *s = dbg__bp_site_find(p, a);
 	if (!s) {
@@ -519,10 +548,15 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
 			p->bp.stats.late_traps++;
 			return D_QUIET;
 		}
-		return D_NONE; /* not ours: delivered, as without us */
+		/* Not ours: delivered, as without us; unless the process
+		 * is being killed (this stop raced with the SIGKILL). */
+		bool k = killed(p, t->tid);
+		dbg__log(p, DBG_LOG_DEBUG, "int3 trap of %d at %#llx is not a breakpoint of ours%s",
+			 t->tid, (unsigned long long)a, k ? " (being killed)" : "");
+		return k ? D_QUIET : D_NONE;
 	}
 	if (dbg__bp_set_pc(t, a) < 0)
-		return D_NONE;
+		return D_QUIET; /* killed in the meantime: its exit follows */
 	t->pending_sig = 0;
 	t->bp.on_site = a;
 	struct dbg_bp *bp = pick(p, a, t->tid);
@@ -545,6 +579,50 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
 /* ---- stepping off ------------------------------------------------------- */
 
 /*
+ * waitpid(@tid) that cannot hang on a dying process: a killed leader's
+ * status comes only once every other thread is reaped (delay_group_leader
+ * in kernel/exit.c), and nobody reaps them while we wait here. So the
+ * leader is polled, and a leader that is a zombie (or has SIGKILL
+ * pending) ends the wait with 0: gone, its status left for later.
+ * @nohang: one look only. Returns the pid, 0, or -1 with errno.
+ */
+pid_t dbg__bp_waitpid(struct dbg_proc *p, pid_t tid, int *st, bool nohang)
+{
+	/* Alone, the leader's exit is not delayed by anyone. */
+	if ((tid != p->pid || p->nthreads == 1) && !nohang)
+		return waitpid(tid, st, __WALL);
+	long ns = 5000;
+	int64_t last = dbg__now_ns();
+	for (int spin = 0;; spin++) {
+		pid_t w = waitpid(tid, st, __WALL | WNOHANG);
+		if (w != 0 || nohang)
+			return w;
+		/* A step takes microseconds: spin a little before sleeping. */
+		if (spin < 2000) {
+			sched_yield();
+			continue;
+		}
+		if (dbg__now_ns() - last > 10000000) {
+			last = dbg__now_ns();
+			struct dbg__task_status ts;
+			char path[64], buf[2048];
+			if (dbg__task_status(tid, &ts) < 0 || ts.state == 'Z' || ts.state == 'X')
+				return 0;
+			snprintf(path, sizeof(path), "/proc/%d/status", tid);
+			const char *s;
+			if (dbg__read_file(path, buf, sizeof(buf)) > 0 &&
+			    (s = strstr(buf, "\nSigPnd:\t")) &&
+			    (strtoull(s + 9, NULL, 16) & (1ull << (SIGKILL - 1))))
+				return 0;
+		}
+		struct timespec t = { 0, ns };
+		nanosleep(&t, NULL);
+		if (ns < 1000000)
+			ns *= 2;
+	}
+}
+
+/*
  * Wait for @tid alone after we resumed it, and put the status through
  * event.c like any other (events it makes are queued). @slow: the
  * instruction may block in the kernel (a system call): give up waiting
@@ -559,10 +637,10 @@ int dbg__bp_wait_step(struct dbg_proc *p, pid_t tid, uint64_t addr, bool slow, b
 	int64_t start = dbg__now_ns();
 	for (;;) {
 		int st;
-		pid_t w = waitpid(tid, &st, __WALL | (slow ? WNOHANG : 0));
+		pid_t w = dbg__bp_waitpid(p, tid, &st, slow);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w < 0)
+		if (w < 0 || (w == 0 && !slow))
 			return -ESRCH;
 		if (w == 0) {
 			/* Still running: is it in the call already? */
@@ -576,8 +654,12 @@ int dbg__bp_wait_step(struct dbg_proc *p, pid_t tid, uint64_t addr, bool slow, b
 				*ret_pending = true;
 				return 0;
 			}
-			struct timespec ts = { 0, 20000 };
-			nanosleep(&ts, NULL);
+			struct dbg__task_status ts;
+			if (dbg__now_ns() - start > 10000000 &&
+			    (dbg__task_status(tid, &ts) < 0 || ts.state == 'Z' || ts.state == 'X'))
+				return -ESRCH;
+			struct timespec nap = { 0, 20000 };
+			nanosleep(&nap, NULL);
 			continue;
 		}
 		struct dbg__thread *t = dbg__thread_find(p, tid);
@@ -655,12 +737,28 @@ static int step_inplace(struct dbg_proc *p, struct dbg__thread *t, uint64_t a, b
 	return r;
 }
 
+const struct dbg__insn *dbg__bp_site_insn(struct dbg_proc *p, uint64_t a)
+{
+	struct dbg__bp_site *s = dbg__bp_site_find(p, a);
+	if (!s)
+		return NULL;
+	if (!s->decoded) {
+		if (dbg__insn_decode(p, a, &s->insn) < 0)
+			return NULL;
+		s = dbg__bp_site_find(p, a); /* the read may not move sites, but be sure */
+		if (!s)
+			return NULL;
+		s->decoded = true;
+	}
+	return &s->insn;
+}
+
 /* A system call instruction (may block): step-offs of it wait only until
  * the thread is inside the call. */
 static bool slow_insn(struct dbg_proc *p, uint64_t a)
 {
-	struct dbg__insn d;
-	return dbg__insn_decode(p, a, &d) == 0 && d.syscall;
+	const struct dbg__insn *d = dbg__bp_site_insn(p, a);
+	return d && d->syscall;
 }
 
 static bool others_running(const struct dbg_proc *p, const struct dbg__thread *t)
@@ -690,6 +788,15 @@ static int bp_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 	bool user_step = *req == PTRACE_SINGLESTEP;
 	int r;
 again:
+	/* The common first instructions of a function are done for the
+	 * thread: no step, no other thread involved. */
+	r = user_step ? 0 : dbg__bp_emulate(p, t, a);
+	if (r == 1) {
+		t->bp.on_site = 0;
+		return 0;
+	}
+	if (r < 0)
+		return r;
 	if (!others_running(p, t)) {
 		r = step_inplace(p, t, a, user_step, slow_insn(p, a));
 	} else {

@@ -34,6 +34,15 @@
 
 /* ---- decoding ----------------------------------------------------------- */
 
+static bool gpr_known(int reg)
+{
+	return (reg >= X86_REG_RAX && reg <= X86_REG_RSP && reg != X86_REG_RIP &&
+		(reg == X86_REG_RAX || reg == X86_REG_RBX || reg == X86_REG_RCX ||
+		 reg == X86_REG_RDX || reg == X86_REG_RSI || reg == X86_REG_RDI ||
+		 reg == X86_REG_RBP || reg == X86_REG_RSP)) ||
+	       (reg >= X86_REG_R8 && reg <= X86_REG_R15);
+}
+
 static csh cs_handle(struct dbg_proc *p)
 {
 	if (!p->bp.cs) {
@@ -82,8 +91,93 @@ int dbg__insn_decode(struct dbg_proc *p, uint64_t addr, struct dbg__insn *d)
 		d->disp_off = x->encoding.disp_offset;
 		d->disp = op->mem.disp;
 	}
+	/* The few instructions that start most functions, emulated: no
+	 * flags, no faults but the stack or a load. */
+	const cs_x86_op *o = x->operands;
+	bool no_prefix = !x->prefix[0] && !x->prefix[1] && !x->prefix[3];
+	if (id == X86_INS_NOP || id == X86_INS_ENDBR64)
+		d->emu = EMU_NOP;
+	else if (id == X86_INS_PUSH && x->op_count == 1 && o[0].type == X86_OP_REG && o[0].size == 8 &&
+		 no_prefix && !x->prefix[2] && gpr_known(o[0].reg))
+		d->emu = EMU_PUSH, d->reg_src = o[0].reg;
+	else if (id == X86_INS_MOV && x->op_count == 2 && no_prefix && !x->prefix[2] &&
+		 o[0].type == X86_OP_REG && o[0].size == 8 && gpr_known(o[0].reg) &&
+		 o[1].type == X86_OP_REG && o[1].size == 8 && gpr_known(o[1].reg))
+		d->emu = EMU_MOV_RR, d->reg_dst = o[0].reg, d->reg_src = o[1].reg;
+	else if (id == X86_INS_MOV && x->op_count == 2 && no_prefix && !x->prefix[2] &&
+		 o[0].type == X86_OP_REG && o[0].size == 8 && gpr_known(o[0].reg) &&
+		 o[1].type == X86_OP_MEM && o[1].size == 8 && o[1].mem.base == X86_REG_RIP &&
+		 o[1].mem.index == X86_REG_INVALID && o[1].mem.segment == X86_REG_INVALID)
+		d->emu = EMU_LOAD_RIP, d->reg_dst = o[0].reg;
 	cs_free(insn, 1);
 	return 0;
+}
+
+/* ---- emulation ------------------------------------------------------------ */
+
+static unsigned long long *gpr(struct user_regs_struct *r, int reg)
+{
+	switch (reg) {
+	case X86_REG_RAX: return &r->rax;
+	case X86_REG_RBX: return &r->rbx;
+	case X86_REG_RCX: return &r->rcx;
+	case X86_REG_RDX: return &r->rdx;
+	case X86_REG_RSI: return &r->rsi;
+	case X86_REG_RDI: return &r->rdi;
+	case X86_REG_RBP: return &r->rbp;
+	case X86_REG_RSP: return &r->rsp;
+	case X86_REG_R8: return &r->r8;
+	case X86_REG_R9: return &r->r9;
+	case X86_REG_R10: return &r->r10;
+	case X86_REG_R11: return &r->r11;
+	case X86_REG_R12: return &r->r12;
+	case X86_REG_R13: return &r->r13;
+	case X86_REG_R14: return &r->r14;
+	case X86_REG_R15: return &r->r15;
+	default: return NULL;
+	}
+}
+
+int dbg__bp_emulate(struct dbg_proc *p, struct dbg__thread *t, uint64_t a)
+{
+	const struct dbg__insn *d = dbg__bp_site_insn(p, a);
+	if (!d || d->emu == EMU_NONE)
+		return 0;
+	if (!t->regs_valid) {
+		if (ptrace(PTRACE_GETREGS, t->tid, 0, &t->regs) < 0)
+			return -errno;
+		t->regs_valid = true;
+	}
+	struct user_regs_struct r = t->regs;
+	uint64_t v;
+	switch (d->emu) {
+	case EMU_NOP:
+		break;
+	case EMU_PUSH:
+		v = *gpr(&r, d->reg_src);
+		r.rsp -= 8;
+		/* The stack is plain memory: through the raw writer (no
+		 * breakpoint lives there). A fault: let the CPU do it. */
+		if (dbg__bp_poke(p, p->pid, p->mem.mem_fd, r.rsp, &v, 8) < 0)
+			return 0;
+		break;
+	case EMU_MOV_RR:
+		*gpr(&r, d->reg_dst) = *gpr(&r, d->reg_src);
+		break;
+	case EMU_LOAD_RIP:
+		if (dbg_mem_read(p, a + d->len + (uint64_t)d->disp, &v, 8) != 8)
+			return 0;
+		*gpr(&r, d->reg_dst) = v;
+		break;
+	default:
+		return 0;
+	}
+	r.rip = a + d->len;
+	if (ptrace(PTRACE_SETREGS, t->tid, 0, &r) < 0)
+		return -errno;
+	t->regs = r;
+	p->bp.stats.emulated++;
+	return 1;
 }
 
 /* ---- system calls in one thread ------------------------------------------ */
@@ -145,7 +239,7 @@ int dbg__bp_syscall(struct dbg_proc *p, struct dbg__thread *t, long nr, const ui
 		r = -errno;
 	while (r == 0) {
 		int st;
-		pid_t w = waitpid(tid, &st, __WALL);
+		pid_t w = dbg__bp_waitpid(p, tid, &st, false);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 || !WIFSTOPPED(st)) {
@@ -263,9 +357,10 @@ int dbg__displaced_step(struct dbg_proc *p, struct dbg__thread *t, uint64_t a)
 	 * address is in the scratch page. */
 	if (t->pending_sig)
 		return -ENOTSUP;
-	struct dbg__insn d;
-	if (dbg__insn_decode(p, a, &d) < 0 || d.cannot)
+	const struct dbg__insn *dp = dbg__bp_site_insn(p, a);
+	if (!dp || dp->cannot)
 		return -ENOTSUP;
+	struct dbg__insn d = *dp;
 	uint64_t s = scratch_near(p, t, a);
 	if (!s)
 		return -ENOTSUP;

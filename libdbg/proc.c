@@ -947,29 +947,39 @@ int dbg_proc_resume(struct dbg_proc *p)
 
 /* ---- run control: pausing the others ------------------------------------ */
 
+/* The threads that were not running before the pause (and @keep) stay
+ * as they are after it; every other one that stopped without an event to
+ * report (new threads born meanwhile too) runs on. */
 int dbg__runctl_pause(struct dbg_proc *p, pid_t keep, pid_t **ret_tids, size_t *ret_n)
 {
 	*ret_tids = NULL;
 	*ret_n = 0;
-	pid_t *tids = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*tids));
+	pid_t *tids = malloc((p->nthreads + 1) * sizeof(*tids));
 	if (!tids)
 		return -ENOMEM;
 	size_t n = 0;
+	tids[n++] = keep;
 	for (size_t i = 0; i < p->nthreads; i++)
-		if (p->threads[i].tid != keep && p->threads[i].state == T_RUNNING)
+		if (p->threads[i].tid != keep && p->threads[i].state != T_RUNNING)
 			tids[n++] = p->threads[i].tid;
 	*ret_tids = tids;
 	*ret_n = n;
-	int r = stop_all(p, p->stop_timeout_ms);
-	return r;
+	return stop_all(p, p->stop_timeout_ms);
 }
 
-void dbg__runctl_unpause(struct dbg_proc *p, pid_t *tids, size_t n)
+void dbg__runctl_unpause(struct dbg_proc *p, pid_t *held, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		struct dbg__thread *t = dbg__thread_find(p, tids[i]);
-		if (t && t->state == T_STOPPED && !queued_for(p, tids[i]))
-			resume_thread(p, t, false);
+	for (size_t i = 0; i < p->nthreads; i++) {
+		struct dbg__thread *t = &p->threads[i];
+		bool was_held = false;
+		for (size_t k = 0; k < n && !was_held; k++)
+			was_held = held[k] == t->tid;
+		if (was_held || t->state != T_STOPPED || queued_for(p, t->tid))
+			continue;
+		size_t before = p->nthreads;
+		resume_thread(p, t, false);
+		if (p->nthreads != before)
+			i = (size_t)-1; /* the table changed: look again from the start */
 	}
 }
 

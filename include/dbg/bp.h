@@ -147,6 +147,7 @@ DBG_API int dbg_runctl_mode(const struct dbg_proc *proc);
 struct dbg_bp_stats {
 	uint64_t hits;        /**< breakpoint hits reported */
 	uint64_t silent;      /**< hits swallowed (thread filter, module bp) */
+	uint64_t emulated;    /**< step-overs done by emulating the instruction */
 	uint64_t inplace;     /**< step-overs in place (others stopped) */
 	uint64_t displaced;   /**< step-overs as a displaced copy */
 	uint64_t paused;      /**< step-overs that had to stop other threads */

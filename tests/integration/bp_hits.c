@@ -43,6 +43,25 @@ static uint64_t sig_pending(pid_t pid)
 	return v;
 }
 
+/* Anonymous executable mappings (a scratch page left behind). */
+static int anon_exec(pid_t pid)
+{
+	char path[64], line[512];
+	snprintf(path, sizeof(path), "/proc/%d/maps", pid);
+	FILE *f = fopen(path, "r");
+	int n = 0;
+	while (f && fgets(line, sizeof(line), f)) {
+		char perms[8];
+		unsigned long inode = 1;
+		if (sscanf(line, "%*x-%*x %7s %*x %*s %lu", perms, &inode) == 2 && perms[2] == 'x' &&
+		    inode == 0 && !strstr(line, "[vdso]") && !strstr(line, "[vsyscall]"))
+			n++;
+	}
+	if (f)
+		fclose(f);
+	return n;
+}
+
 static bool line_ready(struct inferior *inf)
 {
 	struct pollfd pfd = { .fd = fileno(inf->out), .events = POLLIN };
@@ -143,8 +162,10 @@ int main(int argc, char **argv)
 	       allstop ? "all-stop" : "non-stop", hits, (unsigned long long)st.inplace,
 	       (unsigned long long)st.displaced, (unsigned long long)st.paused,
 	       (unsigned long long)st.scratch_pages);
-	if (!allstop)
+	if (!allstop) {
 		CHECK(st.displaced > 0 && st.paused == 0, "non-stop did not use displaced stepping");
+		CHECK(anon_exec(inf.pid) == 1, "no scratch page while attached");
+	}
 
 	/* Acceptance 5: detach leaves the text as it was and the target
 	 * runs on, no signal pending. */
@@ -154,6 +175,7 @@ int main(int argc, char **argv)
 	for (uint64_t a = text; a < etext; a++)
 		CHECK(before[a - text] == after[a - text], "text differs at %#llx: %#x, was %#x",
 		      (unsigned long long)a, after[a - text], before[a - text]);
+	CHECK(anon_exec(inf.pid) == 0, "a scratch page is still mapped after detach");
 	CHECK(sig_pending(inf.pid) == 0, "signals pending after detach: %#llx",
 	      (unsigned long long)sig_pending(inf.pid));
 	CHECK(thread_tracer(inf.pid, inf.pid) == 0, "still traced");
