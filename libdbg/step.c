@@ -411,10 +411,13 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = t->tid, .signo = SIGTRAP };
 			ev.siginfo.signo = SIGTRAP;
 			ev.siginfo.code = TRAP_TRACE;
-			if (stepped(p, t, &ev) == D_REPORT) {
+			enum dbg__disposition d = stepped(p, t, &ev);
+			if (d == D_REPORT) {
 				dbg__event_push(p, &ev);
 				return 1; /* stays stopped; its event is queued */
 			}
+			if (!st->active)
+				return 0;
 		} else {
 			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
 			return 0;
