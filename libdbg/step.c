@@ -20,7 +20,9 @@
  *  - the step range is the line-table row holding pc: [its address, the
  *    next row's); leaving it at the start of a row (is_stmt) of another
  *    line ends the step; landing in the middle of a row (a return into the
- *    caller) takes that row as the new range and line and goes on;
+ *    caller) takes that row as the new range and line and goes on; the
+ *    start of a row of another line that is not a statement gives only
+ *    its range;
  *  - code without line information ends the step;
  *  - a call made from the stepping frame: next runs it to its return; step
  *    goes into it if the callee (through a PLT stub: the function the stub
@@ -247,14 +249,17 @@ static enum verdict left_range(struct dbg__thread *t, uint64_t pc)
 	if (!line_row(st->sym, pc, &r))
 		return V_DONE; /* code without line information */
 	uint64_t fh = hash_str(r.file);
+	/* The row's range is stepped next in any case; its line becomes the
+	 * line stepped from unless this is the start of a row of another
+	 * line that is not a statement: then a statement row of that same
+	 * line further on still ends the step. */
+	st->start = r.start;
+	st->end = r.end;
 	if (pc == r.start && (r.line != st->line || fh != st->file_hash)) {
 		if (r.is_stmt)
 			return V_DONE;
-		/* Not a statement: keep going without taking its range. */
 		return V_GO_ON;
 	}
-	st->start = r.start;
-	st->end = r.end;
 	st->line = r.line;
 	st->file_hash = fh;
 	return V_GO_ON;

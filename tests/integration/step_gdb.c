@@ -80,6 +80,23 @@ static const struct cmd with_bp[] = {
 	{ NULL, 0, NULL },
 };
 
+/* Into libc (its line tables from libc6-dbg's separate debuginfo):
+ * step into printf through its PLT stub, next in it, finish out. */
+static const struct cmd into_libc[] = {
+	{ "step", DBG_STEP_LINE, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "step", DBG_STEP_LINE, NULL },     /* printf@plt -> __printf's first line */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "finish", DBG_STEP_FINISH, NULL }, /* its return value */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ NULL, 0, NULL },
+};
+
 static const struct cmd *script;
 static size_t N;
 #define NMAX 64
@@ -92,6 +109,7 @@ struct landing {
 	bool have;
 	bool error; /* gdb refused the command (finish in main, no process) */
 	bool bp;    /* gdb said "Breakpoint N, " (or Temporary) */
+	long offp;  /* pc - &printf: landings in libc, mapped elsewhere here */
 };
 
 static void run_gdb(const char *path, struct landing *out)
@@ -102,7 +120,7 @@ static void run_gdb(const char *path, struct landing *out)
 				    " -ex 'set $sp0 = $rsp'");
 	for (size_t i = 0; i < N; i++)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n,
-				      " -ex 'echo CMD\\n' -ex '%s' -ex 'printf \"PC %zu %%ld %%ld %%ld\\n\", $pc - (long)&main, $rax, $rsp - $sp0'",
+				      " -ex 'echo CMD\\n' -ex '%s' -ex 'printf \"PC %zu %%ld %%ld %%ld %%ld\\n\", $pc - (long)&main, $rax, $rsp - $sp0, $pc - (long)&printf'",
 				      script[i].gdb, i);
 	snprintf(cmd + n, sizeof(cmd) - n, " -ex kill %s </dev/null 2>&1", path);
 	FILE *f = popen(cmd, "r");
@@ -125,11 +143,11 @@ static void run_gdb(const char *path, struct landing *out)
 		    strstr(line, "not being run"))
 			err = true;
 		size_t i;
-		long off, rax, dsp, v;
+		long off, rax, dsp, v, offp;
 		if (sscanf(line, "Value returned is $%*d = %ld", &v) == 1)
 			pending_value = v;
-		if (sscanf(line, "PC %zu %ld %ld %ld", &i, &off, &rax, &dsp) == 4 && i < N) {
-			out[i] = (struct landing){ off, rax, dsp, pending_value, true, err, bp };
+		if (sscanf(line, "PC %zu %ld %ld %ld %ld", &i, &off, &rax, &dsp, &offp) == 5 && i < N) {
+			out[i] = (struct landing){ off, rax, dsp, pending_value, true, err, bp, offp };
 			pending_value = LONG_MIN;
 		}
 	}
@@ -141,6 +159,8 @@ int main(int argc, char **argv)
 {
 	const char *prog = argc > 1 ? argv[1] : "step_rec_O0";
 	script = argc > 2 && !strcmp(argv[2], "bp") ? with_bp : plain;
+	if (argc > 2 && !strcmp(argv[2], "libc"))
+		script = into_libc;
 	for (N = 0; script[N].gdb; N++)
 		;
 	if (access("/usr/bin/gdb", X_OK) != 0)
@@ -159,10 +179,16 @@ int main(int argc, char **argv)
 	 * the -O2 code reaches the end of main sooner. */
 	struct dbg_module mod;
 	OK(dbg_sym_module(s.sym, s.main_addr, &mod));
+	uint64_t printf_addr = 0;
+	dbg_sym_addr(s.sym, "printf", &printf_addr);
+	struct dbg_module lmod = { 0 };
+	if (printf_addr)
+		dbg_sym_module(s.sym, printf_addr, &lmod);
 	size_t n = 0;
 	while (n < N && want[n].have && !want[n].error &&
-	       s.main_addr + (uint64_t)want[n].off >= mod.start &&
-	       s.main_addr + (uint64_t)want[n].off < mod.end)
+	       ((s.main_addr + (uint64_t)want[n].off >= mod.start &&
+		 s.main_addr + (uint64_t)want[n].off < mod.end) ||
+		(script == into_libc && printf_addr)))
 		n++;
 	size_t need = script == plain ? 16 : N;
 	for (size_t i = 0; n < need && i < N; i++)
@@ -212,6 +238,12 @@ int main(int argc, char **argv)
 		OK(dbg_regs_get(s.p, s.tid, &rr));
 		pc = rr.rip;
 		long off = (long)(pc - s.main_addr);
+		bool in_libc = pc >= lmod.start && pc < lmod.end && lmod.end;
+		if (in_libc) {
+			/* Another load address here: compare from printf. */
+			off = (long)(pc - printf_addr);
+			want[i].off = want[i].offp;
+		}
 		char sl[256] = "";
 		struct dbg_srcloc loc;
 		if (dbg_sym_srclocs(s.sym, pc, &loc, 1) > 0 && loc.file)
@@ -235,6 +267,7 @@ int main(int argc, char **argv)
 	}
 	stepper_end(&s);
 	CHECK(bad == 0, "%d landings differ from gdb's", bad);
-	printf("all %zu landings match gdb's (%s%s)\n", n, prog, script == plain ? "" : ", breakpoints");
+	printf("all %zu landings match gdb's (%s%s)\n", n, prog,
+	       script == plain ? "" : script == with_bp ? ", breakpoints" : ", into libc");
 	return 0;
 }
