@@ -20,5 +20,7 @@
 #include <dbg/prof.h>
 #include <dbg/bp.h>
 #include <dbg/watch.h>
+#include <dbg/disasm.h>
+#include <dbg/step.h>
 
 #endif /* DBG_H */

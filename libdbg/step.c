@@ -2,10 +2,711 @@
 /*
  * Stepping: one instruction, over calls, out of frames, source lines and
  * address ranges.
- * Not built yet: the hook table is empty.
+ *
+ * Every step is a run of PTRACE_SINGLESTEPs of one thread that this
+ * module drives from two hooks: prepare turns the thread's resume into a
+ * single-step (and decodes the instruction about to run: is it a call, a
+ * syscall?), stop claims the single-step trap and decides whether the
+ * step is over (DBG_EVENT_STEP) or goes on (D_QUIET: proc resumes the
+ * thread at once, and prepare makes it another single-step). The thread
+ * never runs free, so a step needs no breakpoint that another thread could
+ * hit, and the frame checks are exact: a frame is left when its return
+ * address is reached with the stack pointer back where the call left it,
+ * never when a recursive activation returns to the same address.
+ *
+ * Source-line steps follow gdb's rules (infrun.c's process_event_stop_test,
+ * read to learn, not copied), so that a debugger built on libdbg lands
+ * where gdb does:
+ *  - the step range is the line-table row holding pc: [its address, the
+ *    next row's); leaving it at the start of a row (is_stmt) of another
+ *    line ends the step; landing in the middle of a row (a return into the
+ *    caller) takes that row as the new range and line and goes on; the
+ *    start of a row of another line that is not a statement gives only
+ *    its range;
+ *  - code without line information ends the step;
+ *  - a call made from the stepping frame: next runs it to its return; step
+ *    goes into it if the callee (through a PLT stub: the function the stub
+ *    names) has line information, stopping after its prologue as gdb's
+ *    amd64 prologue analyzer places it (past endbr64; push %rbp; mov
+ *    %rsp,%rbp, then to the end of that line-table row), else runs it to
+ *    its return.
  */
 #include "internal.h"
 
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+
+
+enum phase {
+	P_FIRST,   /* OVER: the first instruction */
+	P_RANGE,   /* RANGE, LINE, NEXT: stepping in [start, end) */
+	P_RETURN,  /* waiting for pc == ret.pc with sp >= ret.sp */
+	P_RUNTO,   /* LINE: waiting for pc == runto (or the callee's return) */
+};
+
+enum verdict { V_GO_ON, V_DONE };
+
+/* ---- line table rows ------------------------------------------------ */
+
+struct row {
+	uint64_t start, end;
+	int line;
+	const char *file;
+	bool is_stmt;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; s && *s; s++)
+		h = (h ^ (uint8_t)*s) * 1099511628211ull;
+	return h;
+}
+
+static Dwarf_Addr line_addr(Dwarf_Lines *lines, size_t i)
+{
+	Dwarf_Addr a = 0;
+	dwarf_lineaddr(dwarf_onesrcline(lines, i), &a);
+	return a;
+}
+
+static bool line_stmt(Dwarf_Lines *lines, size_t i)
+{
+	bool b = false;
+	dwarf_linebeginstatement(dwarf_onesrcline(lines, i), &b);
+	return b;
+}
+
+static int line_no(Dwarf_Lines *lines, size_t i)
+{
+	int l = 0;
+	dwarf_lineno(dwarf_onesrcline(lines, i), &l);
+	return l;
+}
+
+/*
+ * The row of @pc's unit's line table that holds @pc, as gdb's
+ * find_pc_line() picks it: the last row at the greatest address <= pc
+ * (an is_stmt one at that address if there is one); it ends at the next
+ * greater address. End-of-sequence rows have no line. False: no line.
+ */
+static bool line_row(struct dbg_sym *s, uint64_t pc, struct row *r)
+{
+	if (!s || (s->flags & DBG_SYM_NO_DWARF))
+		return false;
+	struct dbg__image *im = dbg__sym_image(s, pc);
+	if (!im || !im->mod)
+		return false;
+	Dwarf_Addr bias = 0;
+	Dwarf_Die *cu = dwfl_module_addrdie(im->mod, pc, &bias);
+	Dwarf_Lines *lines;
+	size_t n;
+	if (!cu || dwarf_getsrclines(cu, &lines, &n) != 0 || n == 0)
+		return false;
+	Dwarf_Addr a = pc - bias;
+	size_t lo = 0, hi = n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (line_addr(lines, mid) <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return false;
+	size_t b = lo - 1;
+	bool end_seq = false;
+	dwarf_lineendsequence(dwarf_onesrcline(lines, b), &end_seq);
+	if (end_seq || line_no(lines, b) == 0)
+		return false;
+	if (!line_stmt(lines, b)) {
+		size_t k = b;
+		while (k > 0 && line_addr(lines, k - 1) == line_addr(lines, k) &&
+		       line_no(lines, k - 1) != 0 && !line_stmt(lines, k))
+			k--;
+		if (line_stmt(lines, k))
+			b = k;
+	}
+	r->start = line_addr(lines, b) + bias;
+	r->end = lo < n ? line_addr(lines, lo) + bias : UINT64_MAX;
+	r->line = line_no(lines, b);
+	r->file = dwarf_linesrc(dwarf_onesrcline(lines, b), NULL, NULL);
+	r->is_stmt = line_stmt(lines, b);
+	return true;
+}
+
+/*
+ * Where "step" into function @fn stops, as gdb places it for code from
+ * GCC: past endbr64, push %rbp, mov %rsp,%rbp when the function sets up
+ * a frame pointer (else the entry itself), then, when that is inside a
+ * row, the end of that row if it is still in the function.
+ */
+static uint64_t after_prologue(struct dbg_proc *p, struct dbg_sym *s, uint64_t fn)
+{
+	uint8_t c[12];
+	ssize_t got = dbg_mem_read(p, fn, c, sizeof(c));
+	if (got < (ssize_t)sizeof(c))
+		return fn;
+	size_t i = 0;
+	uint64_t pc = fn;
+	if (c[0] == 0xf3 && c[1] == 0x0f && c[2] == 0x1e && c[3] == 0xfa)
+		i = 4;
+	if (c[i] == 0x55) {
+		const uint8_t *m = &c[i + 1];
+		if ((m[0] == 0x48 && m[1] == 0x89 && m[2] == 0xe5) ||
+		    (m[0] == 0x48 && m[1] == 0x8b && m[2] == 0xec))
+			pc = fn + i + 4;
+		else if ((m[0] == 0x89 && m[1] == 0xe5) || (m[0] == 0x8b && m[1] == 0xec))
+			pc = fn + i + 3;
+	}
+	struct row r;
+	struct dbg_symbol sy;
+	uint64_t fn_end = dbg_sym_lookup(s, fn, &sy) == 0 && sy.size ? sy.addr + sy.size : 0;
+	if (line_row(s, pc, &r) && r.start != pc && r.end != UINT64_MAX && r.end < fn_end)
+		pc = r.end;
+	return pc;
+}
+
+/* The function a PLT stub at @pc leads to, found by the name the stub's
+ * relocation gives (so lazy binding need not have happened); 0: not a
+ * stub, or the function is not found. */
+static uint64_t plt_target(struct dbg_proc *p, struct dbg_sym *s, uint64_t pc)
+{
+	struct dbg_disasm *d;
+	struct dbg_disasm_opts o = { .sz = sizeof(o), .sym = s };
+	if (dbg_disasm_new(p, &o, &d) < 0)
+		return 0;
+	/* A call to the stub's address is symbolized "<name@plt>". */
+	uint8_t call[5] = { 0xe8, 0, 0, 0, 0 };
+	int32_t rel = (int32_t)(pc - (pc - 5) - 5);
+	memcpy(call + 1, &rel, 4);
+	struct dbg_insn in;
+	uint64_t fn = 0;
+	if (dbg_disasm_decode(d, pc - 5, call, sizeof(call), &in) == 0) {
+		char *lt = strrchr(in.text, '<'), *at = lt ? strstr(lt, "@plt>") : NULL;
+		if (lt && at) {
+			*at = 0;
+			if (dbg_sym_addr(s, lt + 1, &fn) < 0)
+				fn = 0;
+		}
+	}
+	dbg_disasm_free(d);
+	return fn;
+}
+
+/* ---- the step machine -------------------------------------------------- */
+
+static void finish(struct dbg__thread *t, enum dbg_step_end end, const struct dbg_regs *r)
+{
+	struct dbg__step_thread *st = &t->step;
+	st->has_result = true;
+	st->res_kind = (uint8_t)(st->active - 1);
+	st->res_end = (uint8_t)end;
+	st->res_steps = st->nsteps;
+	st->res_pc = r ? r->rip : 0;
+	st->res_rax = r ? r->rax : 0;
+	st->res_rdx = r ? r->rdx : 0;
+	st->active = 0;
+	st->inflight = false;
+}
+
+/* A call from the stepping frame just ran (pc is the callee's entry):
+ * what a line step does with it. */
+static enum verdict entered_call(struct dbg_proc *p, struct dbg__thread *t, uint64_t pc)
+{
+	struct dbg__step_thread *st = &t->step;
+	st->ret.pc = st->call_ret_pc;
+	st->ret.sp = st->call_ret_sp;
+	st->phase = P_RETURN;
+	if (st->active - 1 != DBG_STEP_LINE)
+		return V_GO_ON;
+	struct row r;
+	uint64_t fn = pc;
+	if (!line_row(st->sym, fn, &r)) {
+		uint64_t real = plt_target(p, st->sym, pc);
+		if (!real || !line_row(st->sym, real, &r))
+			return V_GO_ON; /* no line information: run it to its return */
+		fn = real;
+	}
+	st->runto = after_prologue(p, st->sym, fn);
+	if (st->runto == pc)
+		return V_DONE;
+	st->phase = P_RUNTO;
+	return V_GO_ON;
+}
+
+/* Leaving the range of a line step at @pc, not through a call. */
+static enum verdict left_range(struct dbg__thread *t, uint64_t pc)
+{
+	struct dbg__step_thread *st = &t->step;
+	struct row r;
+	if (!line_row(st->sym, pc, &r))
+		return V_DONE; /* code without line information */
+	uint64_t fh = hash_str(r.file);
+	/* The row's range is stepped next in any case; its line becomes the
+	 * line stepped from unless this is the start of a row of another
+	 * line that is not a statement: then a statement row of that same
+	 * line further on still ends the step. */
+	st->start = r.start;
+	st->end = r.end;
+	if (pc == r.start && (r.line != st->line || fh != st->file_hash)) {
+		if (r.is_stmt)
+			return V_DONE;
+		return V_GO_ON;
+	}
+	st->line = r.line;
+	st->file_hash = fh;
+	return V_GO_ON;
+}
+
+/* Is a breakpoint that reports hits of @tid inserted at @pc? */
+static bool bp_here(struct dbg_proc *p, pid_t tid, uint64_t pc)
+{
+	struct dbg_bp *buf[64], **bps = buf;
+	int n = dbg_bp_list(p, buf, 64);
+	if (n > 64) {
+		bps = malloc((size_t)n * sizeof(*bps));
+		if (!bps)
+			return false;
+		n = dbg_bp_list(p, bps, (size_t)n);
+	}
+	bool hit = false;
+	for (int i = 0; i < n && !hit; i++) {
+		struct dbg_bp_info in;
+		hit = dbg_bp_info(bps[i], &in) == 0 && in.addr == pc && in.inserted &&
+		      (!in.tid || in.tid == tid);
+	}
+	if (bps != buf)
+		free(bps);
+	return hit;
+}
+
+/* The thread completed one single-step and stands at @r: is the step over? */
+static enum verdict advance(struct dbg_proc *p, struct dbg__thread *t, const struct dbg_regs *r)
+{
+	struct dbg__step_thread *st = &t->step;
+	enum dbg_step_kind kind = (enum dbg_step_kind)(st->active - 1);
+	uint64_t pc = r->rip, sp = r->rsp;
+	st->nsteps++;
+	switch (kind) {
+	case DBG_STEP_INSN:
+		return V_DONE;
+	case DBG_STEP_RANGE:
+		return pc >= st->start && pc < st->end ? V_GO_ON : V_DONE;
+	case DBG_STEP_OVER:
+		if (st->phase == P_FIRST) {
+			if (!st->stepping_call || pc == st->call_ret_pc)
+				return V_DONE;
+			st->ret.pc = st->call_ret_pc;
+			st->ret.sp = st->call_ret_sp;
+			st->phase = P_RETURN;
+			return V_GO_ON;
+		}
+		/* fallthrough */
+	case DBG_STEP_OUT:
+	case DBG_STEP_FINISH:
+		/* Back in the frame, or it was unwound past (longjmp). */
+		if ((pc == st->ret.pc && sp >= st->ret.sp) || sp > st->ret.sp)
+			return V_DONE;
+		return V_GO_ON;
+	case DBG_STEP_LINE:
+	case DBG_STEP_NEXT:
+		break;
+	}
+	switch (st->phase) {
+	case P_RETURN:
+		if (sp < st->ret.sp)
+			return V_GO_ON;
+		st->phase = P_RANGE;
+		break; /* back in the caller: where are we? */
+	case P_RUNTO:
+		if (pc == st->runto)
+			return V_DONE;
+		if (sp < st->ret.sp)
+			return V_GO_ON;
+		st->phase = P_RANGE; /* it returned before its prologue ended */
+		break;
+	default:
+		if (st->stepping_call && pc != st->call_ret_pc)
+			return entered_call(p, t, pc);
+		break;
+	}
+	if (pc >= st->start && pc < st->end)
+		return V_GO_ON;
+	return left_range(t, pc);
+}
+
+/* ---- hooks ------------------------------------------------------------ */
+
+static uint64_t bp_quiet_count(const struct dbg_proc *p)
+{
+	return p->bp.stats.silent + p->bp.stats.late_traps;
+}
+
+/* Decode the instruction the thread is about to single-step. */
+static int arm(struct dbg_proc *p, struct dbg__thread *t)
+{
+	struct dbg__step_thread *st = &t->step;
+	struct dbg_regs r;
+	int e = dbg_regs_get(p, t->tid, &r);
+	if (e < 0)
+		return e;
+	struct dbg_insn in;
+	st->stepping_call = st->stepping_syscall = false;
+	if (dbg__disasm_at(p, r.rip, &in) == 0) {
+		st->stepping_call = in.kind == DBG_INSN_CALL;
+		st->stepping_syscall = in.kind == DBG_INSN_SYSCALL;
+		st->call_ret_pc = r.rip + in.len;
+		st->call_ret_sp = r.rsp;
+	}
+	st->last_pc = r.rip;
+	st->bp_quiet = bp_quiet_count(p);
+	st->inflight = true;
+	return 0;
+}
+
+static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
+				     struct dbg_event *ev);
+
+/* Our single-step of a syscall instruction is in flight and the thread
+ * stopped with its pc past the instruction, before the trap: a ptrace
+ * event inside the call (clone, fork, vfork, an interrupt). */
+static bool in_syscall_stop(struct dbg_proc *p, struct dbg__thread *t)
+{
+	struct dbg__step_thread *st = &t->step;
+	struct dbg_regs r;
+	return st->inflight && st->stepping_syscall && !st->primed && dbg_regs_get(p, t->tid, &r) == 0 &&
+	       r.rip == st->call_ret_pc;
+}
+
+static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
+{
+	struct dbg__step_thread *st = &t->step;
+	if (!st->active)
+		return 0;
+	if (st->primed) {
+		st->primed = false;
+		*req = PTRACE_SINGLESTEP;
+		return 0;
+	}
+	if (st->inflight && in_syscall_stop(p, t)) {
+		/* Stopped inside the system call we are stepping (a clone,
+		 * fork or exec event, or an interrupt while it blocks): the
+		 * instruction has not ended; its trap comes once the call
+		 * returns. */
+		*req = PTRACE_SINGLESTEP;
+		return 0;
+	}
+	if (st->inflight) {
+		/* Our last single-step's trap never reached us. If the
+		 * thread ran into a breakpoint that the bp module swallowed
+		 * (another thread's, an internal one) and bp has just stepped
+		 * over it for us, that instruction was ours: take it as our
+		 * trap. Anything else stopped the thread for an event of its
+		 * own, which ended the step. */
+		struct dbg_regs r;
+		if (bp_quiet_count(p) != st->bp_quiet && dbg_regs_get(p, t->tid, &r) == 0 &&
+		    r.rip != st->last_pc) {
+			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = t->tid, .signo = SIGTRAP };
+			ev.siginfo.signo = SIGTRAP;
+			ev.siginfo.code = TRAP_TRACE;
+			enum dbg__disposition d = stepped(p, t, &ev);
+			if (d == D_REPORT) {
+				dbg__event_push(p, &ev);
+				return 1; /* stays stopped; its event is queued */
+			}
+			if (!st->active)
+				return 0;
+		} else {
+			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			return 0;
+		}
+	}
+	int e = arm(p, t);
+	if (e < 0)
+		return e;
+	*req = PTRACE_SINGLESTEP;
+	return 0;
+}
+
+/* Our single-step ended (*ev is its trap): go on or report the step. */
+static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
+				     struct dbg_event *ev)
+{
+	struct dbg__step_thread *st = &t->step;
+	st->inflight = false;
+	st->primed = false;
+	t->pending_sig = 0;
+	if (st->into_bp) {
+		/* The int3 we stepped into was not reported (removed
+		 * meanwhile): the step ends here. */
+		struct dbg_regs r;
+		if (dbg_regs_get(p, t->tid, &r) < 0) {
+			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			return D_NONE;
+		}
+		finish(t, DBG_STEP_END_DONE, &r);
+		memset(ev, 0, sizeof(*ev));
+		ev->kind = DBG_EVENT_STEP;
+		ev->tid = t->tid;
+		ev->addr = r.rip;
+		return D_REPORT;
+	}
+	struct dbg_regs r;
+	if (dbg_regs_get(p, t->tid, &r) < 0) {
+		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+		return D_NONE;
+	}
+	if (advance(p, t, &r) == V_GO_ON)
+		return D_QUIET;
+	if (bp_here(p, t->tid, r.rip) && !st->into_bp) {
+		/* The step ends on a breakpoint: as gdb, report it as hit.
+		 * One more single-step runs into the int3, and the bp module
+		 * reports the hit (pc rewound to here, counted), which ends
+		 * the step. */
+		st->into_bp = true;
+		return D_QUIET;
+	}
+	finish(t, DBG_STEP_END_DONE, &r);
+	memset(ev, 0, sizeof(*ev));
+	ev->kind = DBG_EVENT_STEP;
+	ev->tid = t->tid;
+	ev->addr = r.rip;
+	return D_REPORT;
+}
+
+static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t,
+				       struct dbg_event *ev)
+{
+	struct dbg__step_thread *st = &t->step;
+	if (!st->active || !st->inflight)
+		return D_NONE;
+	bool mine = ev->kind == DBG_EVENT_TRAP && ev->signo == SIGTRAP &&
+		    (ev->siginfo.code == TRAP_TRACE ||
+		     (ev->siginfo.code == TRAP_BRKPT && st->stepping_syscall));
+	if (!mine) {
+		/* A signal (or a trap of the program's own) ended it. */
+		st->inflight = false;
+		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+		return D_NONE;
+	}
+	enum dbg__disposition d = stepped(p, t, ev);
+	if (d == D_QUIET && t->bp.stepped) {
+		/* The bp module single-stepped our instruction off its
+		 * breakpoint (a step that starts on one) and waits for this
+		 * trap inside its prepare hook, which then tells proc the
+		 * thread was resumed: resume it ourselves, as our prepare
+		 * would have. */
+		if (arm(p, t) < 0 || ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0) {
+			st->inflight = false;
+			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			return D_QUIET;
+		}
+		t->state = T_RUNNING;
+		dbg__hook_resume(p, t);
+	}
+	return d;
+}
+
+static void step_exec(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)p;
+	if (t->step.active)
+		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+}
+
+static void step_detach(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)p;
+	t->step.active = 0;
+	t->step.inflight = false;
+}
+
+static void step_fini(struct dbg_proc *p)
+{
+	dbg__disasm_close(p);
+}
+
 const struct dbg__hooks dbg__step_hooks = {
 	.name = "step",
+	.prepare = step_prepare,
+	.stop = step_stop,
+	.exec = step_exec,
+	.detach = step_detach,
+	.fini = step_fini,
 };
+
+/* ---- public ------------------------------------------------------------ */
+
+/*
+ * A thread in a ptrace-stop with our single-step still in flight stopped
+ * for an event another module claimed and reported (a breakpoint or
+ * watchpoint hit during the step): that ended the step. (Our own
+ * continuing stops clear inflight before the thread is resumed.)
+ */
+static void ended_elsewhere(struct dbg_proc *p, struct dbg__thread *t)
+{
+	struct dbg__step_thread *st = &t->step;
+	if (st->active && st->inflight && !st->primed && t->state == T_STOPPED &&
+	    !t->bp.stepping_off && !in_syscall_stop(p, t))
+		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+}
+
+static int setup_out(struct dbg_proc *p, pid_t tid, const struct dbg_step_opts *o,
+		     struct dbg__step_ret *ret)
+{
+	struct dbg_unwinder *u = o->unwinder;
+	int r = 0;
+	if (!u && (r = dbg_unwind_new(p, o->sym, NULL, &u)) < 0)
+		return dbg__fail(p, r, "stepping out of thread %d's frame: no unwinder", tid);
+	struct dbg_frame f[2];
+	int n = dbg_unwind_thread(u, tid, f, 2);
+	if (!o->unwinder)
+		dbg_unwind_free(u);
+	if (n < 0)
+		return dbg__fail(p, n, "stepping out of thread %d's frame: cannot unwind", tid);
+	if (n < 2)
+		return dbg__fail(p, -ENOENT, "stepping out of thread %d's frame: it has no caller",
+				 tid);
+	ret->pc = f[1].pc;
+	ret->sp = f[1].sp;
+	return 0;
+}
+
+int dbg_step(struct dbg_proc *p, pid_t tid, enum dbg_step_kind kind, const struct dbg_step_opts *opts)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (opts && !dbg__opts_valid(opts, sizeof(*opts)))
+		return dbg__fail(p, -EINVAL, "dbg_step: bad options");
+	struct dbg_step_opts o = { 0 };
+	if (opts)
+		memcpy(&o, opts, opts->sz < sizeof(o) ? opts->sz : sizeof(o));
+	if ((unsigned)kind > DBG_STEP_RANGE)
+		return dbg__fail(p, -EINVAL, "dbg_step: unknown kind %d", (int)kind);
+	bool need_sym = kind == DBG_STEP_OUT || kind == DBG_STEP_FINISH || kind == DBG_STEP_LINE ||
+			kind == DBG_STEP_NEXT;
+	if (need_sym && (!o.sym || o.sym->proc != p))
+		return dbg__fail(p, -EINVAL, "dbg_step: this kind needs the proc's struct dbg_sym");
+	if (kind == DBG_STEP_RANGE && o.start >= o.end)
+		return dbg__fail(p, -EINVAL, "dbg_step: empty range [0x%" PRIx64 ", 0x%" PRIx64 ")",
+				 o.start, o.end);
+	struct dbg__thread *t;
+	r = dbg__stopped_thread(p, tid, &t);
+	if (r < 0)
+		return r;
+	ended_elsewhere(p, t);
+	if (t->step.active)
+		return dbg__fail(p, -EBUSY, "thread %d is already stepping", tid);
+	struct dbg_regs regs;
+	if ((r = dbg_regs_get(p, tid, &regs)) < 0)
+		return r;
+	struct dbg__step_thread st = { 0 };
+	st.sym = o.sym;
+	st.phase = P_RANGE;
+	switch (kind) {
+	case DBG_STEP_OVER:
+		st.phase = P_FIRST;
+		break;
+	case DBG_STEP_RANGE:
+		st.start = o.start;
+		st.end = o.end;
+		break;
+	case DBG_STEP_OUT:
+	case DBG_STEP_FINISH:
+		if ((r = setup_out(p, tid, &o, &st.ret)) < 0)
+			return r;
+		st.phase = P_RETURN;
+		break;
+	case DBG_STEP_LINE:
+	case DBG_STEP_NEXT: {
+		struct row row;
+		struct dbg_symbol fs;
+		if (line_row(o.sym, regs.rip, &row)) {
+			st.start = row.start;
+			st.end = row.end;
+			st.line = row.line;
+			st.file_hash = hash_str(row.file);
+		} else if (dbg_sym_lookup(o.sym, regs.rip, &fs) == 0 && fs.size) {
+			/* No line here: run to the end of the function. */
+			st.start = fs.addr;
+			st.end = fs.addr + fs.size;
+		} else {
+			st.start = regs.rip;
+			st.end = regs.rip + 1;
+		}
+		break;
+	}
+	case DBG_STEP_INSN:
+		break;
+	}
+	/* Looking at the thread may have moved the table: find it again. */
+	t = dbg__thread_find(p, tid);
+	if (!t)
+		return dbg__fail(p, -ESRCH, "thread %d is gone", tid);
+	st.active = (uint8_t)(kind + 1);
+	t->step = st;
+	/* Decode the first instruction now: if the thread stands on a
+	 * breakpoint, the bp module's prepare runs before ours, steps it
+	 * off and waits for the trap itself. */
+	if ((r = arm(p, t)) < 0) {
+		memset(&t->step, 0, sizeof(t->step));
+		return r;
+	}
+	t->step.primed = true;
+	r = dbg_proc_step_thread(p, tid);
+	if (r < 0) {
+		t = dbg__thread_find(p, tid);
+		if (t)
+			memset(&t->step, 0, sizeof(t->step));
+		return r;
+	}
+	return 0;
+}
+
+int dbg_step_cancel(struct dbg_proc *p, pid_t tid)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	if (!t)
+		return dbg__fail(p, -ENOENT, "no thread %d in process %d", tid, p->pid);
+	if (t->step.active)
+		finish(t, DBG_STEP_END_CANCELLED, NULL);
+	return 0;
+}
+
+int dbg_step_result(struct dbg_proc *p, pid_t tid, struct dbg_step_result *ret)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	if (!ret)
+		return -EINVAL;
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	if (!t)
+		return dbg__fail(p, -ENOENT, "no thread %d in process %d", tid, p->pid);
+	ended_elsewhere(p, t);
+	if (t->step.active)
+		return -EBUSY;
+	if (!t->step.has_result)
+		return dbg__fail(p, -ENOENT, "thread %d has not finished a step", tid);
+	struct dbg__step_thread *st = &t->step;
+	*ret = (struct dbg_step_result){
+		.kind = (enum dbg_step_kind)st->res_kind,
+		.end = (enum dbg_step_end)st->res_end,
+		.pc = st->res_pc,
+		.steps = st->res_steps,
+		.rax = st->res_rax,
+		.rdx = st->res_rdx,
+	};
+	return 0;
+}

@@ -1,0 +1,273 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Acceptance 3: step, next, finish, step-out, stepi and nexti on the
+ * recursive inferior (argv[1]: step_rec_O0 or step_rec_O2) land where
+ * gdb's do. gdb runs the same program in batch mode with the same
+ * command script and prints $pc - &main (and $rax) after each command;
+ * libdbg does the same sequence with dbg_step() and must land on the same
+ * pcs, and FINISH's return value must be gdb's "Value returned".
+ * With argv[2] "bp" the script sets breakpoints (break *rec, tbreak
+ * *leaf): steps that start on a breakpoint and steps that run into one
+ * must stop where gdb's do, reported as breakpoint hits where gdb says
+ * "Breakpoint N, ".
+ */
+#include "step_common.h"
+
+#include <limits.h>
+
+/* Besides the step kinds: breakpoints, continue. */
+enum { K_BREAK = 100, K_TBREAK, K_CONT, K_DELETE };
+
+struct cmd {
+	const char *gdb;
+	int kind;         /* enum dbg_step_kind or K_* */
+	const char *sym;  /* K_BREAK, K_TBREAK: at this function's entry */
+};
+
+static const struct cmd plain[] = {
+	{ "step", DBG_STEP_LINE, NULL },     /* out of start_here into main */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "step", DBG_STEP_LINE, NULL },     /* into rec(3) */
+	{ "step", DBG_STEP_LINE, NULL },
+	{ "step", DBG_STEP_LINE, NULL },     /* into rec(2) */
+	{ "step", DBG_STEP_LINE, NULL },
+	{ "step", DBG_STEP_LINE, NULL },     /* into rec(1) */
+	{ "finish", DBG_STEP_FINISH, NULL }, /* rec(0) returns to the same address first */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },     /* returns into rec(3) */
+	{ "step", DBG_STEP_LINE, NULL },
+	{ "stepi", DBG_STEP_INSN, NULL },
+	{ "stepi", DBG_STEP_INSN, NULL },
+	{ "nexti", DBG_STEP_OVER, NULL },
+	{ "step", DBG_STEP_LINE, NULL },
+	{ "step", DBG_STEP_LINE, NULL },     /* back into main */
+	{ "step", DBG_STEP_LINE, NULL },     /* into leaf */
+	{ "finish", DBG_STEP_OUT, NULL },    /* step-out: gdb's finish lands there too */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "nexti", DBG_STEP_OVER, NULL },    /* -O0: over the call of rec(2) */
+	{ "nexti", DBG_STEP_OVER, NULL },
+	{ "nexti", DBG_STEP_OVER, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },     /* over printf */
+	{ NULL, 0, NULL },
+};
+
+/* Steps that start on a breakpoint (the bp module steps the instruction
+ * off it) and steps that run into one (it ends them, reported as the
+ * breakpoint, as gdb reports it). */
+static const struct cmd with_bp[] = {
+	{ "break *rec", K_BREAK, "rec" },
+	{ "continue", K_CONT, NULL },  /* rec(3)'s entry */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL }, /* over rec(2): its breakpoint ends the next */
+	{ "step", DBG_STEP_LINE, NULL }, /* from the breakpoint */
+	{ "step", DBG_STEP_LINE, NULL },
+	{ "step", DBG_STEP_LINE, NULL }, /* into rec(1): onto the breakpoint */
+	{ "stepi", DBG_STEP_INSN, NULL }, /* off it */
+	{ "delete", K_DELETE, NULL },
+	{ "tbreak *leaf", K_TBREAK, "leaf" },
+	{ "continue", K_CONT, NULL },
+	{ "finish", DBG_STEP_FINISH, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "finish", DBG_STEP_FINISH, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "finish", DBG_STEP_OUT, NULL },
+	{ NULL, 0, NULL },
+};
+
+/* Into libc (its line tables from libc6-dbg's separate debuginfo):
+ * step into printf through its PLT stub, next in it, finish out. */
+static const struct cmd into_libc[] = {
+	{ "step", DBG_STEP_LINE, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "step", DBG_STEP_LINE, NULL },     /* printf@plt -> __printf's first line */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ "finish", DBG_STEP_FINISH, NULL }, /* its return value */
+	{ "next", DBG_STEP_NEXT, NULL },
+	{ NULL, 0, NULL },
+};
+
+static const struct cmd *script;
+static size_t N;
+#define NMAX 64
+
+struct landing {
+	long off;
+	long rax;
+	long dsp;   /* rsp minus rsp at the int3: the same frame */
+	long value; /* gdb's "Value returned", LONG_MIN if none */
+	bool have;
+	bool error; /* gdb refused the command (finish in main, no process) */
+	bool bp;    /* gdb said "Breakpoint N, " (or Temporary) */
+	long offp;  /* pc - &printf: landings in libc, mapped elsewhere here */
+};
+
+static void run_gdb(const char *path, struct landing *out)
+{
+	char cmd[16384];
+	size_t n = (size_t)snprintf(cmd, sizeof(cmd),
+				    "gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' -ex run"
+				    " -ex 'set $sp0 = $rsp'");
+	for (size_t i = 0; i < N; i++)
+		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n,
+				      " -ex 'echo CMD\\n' -ex '%s' -ex 'printf \"PC %zu %%ld %%ld %%ld %%ld\\n\", $pc - (long)&main, $rax, $rsp - $sp0, $pc - (long)&printf'",
+				      script[i].gdb, i);
+	snprintf(cmd + n, sizeof(cmd) - n, " -ex kill %s </dev/null 2>&1", path);
+	FILE *f = popen(cmd, "r");
+	CHECK(f, "popen gdb");
+	char line[4096];
+	long pending_value = LONG_MIN;
+	bool err = false, bp = false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, "CMD", 3) == 0)
+			err = bp = false;
+		/* A hit: "Breakpoint 1, rec (n=3) at ..." (not "... 1 at 0x"). */
+		const char *q = !strncmp(line, "Breakpoint ", 11) ? line + 11
+				: !strncmp(line, "Temporary breakpoint ", 21) ? line + 21 : NULL;
+		if (q) {
+			while (*q >= '0' && *q <= '9')
+				q++;
+			bp = bp || *q == ',';
+		}
+		if (strstr(line, "not meaningful") || strstr(line, "No registers") ||
+		    strstr(line, "not being run"))
+			err = true;
+		size_t i;
+		long off, rax, dsp, v, offp;
+		if (sscanf(line, "Value returned is $%*d = %ld", &v) == 1)
+			pending_value = v;
+		if (sscanf(line, "PC %zu %ld %ld %ld %ld", &i, &off, &rax, &dsp, &offp) == 5 && i < N) {
+			out[i] = (struct landing){ off, rax, dsp, pending_value, true, err, bp, offp };
+			pending_value = LONG_MIN;
+		}
+	}
+	int st = pclose(f);
+	CHECK(st != -1, "pclose");
+}
+
+int main(int argc, char **argv)
+{
+	const char *prog = argc > 1 ? argv[1] : "step_rec_O0";
+	script = argc > 2 && !strcmp(argv[2], "bp") ? with_bp : plain;
+	if (argc > 2 && !strcmp(argv[2], "libc"))
+		script = into_libc;
+	for (N = 0; script[N].gdb; N++)
+		;
+	if (access("/usr/bin/gdb", X_OK) != 0)
+		skip("no /usr/bin/gdb (scripts/deps.sh installs it)");
+	ptrace_or_skip();
+	char path[4096];
+	snprintf(path, sizeof(path), "%s/%s", INFERIOR_DIR, prog);
+
+	struct landing want[NMAX] = { 0 };
+	run_gdb(path, want);
+	CHECK(want[0].have, "gdb printed no pc (is gdb working?)");
+
+	struct stepper s;
+	stepper_start(&s, prog, NULL);
+	/* Compare up to where gdb left the program (or refused a command):
+	 * the -O2 code reaches the end of main sooner. */
+	struct dbg_module mod;
+	OK(dbg_sym_module(s.sym, s.main_addr, &mod));
+	uint64_t printf_addr = 0;
+	dbg_sym_addr(s.sym, "printf", &printf_addr);
+	struct dbg_module lmod = { 0 };
+	if (printf_addr)
+		dbg_sym_module(s.sym, printf_addr, &lmod);
+	size_t n = 0;
+	while (n < N && want[n].have && !want[n].error &&
+	       ((s.main_addr + (uint64_t)want[n].off >= mod.start &&
+		 s.main_addr + (uint64_t)want[n].off < mod.end) ||
+		(script == into_libc && printf_addr)))
+		n++;
+	size_t need = script == plain ? 16 : N;
+	for (size_t i = 0; n < need && i < N; i++)
+		fprintf(stderr, "gdb %zu: %s have %d error %d off %ld\n", i, script[i].gdb, want[i].have, want[i].error, want[i].off);
+	CHECK(n >= need, "only %zu of gdb's landings are in the program", n);
+
+	struct dbg_regs r0;
+	OK(dbg_regs_get(s.p, s.tid, &r0));
+	int bad = 0;
+	struct dbg_bp *bps[8];
+	size_t nbps = 0;
+	for (size_t i = 0; i < n; i++) {
+		const struct cmd *c = &script[i];
+		uint64_t pc;
+		bool hit = false;
+		struct dbg_step_result res = { 0 };
+		struct dbg_event ev;
+		if (c->kind == K_BREAK || c->kind == K_TBREAK) {
+			uint64_t a;
+			OK(dbg_sym_addr(s.sym, c->sym, &a));
+			struct dbg_bp_opts bo = { .sz = sizeof(bo),
+						  .flags = c->kind == K_TBREAK ? DBG_BP_TEMPORARY : 0 };
+			OK(dbg_bp_insert(s.p, a, &bo, &bps[nbps++]));
+		} else if (c->kind == K_DELETE) {
+			while (nbps)
+				OK(dbg_bp_remove(s.p, bps[--nbps]));
+		} else if (c->kind == K_CONT) {
+			OK(dbg_proc_resume_thread(s.p, s.tid));
+			ev = next_event(s.p);
+			CHECK(ev.kind == DBG_EVENT_BREAKPOINT && ev.tid == s.tid, "continue: event %d",
+			      (int)ev.kind);
+			hit = true;
+		} else {
+			struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+			int r = dbg_step(s.p, s.tid, (enum dbg_step_kind)c->kind, &so);
+			CHECK(r == 0, "dbg_step = %d: %s", r, dbg_proc_errmsg(s.p));
+			ev = next_event(s.p);
+			CHECK(ev.tid == s.tid && (ev.kind == DBG_EVENT_STEP || ev.kind == DBG_EVENT_BREAKPOINT),
+			      "step: event %d signo %d", (int)ev.kind, ev.signo);
+			hit = ev.kind == DBG_EVENT_BREAKPOINT;
+			OK(dbg_step_result(s.p, s.tid, &res));
+			CHECK(hit ? res.end == DBG_STEP_END_INTERRUPTED
+				  : res.end == DBG_STEP_END_DONE && res.pc == ev.addr && res.steps >= 1,
+			      "result: end %d", (int)res.end);
+		}
+		struct dbg_regs rr;
+		OK(dbg_regs_get(s.p, s.tid, &rr));
+		pc = rr.rip;
+		long off = (long)(pc - s.main_addr);
+		bool in_libc = pc >= lmod.start && pc < lmod.end && lmod.end;
+		if (in_libc) {
+			/* Another load address here: compare from printf. */
+			off = (long)(pc - printf_addr);
+			want[i].off = want[i].offp;
+		}
+		char sl[256] = "";
+		struct dbg_srcloc loc;
+		if (dbg_sym_srclocs(s.sym, pc, &loc, 1) > 0 && loc.file)
+			snprintf(sl, sizeof(sl), "%s:%d", strrchr(loc.file, '/') ? strrchr(loc.file, '/') + 1 : loc.file, loc.line);
+		struct dbg_regs ri;
+		OK(dbg_regs_get(s.p, s.tid, &ri));
+		long dsp = (long)(ri.rsp - r0.rsp);
+		bool ok = off == want[i].off && dsp == want[i].dsp && hit == want[i].bp;
+		if (script[i].kind == DBG_STEP_FINISH && want[i].value != LONG_MIN)
+			ok = ok && (long)(int)res.rax == want[i].value;
+		printf("%2zu %-12s gdb %+5ld sp%+5ld%s  libdbg %+5ld sp%+5ld%s  %-18s steps %-5llu%s%s\n",
+		       i, script[i].gdb, want[i].off, want[i].dsp, want[i].bp ? " bp" : "   ", off, dsp,
+		       hit ? " bp" : "   ", sl, (unsigned long long)res.steps,
+		       script[i].kind == DBG_STEP_FINISH ? " value " : "",
+		       ok ? "" : "   <-- MISMATCH");
+		if (script[i].kind == DBG_STEP_FINISH)
+			printf("          returned gdb %ld libdbg %ld\n", want[i].value, (long)(int)res.rax);
+		bad += !ok;
+		if (!ok)
+			break; /* later steps start from elsewhere */
+	}
+	stepper_end(&s);
+	CHECK(bad == 0, "%d landings differ from gdb's", bad);
+	printf("all %zu landings match gdb's (%s%s)\n", n, prog,
+	       script == plain ? "" : script == with_bp ? ", breakpoints" : ", into libc");
+	return 0;
+}
