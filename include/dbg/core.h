@@ -72,13 +72,13 @@ enum dbg_core_flags {
 	 * signals and ends before dbg_core_write() returns). */
 	DBG_CORE_ONE_THREAD = 1u << 1,
 	/** DBG_CORE_LOW_PAUSE: use the fork snapshot, not the pre-copy.
-	 * Since: 0.2 */
+	 * Since: 0.3 */
 	DBG_CORE_FORK_SNAPSHOT = 1u << 2,
 	/** DBG_CORE_LOW_PAUSE: never fork the target (a fork charges its
 	 * memory once more against overcommit limits and makes a sibling its
 	 * parent sees): pre-copy only, copying at the stop whatever was
 	 * written since the last round; -ENOTSUP where pre-copy is not
-	 * possible. Since: 0.2 */
+	 * possible. Since: 0.3 */
 	DBG_CORE_NO_FORK = 1u << 3,
 };
 
@@ -134,7 +134,7 @@ struct dbg_core_info {
 	/** How long the target's threads were kept stopped by the call, in
 	 * nanoseconds (0 if the caller had them stopped already). */
 	uint64_t pause_ns;
-	/** enum dbg_core_snapshot. Since: 0.2 */
+	/** enum dbg_core_snapshot. Since: 0.3 */
 	uint32_t snapshot;
 	/** DBG_CORE_SNAP_PRECOPY: copy rounds made while the target ran. */
 	uint32_t precopy_rounds;
