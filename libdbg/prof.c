@@ -24,6 +24,8 @@
 #define DEFAULT_STACK 32768
 #define DEFAULT_FRAMES 128
 #define MAX_LINES 16
+/* ptrace: dbg_proc_wait() at least this often */
+#define EVENTS_EVERY_NS 2000000ull
 
 uint64_t dbg__prof_now(void)
 {
@@ -337,7 +339,7 @@ static int loc_id(struct dbg_prof *p, const struct dbg_frame *f, uint32_t *ret)
 }
 
 static int stack_count(struct dbg_prof *p, struct dbg__stacktab *t, pid_t tid, const uint32_t *ids,
-		       size_t n)
+		       size_t n, uint64_t w)
 {
 	uint64_t h = mix(0x51ed27, (uint64_t)tid);
 	for (size_t i = 0; i < n; i++)
@@ -351,7 +353,7 @@ static int stack_count(struct dbg_prof *p, struct dbg__stacktab *t, pid_t tid, c
 			continue;
 		struct dbg_prof_stack *s = &t->v[t->h.e[i].idx - 1];
 		if (s->tid == tid && s->nlocs == n && !memcmp(s->locs, ids, n * sizeof(*ids))) {
-			s->count++;
+			s->count += w;
 			return 0;
 		}
 	}
@@ -360,7 +362,7 @@ static int stack_count(struct dbg_prof *p, struct dbg__stacktab *t, pid_t tid, c
 	uint32_t *copy = keep_block(p, ids, n * sizeof(*ids));
 	if (!copy)
 		return -ENOMEM;
-	t->v[t->n] = (struct dbg_prof_stack){ .tid = tid, .count = 1, .locs = copy, .nlocs = n };
+	t->v[t->n] = (struct dbg_prof_stack){ .tid = tid, .count = w, .locs = copy, .nlocs = n };
 	t->h.e[i].key = h;
 	t->h.e[i].idx = (uint32_t)++t->n;
 	t->h.len++;
@@ -403,6 +405,11 @@ static int trim_garbage(struct dbg_prof *p, const struct dbg_frame *frames, int 
 
 int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames, int n)
 {
+	return dbg__prof_add_n(p, tid, frames, n, 1);
+}
+
+int dbg__prof_add_n(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames, int n, uint64_t w)
+{
 	if (n < 0)
 		n = 0;
 	n = trim_garbage(p, frames, n);
@@ -411,9 +418,9 @@ int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames,
 		if (r < 0)
 			return r;
 	}
-	int r = stack_count(p, &p->per_thread, tid, p->ids, (size_t)n);
+	int r = stack_count(p, &p->per_thread, tid, p->ids, (size_t)n, w);
 	if (r == 0)
-		r = stack_count(p, &p->total, 0, p->ids, (size_t)n);
+		r = stack_count(p, &p->total, 0, p->ids, (size_t)n, w);
 	if (r < 0)
 		return r;
 	struct dbg__pthr *t = dbg__prof_thread(p, tid, false);
@@ -422,9 +429,9 @@ int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames,
 	if (t) {
 		if (!t->pub.samples)
 			p->st.threads++;
-		t->pub.samples++;
+		t->pub.samples += w;
 	}
-	p->st.samples++;
+	p->st.samples += w;
 	return 0;
 }
 
@@ -709,43 +716,48 @@ static ssize_t pread_proc(struct dbg_prof *p, int *fd, pid_t tid, const char *fi
 }
 
 /*
- * Whether cpu mode samples thread @t now: it must be runnable (state R),
- * and is then taken with the probability of the share of the time since
- * its last check (one period: each thread has its own slot in the
- * period) that it spent on CPU (schedstat's run time), so that each
- * thread's samples follow its CPU time. The state alone is not enough: a
- * sleeping thread is runnable for a moment after a stop wakes it (its
- * interrupted system call restarts), and on a busy machine for longer.
- * Returns 0 (not sampled), 1 (on CPU the whole time), 2 (partly: see
- * ptrace_sample()).
+ * How many samples cpu mode takes of thread @t now (0: none): the CPU
+ * time it used since its last check (schedstat's run time), in periods,
+ * rounded at random (so 0.3 of a period is a sample three times in ten),
+ * if it is runnable now (state R). Each thread has its own slot in the
+ * period, so the time since its last check is usually one period; it is
+ * longer when its last stop was still to come at its slot (a thread
+ * waiting for a CPU), and the one sample then stands for the whole time.
+ * So each thread's samples follow its CPU time. The state alone is not
+ * enough: a sleeping thread is runnable for a moment after a stop wakes
+ * it (its interrupted system call restarts), and on a busy machine for
+ * longer. Sets t->light when the thread ran for less than the time since
+ * its last check (see take_stopped()).
  */
-static int thread_on_cpu(struct dbg_prof *p, struct dbg__pthr *t, uint64_t now)
+static uint64_t thread_on_cpu(struct dbg_prof *p, struct dbg__pthr *t, uint64_t now)
 {
 	char buf[512];
+	uint64_t period = 1000000000ull / p->o.hz;
 	uint64_t since = t->check_ns ? now - t->check_ns : 0;
 	t->check_ns = now;
-	int on = 1;
+	t->light = false;
+	uint64_t w = 1;
 	if (pread_proc(p, &t->sched_fd, t->pub.tid, "schedstat", buf, sizeof(buf)) > 0) {
 		uint64_t run = strtoull(buf, NULL, 10);
 		uint64_t delta = run - t->run_ns;
-		bool first = t->run_ns == 0 || since == 0;
+		/* (A tid taken over by an exec'ing thread has its run time.) */
+		bool first = t->run_ns == 0 || since == 0 || run < t->run_ns;
 		t->run_ns = run;
-		if (first)
-			on = 1;
-		else if (delta >= since)
-			on = 1;
-		else if (delta == 0)
-			return 0;
-		else {
+		if (delta > since)
+			delta = since;
+		if (!first) {
+			if (delta == 0)
+				return 0;
 			/* xorshift64 */
 			uint64_t x = p->rng ? p->rng : 0x2545f4914f6cdd1dull;
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;
 			p->rng = x;
-			if ((x % since) >= delta)
+			w = delta / period + ((x % period) < delta % period);
+			if (w == 0)
 				return 0;
-			on = 2;
+			t->light = delta < since;
 		}
 	}
 	/* Drawn (or no schedstat): it must be runnable now. The state is
@@ -753,7 +765,7 @@ static int thread_on_cpu(struct dbg_prof *p, struct dbg__pthr *t, uint64_t now)
 	if (pread_proc(p, &t->stat_fd, t->pub.tid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
 	char *s = strrchr(buf, ')');
-	return s && s[1] == ' ' && s[2] == 'R' ? on : 0;
+	return s && s[1] == ' ' && s[2] == 'R' ? w : 0;
 }
 
 /*
@@ -813,7 +825,7 @@ static int take_stopped(struct dbg_prof *p, struct dbg__pthr *pt, uint64_t t0)
 	if (taken <= 0 || !p->snaps[0])
 		return 0;
 	int n = dbg_unwind_snapshot(p->uw, p->snaps[0], p->frames, p->o.max_frames);
-	return dbg__prof_add(p, tid, p->frames, n);
+	return dbg__prof_add_n(p, tid, p->frames, n, pt->weight);
 }
 
 /*
@@ -890,35 +902,41 @@ static int ptrace_sample(struct dbg_prof *p, pid_t tid)
 	struct dbg__pthr *t = dbg__prof_thread(p, tid, false);
 	if (!t || !t->alive)
 		return 0;
+	bool wall = p->o.flags & DBG_PROF_WALL;
 	if (t->asked) {
-		p->st.lost++; /* its last stop has not come yet */
+		/* Its last stop has not come yet (it waits for a CPU): that
+		 * sample will stand for this slot too (wall mode), or for
+		 * the CPU time until it is next checked (cpu mode). */
+		if (wall)
+			t->weight++;
 		return 0;
 	}
-	int on = p->o.flags & DBG_PROF_WALL ? 1 : thread_on_cpu(p, t, dbg__prof_now());
-	if (!on)
+	uint64_t w = wall ? 1 : thread_on_cpu(p, t, dbg__prof_now());
+	if (!w)
 		return 0;
-	t->light = on == 2;
+	t->weight = w;
 	int r = ask_stop(p, t);
 	if (r == -ENOMEM)
 		return r;
 	return r < 0 ? 0 : collect_stops(p, false);
 }
 
-/* Sleep until @t (monotonic ns), or until a stop comes for a thread we
- * asked to stop (SIGCHLD, blocked during a ptrace run, makes the proc's
- * signalfd readable). */
+/* Sleep until @t (monotonic ns), or until SIGCHLD comes (blocked during
+ * a ptrace run, it makes the proc's signalfd readable): the stop of a
+ * thread asked to stop, or a clone or exec event whose thread waits for
+ * handle_events() to let it go. SIGCHLD reaches the signalfd only when
+ * every thread of the host blocks it (it goes to one that does not), so
+ * the sleep is cut to 1 ms while a stop is due, 2 ms otherwise. */
 static void sleep_until(struct dbg_prof *p, uint64_t t)
 {
-	if (p->ninflight) {
-		uint64_t now = dbg__prof_now();
-		uint64_t d = t > now ? t - now : 0;
-		struct timespec ts = { (time_t)(d / 1000000000ull), (long)(d % 1000000000ull) };
-		struct pollfd fd = { .fd = dbg_proc_fd(p->proc), .events = POLLIN };
-		ppoll(&fd, 1, &ts, NULL);
-		return;
-	}
-	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
-	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+	uint64_t now = dbg__prof_now();
+	uint64_t d = t > now ? t - now : 0;
+	uint64_t cap = p->ninflight ? 1000000ull : EVENTS_EVERY_NS;
+	if (d > cap)
+		d = cap;
+	struct timespec ts = { (time_t)(d / 1000000000ull), (long)(d % 1000000000ull) };
+	struct pollfd fd = { .fd = dbg_proc_fd(p->proc), .events = POLLIN };
+	ppoll(&fd, 1, &ts, NULL);
 }
 
 int dbg_prof_run(struct dbg_prof *p, int duration_ms)
@@ -967,14 +985,22 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			if (r < 0)
 				goto out;
 		}
-		if (p->source == DBG_PROF_SOURCE_PTRACE && !p->queued && p->nlive > 0) {
+		if (p->source == DBG_PROF_SOURCE_PTRACE && !p->queued && p->nlive > 0 &&
+		    now - p->last_events_ns < EVENTS_EVERY_NS) {
 			/* dbg_proc_wait() costs a few system calls even with
-			 * nothing to take: ask it only when SIGCHLD came (the
-			 * signalfd is readable) or a stop queued an event. */
+			 * nothing to take: ask it when SIGCHLD came (the
+			 * signalfd is readable), a stop queued an event, or
+			 * every 2 ms (SIGCHLD goes to another thread of the
+			 * host that does not block it). */
 			struct pollfd fd = { .fd = dbg_proc_fd(p->proc), .events = POLLIN };
-			r = poll(&fd, 1, 0) > 0 ? handle_events(p) : 0;
+			r = 0;
+			if (poll(&fd, 1, 0) > 0) {
+				p->last_events_ns = now;
+				r = handle_events(p);
+			}
 		} else {
 			p->queued = false;
+			p->last_events_ns = now;
 			r = handle_events(p);
 		}
 		if (r == -ESRCH)
@@ -1073,7 +1099,20 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 	}
 	r = 0;
 out:;
-	/* Threads still asked to stop: take their stops, let them go. */
+	/* Threads still asked to stop: take their stops (samples like the
+	 * others), polling, since SIGCHLD may go to another thread of the
+	 * host; the proc's stop timeout for the last ones. */
+	uint64_t until = dbg__prof_now() + (uint64_t)p->proc->stop_timeout_ms * 1000000ull;
+	while (p->ninflight && dbg__prof_now() < until) {
+		int c = collect_stops(p, false);
+		if (c < 0) {
+			if (r == 0)
+				r = c;
+			break;
+		}
+		if (p->ninflight)
+			sleep_until(p, dbg__prof_now() + 1000000ull);
+	}
 	if (p->ninflight) {
 		int c = collect_stops(p, true);
 		if (r == 0 && c < 0 && c != -ESRCH)
