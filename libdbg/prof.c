@@ -26,6 +26,8 @@
 #define MAX_LINES 16
 /* ptrace: dbg_proc_wait() at least this often */
 #define EVENTS_EVERY_NS 2000000ull
+/* ptrace: a slot this close is taken without sleeping for it */
+#define SLOT_SLACK_NS 500000ull
 
 uint64_t dbg__prof_now(void)
 {
@@ -957,14 +959,13 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 	uint64_t next = start;
 	p->nlive = 0;
 	p->last_poll_ns = start;
-	/* ptrace: the stops of the threads asked to stop wake the loop
-	 * through the proc's signalfd, which sees SIGCHLD only while it is
-	 * blocked in this thread. */
+	/* The stops of the threads asked to stop (ptrace) and the ptrace
+	 * events (both sources) wake the loop through the proc's signalfd,
+	 * which sees SIGCHLD only while it is blocked in this thread. */
 	sigset_t chld, oldmask;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
-	bool masked = p->source == DBG_PROF_SOURCE_PTRACE &&
-		      pthread_sigmask(SIG_BLOCK, &chld, &oldmask) == 0;
+	bool masked = pthread_sigmask(SIG_BLOCK, &chld, &oldmask) == 0;
 	pid_t *slots = NULL; /* ptrace: the threads of this period's slots */
 	size_t nslots = 0, slot = 0, cap_slots = 0;
 	uint64_t pstart = start;
@@ -1035,9 +1036,11 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			r = dbg__prof_perf_cover(p);
 			if (r < 0 && r != -ESRCH)
 				goto out;
-			/* Wake for a ring that fills, a ptrace event, or the
-			 * drain period: a few ms, so rings never overflow at
-			 * the rates allowed. */
+			/* Wake for a ring half full, a ptrace event (SIGCHLD
+			 * makes the proc's signalfd readable), or every 20 ms.
+			 * Each wakeup of the profiler takes a CPU from a target
+			 * thread: waking every 5 ms and at a quarter-full ring
+			 * doubled the profiler's CPU per sample at 999 Hz. */
 			struct pollfd fds[1 + 256];
 			size_t nf = 0;
 			fds[nf++] = (struct pollfd){ .fd = dbg_proc_fd(p->proc), .events = POLLIN };
@@ -1045,7 +1048,7 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 				if (!p->pb[i].hup && p->pb[i].base)
 					fds[nf++] = (struct pollfd){ .fd = p->pb[i].fd, .events = POLLIN };
 			uint64_t left = end - dbg__prof_now();
-			int wait_ms = p->o.hz > 200 ? 5 : 10;
+			int wait_ms = 20;
 			if (end != UINT64_MAX && left < (uint64_t)wait_ms * 1000000ull)
 				wait_ms = (int)(left / 1000000ull) + 1;
 			if (poll(fds, nf, wait_ms) > 0)
@@ -1088,8 +1091,11 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			if (nslots == 0)
 				continue;
 		}
+		/* Slots less than SLOT_SLACK_NS ahead are taken now: with
+		 * many threads (64 at 99 Hz: a slot every 158 us) a wakeup
+		 * per slot cost more than the samples. */
 		uint64_t at = pstart + period * slot / nslots;
-		if (now < at) {
+		if (now + SLOT_SLACK_NS < at) {
 			sleep_until(p, at < end ? at : end);
 			continue;
 		}

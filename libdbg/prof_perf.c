@@ -31,8 +31,9 @@
 static uint64_t data_pages(const struct dbg_prof *p)
 {
 	/* A ring per CPU, where one thread at a time runs: room for 50 ms
-	 * of samples at the rate (the loop drains every 5-10 ms and wakes
-	 * at a quarter full), a power of two from 16 to 256 pages. */
+	 * of samples at the rate (each record keeps room for the whole
+	 * stack size; the loop wakes at half full and every 20 ms), a power
+	 * of two from 16 to 256 pages. */
 	uint64_t per = p->o.stack_size + 256;
 	uint64_t want = (uint64_t)p->o.hz * per / 20 / DBG__PAGE_SIZE;
 	uint64_t n = 16;
@@ -94,7 +95,7 @@ static int open_one(struct dbg_prof *p, pid_t tid, int cpu)
 	/* Counting starts with dbg_prof_run(), not while the caller sets up. */
 	a.disabled = !p->running;
 	a.watermark = 1;
-	a.wakeup_watermark = (uint32_t)(data_pages(p) * DBG__PAGE_SIZE / 4);
+	a.wakeup_watermark = (uint32_t)(data_pages(p) * DBG__PAGE_SIZE / 2);
 	int fd = (int)syscall(SYS_perf_event_open, &a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0 && (errno == EACCES || errno == EPERM) && !p->user_only && p->npb == 0) {
 		p->user_only = true;
