@@ -80,7 +80,7 @@ def one(nthreads, cmd):
     t = subprocess.Popen([TARGET, str(nthreads), str(WINDOW)], stdout=subprocess.PIPE, text=True)
     line = t.stdout.readline()
     assert line.startswith("ready"), line
-    prof, err, pcpu, pwall = None, "", None, None
+    prof, err, pcpu, pwall, failed, status = None, "", None, None, False, 0
     if cmd:
         t0 = time.monotonic()
         prof = subprocess.Popen(cmd + [str(t.pid)], stdout=subprocess.DEVNULL,
@@ -103,11 +103,16 @@ def one(nthreads, cmd):
         pwall = time.monotonic() - t0
         pcpu = ru.ru_utime + ru.ru_stime
         err = open(TMP + "/err.txt").read()
+        failed = not (os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0)
     rate = num(r"rate ([0-9.]+)", out) or float("nan")
     cpurate = num(r"cpurate ([0-9.]+)", out) or float("nan")
     # the CPU seconds per second the target got in its window
     tcpu = rate / cpurate if cpurate == cpurate and cpurate > 0 else float("nan")
     r = {"rate": rate, "cpurate": cpurate, "tcpu": tcpu, "pcpu": pcpu, "pwall": pwall}
+    # a profiler that failed (perf record cannot open its events at 64
+    # threads here): its row says so and no goal is judged against it
+    r["failed"] = " ".join(err.strip().splitlines()[:2])[:140] if cmd and failed and err.strip() else (
+        "exit status %d" % status if cmd and failed else None)
     r["per"] = num(r"CPU ([0-9.]+) us/sample", err)
     r["samples"] = num(r"([0-9]+) samples", err, int)
     r["pause_ms"] = num(r"paused ([0-9.]+) ms", err)
@@ -160,6 +165,12 @@ def main():
         summary = {}
         for name, _ in cfgs:
             rs = res[name]
+            bad = [r["failed"] for r in rs if r.get("failed")]
+            if len(bad) * 2 > len(rs):
+                summary[name] = (float("nan"), float("nan"))
+                print("| %s | failed in %d of %d runs: %s | | | | | | | |" % (name, len(bad), len(rs), bad[0]))
+                continue
+            rs = [r for r in rs if not r.get("failed")]
             wall = 100 * (1 - med(rs, "rate") / base)
             cs = 100 * (1 - med(rs, "cpurate") / cbase)
             pz = med(rs, "paused") or 0.0
@@ -177,10 +188,13 @@ def main():
         if "dbg-prof perf 999" in summary:
             pf9, pr9, prc = g("dbg-prof perf 999")[0], g("perf record 999")[0], g("perf record -c 1ms")[0]
             print("  perf source 999 Hz <= 2%%: %.1f%%: %s" % (pf9, mark(pf9 <= 2)))
-            print("  perf source 999 Hz no worse than perf record --call-graph dwarf -F 999 (%.1f%%): %.1f%%: %s"
-                  % (pr9, pf9, mark(pf9 <= pr9)))
-            print("  ... and than perf record --call-graph dwarf -c 1001001, the same fixed period (%.1f%%): %s"
-                  % (prc, mark(pf9 <= prc)))
+            for what, v in (("-F 999", pr9), ("-c 1001001, the same fixed period", prc)):
+                if v != v:
+                    print("  perf source 999 Hz no worse than perf record --call-graph dwarf %s: "
+                          "not judged, perf record failed or did not run" % what)
+                else:
+                    print("  perf source 999 Hz no worse than perf record --call-graph dwarf %s (%.1f%%): %.1f%%: %s"
+                          % (what, v, pf9, mark(pf9 <= v)))
         if "dbg-prof ptrace 99" in summary:
             pt, u = g("dbg-prof ptrace 99")[0], g("libunwind-ptrace 99")[0]
             print("  ptrace source 99 Hz <= 3%%: %.1f%%: %s" % (pt, mark(pt <= 3)))
