@@ -246,10 +246,15 @@ int main(int argc, char **argv)
 		"%s\n", st.hz, st.achieved_hz,
 		st.source == DBG_PROF_SOURCE_PERF ? "samples per CPU second of the target" : "sampling rounds per second",
 		st.lost, st.source == DBG_PROF_SOURCE_PERF ? " (kernel ring overflow)" : " (ticks missed)");
-	fprintf(stderr, "dbg-prof: target paused %.3f ms in %" PRIu64 " stops (%s); profiler CPU %.1f us/sample\n",
+	double tsecs = (double)st.thread_seconds_ns / 1e9;
+	fprintf(stderr, "dbg-prof: target paused %.3f ms in %" PRIu64 " stops (%s; %.2f%% of its threads' time)\n",
 		(double)st.pause_ns / 1e6, st.pauses,
-		st.source == DBG_PROF_SOURCE_PERF ? "ptrace clone/exec event stops only" : "stop, copy, resume",
-		st.samples ? (double)st.cpu_ns / 1e3 / (double)st.samples : 0.0);
+		st.source == DBG_PROF_SOURCE_PERF ? "ptrace clone/exec event stops only"
+						  : "one thread each: stop, copy, resume",
+		tsecs > 0 ? 100.0 * (double)st.pause_ns / 1e9 / tsecs : 0.0);
+	fprintf(stderr, "dbg-prof: profiler CPU %.1f us/sample, %.1f ms in all (%.2f%% of one CPU over the sampling time)\n",
+		st.samples ? (double)st.cpu_ns / 1e3 / (double)st.samples : 0.0, (double)st.cpu_ns / 1e6,
+		secs > 0 ? 100.0 * (double)st.cpu_ns / 1e9 / secs : 0.0);
 	if (st.no_stack)
 		fprintf(stderr, "dbg-prof: %" PRIu64 " samples had no user stack\n", st.no_stack);
 	if (st.execs)

@@ -10,6 +10,10 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +24,10 @@
 #define DEFAULT_STACK 32768
 #define DEFAULT_FRAMES 128
 #define MAX_LINES 16
+/* ptrace: dbg_proc_wait() at least this often */
+#define EVENTS_EVERY_NS 2000000ull
+/* ptrace: a slot this close is taken without sleeping for it */
+#define SLOT_SLACK_NS 500000ull
 
 uint64_t dbg__prof_now(void)
 {
@@ -333,7 +341,7 @@ static int loc_id(struct dbg_prof *p, const struct dbg_frame *f, uint32_t *ret)
 }
 
 static int stack_count(struct dbg_prof *p, struct dbg__stacktab *t, pid_t tid, const uint32_t *ids,
-		       size_t n)
+		       size_t n, uint64_t w)
 {
 	uint64_t h = mix(0x51ed27, (uint64_t)tid);
 	for (size_t i = 0; i < n; i++)
@@ -347,7 +355,7 @@ static int stack_count(struct dbg_prof *p, struct dbg__stacktab *t, pid_t tid, c
 			continue;
 		struct dbg_prof_stack *s = &t->v[t->h.e[i].idx - 1];
 		if (s->tid == tid && s->nlocs == n && !memcmp(s->locs, ids, n * sizeof(*ids))) {
-			s->count++;
+			s->count += w;
 			return 0;
 		}
 	}
@@ -356,7 +364,7 @@ static int stack_count(struct dbg_prof *p, struct dbg__stacktab *t, pid_t tid, c
 	uint32_t *copy = keep_block(p, ids, n * sizeof(*ids));
 	if (!copy)
 		return -ENOMEM;
-	t->v[t->n] = (struct dbg_prof_stack){ .tid = tid, .count = 1, .locs = copy, .nlocs = n };
+	t->v[t->n] = (struct dbg_prof_stack){ .tid = tid, .count = w, .locs = copy, .nlocs = n };
 	t->h.e[i].key = h;
 	t->h.e[i].idx = (uint32_t)++t->n;
 	t->h.len++;
@@ -399,6 +407,11 @@ static int trim_garbage(struct dbg_prof *p, const struct dbg_frame *frames, int 
 
 int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames, int n)
 {
+	return dbg__prof_add_n(p, tid, frames, n, 1);
+}
+
+int dbg__prof_add_n(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames, int n, uint64_t w)
+{
 	if (n < 0)
 		n = 0;
 	n = trim_garbage(p, frames, n);
@@ -407,9 +420,9 @@ int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames,
 		if (r < 0)
 			return r;
 	}
-	int r = stack_count(p, &p->per_thread, tid, p->ids, (size_t)n);
+	int r = stack_count(p, &p->per_thread, tid, p->ids, (size_t)n, w);
 	if (r == 0)
-		r = stack_count(p, &p->total, 0, p->ids, (size_t)n);
+		r = stack_count(p, &p->total, 0, p->ids, (size_t)n, w);
 	if (r < 0)
 		return r;
 	struct dbg__pthr *t = dbg__prof_thread(p, tid, false);
@@ -418,9 +431,9 @@ int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames,
 	if (t) {
 		if (!t->pub.samples)
 			p->st.threads++;
-		t->pub.samples++;
+		t->pub.samples += w;
 	}
-	p->st.samples++;
+	p->st.samples += w;
 	return 0;
 }
 
@@ -577,7 +590,7 @@ void dbg_prof_free(struct dbg_prof *p)
 	free(p->pb);
 	free(p->rec);
 	free(p->snaps);
-	free(p->light);
+	free(p->inflight);
 	free(p->tids);
 	free(p->frames);
 	free(p->ids);
@@ -705,117 +718,227 @@ static ssize_t pread_proc(struct dbg_prof *p, int *fd, pid_t tid, const char *fi
 }
 
 /*
- * Whether cpu mode samples thread @t at this tick: it must be runnable
- * now (state R), and is then taken with the probability of the share of
- * the last period it spent on CPU (schedstat's run time), so that each
- * thread's samples follow its CPU time. The state alone is not enough: a
- * sleeping thread is runnable for a moment after every stop we make (its
- * interrupted system call restarts), and on a busy machine for longer.
- * Returns 0 (not sampled), 1 (on CPU the whole period), 2 (partly: see
- * ptrace_tick()).
+ * How many samples cpu mode takes of thread @t now (0: none): the CPU
+ * time it used since its last check (schedstat's run time), in periods,
+ * rounded at random (so 0.3 of a period is a sample three times in ten),
+ * if it is runnable now (state R). Each thread has its own slot in the
+ * period, so the time since its last check is usually one period; it is
+ * longer when its last stop was still to come at its slot (a thread
+ * waiting for a CPU), and the one sample then stands for the whole time.
+ * So each thread's samples follow its CPU time. The state alone is not
+ * enough: a sleeping thread is runnable for a moment after a stop wakes
+ * it (its interrupted system call restarts), and on a busy machine for
+ * longer. Sets t->light when the thread ran for less than the time since
+ * its last check (see take_stopped()).
  */
-static int thread_on_cpu(struct dbg_prof *p, struct dbg__pthr *t, uint64_t period)
+static uint64_t thread_on_cpu(struct dbg_prof *p, struct dbg__pthr *t, uint64_t now)
 {
 	char buf[512];
-	if (pread_proc(p, &t->stat_fd, t->pub.tid, "stat", buf, sizeof(buf)) <= 0)
-		return false;
-	char *s = strrchr(buf, ')');
-	bool runnable = s && s[1] == ' ' && s[2] == 'R';
-	uint64_t run = t->run_ns;
-	if (pread_proc(p, &t->sched_fd, t->pub.tid, "schedstat", buf, sizeof(buf)) > 0)
-		run = strtoull(buf, NULL, 10);
-	else
-		return runnable; /* no schedstat: the state only */
-	uint64_t delta = run - t->run_ns;
-	bool first = t->run_ns == 0;
-	t->run_ns = run;
-	if (!runnable || first)
-		return runnable && first;
-	if (delta >= period)
-		return 1;
-	/* xorshift64 */
-	uint64_t x = p->rng ? p->rng : 0x2545f4914f6cdd1dull;
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	p->rng = x;
-	return (x % period) < delta ? 2 : 0;
-}
-
-/* One ptrace sample: the threads to sample stopped, copied, resumed;
- * then unwound while the target runs. */
-static int ptrace_tick(struct dbg_prof *p, int nlive)
-{
-	size_t k = 0;
-	bool wall = p->o.flags & DBG_PROF_WALL;
-	if ((size_t)nlive > p->cap_snaps) {
-		/* Slots must start NULL (or hold a snapshot to refill). */
-		size_t nc = (size_t)nlive + 16;
-		struct dbg_snapshot **ns = realloc(p->snaps, nc * sizeof(*ns));
-		if (!ns)
-			return -ENOMEM;
-		memset(ns + p->cap_snaps, 0, (nc - p->cap_snaps) * sizeof(*ns));
-		p->snaps = ns;
-		p->cap_snaps = nc;
-		uint8_t *nl = realloc(p->light, nc);
-		if (!nl)
-			return -ENOMEM;
-		p->light = nl;
-	}
-	pid_t *pick = p->tids; /* filtered in place */
-	for (int i = 0; i < nlive; i++) {
-		struct dbg__pthr *t = dbg__prof_thread(p, p->tids[i], false);
-		if (!t)
-			continue;
-		int on = wall ? 1 : thread_on_cpu(p, t, 1000000000ull / p->o.hz);
-		if (on) {
-			p->light[k] = on == 2;
-			pick[k++] = p->tids[i];
+	uint64_t period = 1000000000ull / p->o.hz;
+	uint64_t since = t->check_ns ? now - t->check_ns : 0;
+	t->check_ns = now;
+	t->light = false;
+	uint64_t w = 1;
+	if (pread_proc(p, &t->sched_fd, t->pub.tid, "schedstat", buf, sizeof(buf)) > 0) {
+		uint64_t run = strtoull(buf, NULL, 10);
+		uint64_t delta = run - t->run_ns;
+		/* (A tid taken over by an exec'ing thread has its run time.) */
+		bool first = t->run_ns == 0 || since == 0 || run < t->run_ns;
+		t->run_ns = run;
+		if (delta > since)
+			delta = since;
+		if (!first) {
+			if (delta == 0)
+				return 0;
+			/* xorshift64 */
+			uint64_t x = p->rng ? p->rng : 0x2545f4914f6cdd1dull;
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			p->rng = x;
+			w = delta / period + ((x % period) < delta % period);
+			if (w == 0)
+				return 0;
+			t->light = delta < since;
 		}
 	}
-	p->st.ticks++;
-	if (k == 0)
+	/* Drawn (or no schedstat): it must be runnable now. The state is
+	 * read only for the threads drawn, a read less for the others. */
+	if (pread_proc(p, &t->stat_fd, t->pub.tid, "stat", buf, sizeof(buf)) <= 0)
 		return 0;
-	uint64_t t0 = dbg__prof_now();
-	int r = dbg_proc_stop(p->proc);
-	if (r == -ESRCH) {
-		target_ended(p, NULL);
+	char *s = strrchr(buf, ')');
+	return s && s[1] == ' ' && s[2] == 'R' ? w : 0;
+}
+
+/*
+ * The ptrace source samples each thread alone: at its slot it is asked
+ * to stop (PTRACE_INTERRUPT, as dbg_proc_stop_thread() does, but without
+ * waiting), the other threads keep running, and when its stop comes (the
+ * proc's signalfd wakes the loop) its registers and stack are copied, it
+ * is resumed, and the copy is unwound while it runs. A thread that is
+ * runnable but waiting for a CPU (8 busy threads on 2 CPUs) reaches the
+ * stop only when the scheduler gets to it; meanwhile the loop goes on
+ * with the other threads' slots. Its pause is its own sample only.
+ */
+static int ask_stop(struct dbg_prof *p, struct dbg__pthr *pt)
+{
+	struct dbg__thread *t = dbg__thread_find(p->proc, pt->pub.tid);
+	if (!t || t->state == T_EXITED || t->state == T_LISTENING || t->expect_initial_stop)
 		return -ESRCH;
+	if (t->state == T_RUNNING && !t->interrupt_pending) {
+		if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) < 0)
+			return -ESRCH; /* dying: its exit will be reported */
+		t->interrupt_pending = true;
 	}
-	if (r < 0 && r != -ETIMEDOUT)
-		return r;
+	pt->asked = true;
+	pt->ask_ns = dbg__prof_now();
+	if (grow((void **)&p->inflight, &p->cap_inflight, p->ninflight + 1, sizeof(pid_t)) < 0)
+		return -ENOMEM;
+	p->inflight[p->ninflight++] = pt->pub.tid;
+	return 0;
+}
+
+/* Copy the stopped thread @pt, resume it, unwind the copy. */
+static int take_stopped(struct dbg_prof *p, struct dbg__pthr *pt, uint64_t t0)
+{
+	pid_t tid = pt->pub.tid;
+	if (!p->snaps) {
+		p->snaps = calloc(1, sizeof(*p->snaps));
+		if (!p->snaps)
+			return -ENOMEM;
+		p->cap_snaps = 1;
+	}
 	/* A thread that ran only part of the period and now sits in a
-	 * system call ran because our last stop woke it (the call restarts
-	 * after the stop), not because it works: it is off CPU. */
-	size_t kk = 0;
-	for (size_t i = 0; r == 0 && i < k; i++) {
-		struct dbg_regs regs;
-		if (p->light[i] && dbg_regs_get(p->proc, pick[i], &regs) == 0 &&
-		    (int64_t)regs.orig_rax >= 0)
-			continue;
-		pick[kk++] = pick[i];
-	}
-	k = kk;
-	int taken = r < 0 || k == 0 ? 0
-		    : dbg_snapshot_take_threads(p->proc, pick, k, p->o.stack_size, p->snaps);
-	int rr = dbg_proc_resume(p->proc);
-	p->st.pause_ns += dbg__prof_now() - t0;
+	 * system call is off CPU: it was runnable only for a moment (woken,
+	 * or on its way into the call). */
+	struct dbg_regs regs;
+	bool skip = pt->light && dbg_regs_get(p->proc, tid, &regs) == 0 &&
+		    (int64_t)regs.orig_rax >= 0;
+	int taken = skip ? 0 : dbg_snapshot_take_threads(p->proc, &tid, 1, p->o.stack_size, p->snaps);
+	int rr = dbg_proc_resume_thread(p->proc, tid);
+	uint64_t t1 = dbg__prof_now();
+	p->st.pause_ns += t1 - t0;
 	p->st.pauses++;
-	if (rr == -ESRCH) {
-		target_ended(p, NULL);
-		/* the copies are good: count them */
-	}
+	p->ask_wait_ns += t0 - pt->ask_ns;
+	if (rr < 0 && rr != -ESRCH && rr != -ENOENT)
+		return rr;
 	if (taken == -ENOMEM)
 		return -ENOMEM;
-	for (size_t i = 0; taken > 0 && i < k; i++) {
-		if (!p->snaps[i])
+	if (taken <= 0 || !p->snaps[0])
+		return 0;
+	int n = dbg_unwind_snapshot(p->uw, p->snaps[0], p->frames, p->o.max_frames);
+	return dbg__prof_add_n(p, tid, p->frames, n, pt->weight);
+}
+
+/*
+ * Take the stops of the threads asked to stop that have come: reaped by
+ * their own tid (cheap), handled as dbg_proc_stop_thread() would (other
+ * events are queued for handle_events()). A thread whose interrupt was
+ * consumed elsewhere (reaped by a dbg_proc_wait() and resumed), or that
+ * is gone, is dropped. With @block, wait for each (the end of a run).
+ */
+static int collect_stops(struct dbg_prof *p, bool block)
+{
+	size_t k = 0;
+	int err = 0;
+	for (size_t i = 0; i < p->ninflight; i++) {
+		pid_t tid = p->inflight[i];
+		struct dbg__pthr *pt = dbg__prof_thread(p, tid, false);
+		int got = 0; /* 1 stopped, -1 gone, 0 not yet */
+		for (;;) {
+			struct dbg__thread *t = dbg__thread_find(p->proc, tid);
+			if (!t || t->state == T_EXITED) {
+				got = -1;
+				break;
+			}
+			if (t->state == T_STOPPED) {
+				got = 1;
+				break;
+			}
+			if (!t->interrupt_pending) {
+				got = -1; /* its stop was taken and resumed elsewhere */
+				break;
+			}
+			if (block) {
+				/* The end of a run: wait for it (with the proc's
+				 * stop timeout), then let it go. */
+				got = dbg_proc_stop_thread(p->proc, tid) == 0 ? 1 : -1;
+				break;
+			}
+			int status;
+			pid_t w = waitpid(tid, &status, __WALL | WNOHANG);
+			if (w == 0)
+				break;
+			if (w < 0) {
+				got = -1;
+				break;
+			}
+			struct dbg_event ev;
+			if (dbg__handle_status(p->proc, tid, status, &ev) == D_REPORT) {
+				dbg__event_push(p->proc, &ev);
+				p->queued = true;
+			}
+		}
+		if (got == 0) {
+			p->inflight[k++] = tid;
 			continue;
-		int n = dbg_unwind_snapshot(p->uw, p->snaps[i], p->frames, p->o.max_frames);
-		r = dbg__prof_add(p, dbg_snapshot_tid(p->snaps[i]), p->frames, n);
-		if (r < 0)
-			return r;
+		}
+		if (pt)
+			pt->asked = false;
+		if (got < 0 || !pt) {
+			p->st.lost++;
+			continue;
+		}
+		int r = block ? (dbg_proc_resume_thread(p->proc, tid), 0)
+			      : take_stopped(p, pt, dbg__prof_now());
+		if (r < 0 && !err)
+			err = r;
 	}
-	return rr == -ESRCH ? -ESRCH : 0;
+	p->ninflight = k;
+	return err;
+}
+
+/* Ask thread @tid to stop for its sample, if it is to be sampled. */
+static int ptrace_sample(struct dbg_prof *p, pid_t tid)
+{
+	struct dbg__pthr *t = dbg__prof_thread(p, tid, false);
+	if (!t || !t->alive)
+		return 0;
+	bool wall = p->o.flags & DBG_PROF_WALL;
+	if (t->asked) {
+		/* Its last stop has not come yet (it waits for a CPU): that
+		 * sample will stand for this slot too (wall mode), or for
+		 * the CPU time until it is next checked (cpu mode). */
+		if (wall)
+			t->weight++;
+		return 0;
+	}
+	uint64_t w = wall ? 1 : thread_on_cpu(p, t, dbg__prof_now());
+	if (!w)
+		return 0;
+	t->weight = w;
+	int r = ask_stop(p, t);
+	if (r == -ENOMEM)
+		return r;
+	return r < 0 ? 0 : collect_stops(p, false);
+}
+
+/* Sleep until @t (monotonic ns), or until SIGCHLD comes (blocked during
+ * a ptrace run, it makes the proc's signalfd readable): the stop of a
+ * thread asked to stop, or a clone or exec event whose thread waits for
+ * handle_events() to let it go. SIGCHLD reaches the signalfd only when
+ * every thread of the host blocks it (it goes to one that does not), so
+ * the sleep is cut to 1 ms while a stop is due, 2 ms otherwise. */
+static void sleep_until(struct dbg_prof *p, uint64_t t)
+{
+	uint64_t now = dbg__prof_now();
+	uint64_t d = t > now ? t - now : 0;
+	uint64_t cap = p->ninflight ? 1000000ull : EVENTS_EVERY_NS;
+	if (d > cap)
+		d = cap;
+	struct timespec ts = { (time_t)(d / 1000000000ull), (long)(d % 1000000000ull) };
+	struct pollfd fd = { .fd = dbg_proc_fd(p->proc), .events = POLLIN };
+	ppoll(&fd, 1, &ts, NULL);
 }
 
 int dbg_prof_run(struct dbg_prof *p, int duration_ms)
@@ -836,6 +959,16 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 	uint64_t next = start;
 	p->nlive = 0;
 	p->last_poll_ns = start;
+	/* The stops of the threads asked to stop (ptrace) and the ptrace
+	 * events (both sources) wake the loop through the proc's signalfd,
+	 * which sees SIGCHLD only while it is blocked in this thread. */
+	sigset_t chld, oldmask;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	bool masked = pthread_sigmask(SIG_BLOCK, &chld, &oldmask) == 0;
+	pid_t *slots = NULL; /* ptrace: the threads of this period's slots */
+	size_t nslots = 0, slot = 0, cap_slots = 0;
+	uint64_t pstart = start;
 	for (size_t i = 0; i < p->nthr; i++)
 		if (p->thr[i].alive)
 			p->thr[i].first_ns = p->thr[i].last_ns = start;
@@ -848,7 +981,29 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 		uint64_t now = dbg__prof_now();
 		if (now >= end)
 			break;
-		r = handle_events(p);
+		if (p->ninflight) {
+			r = collect_stops(p, false);
+			if (r < 0)
+				goto out;
+		}
+		if (p->source == DBG_PROF_SOURCE_PTRACE && !p->queued && p->nlive > 0 &&
+		    now - p->last_events_ns < EVENTS_EVERY_NS) {
+			/* dbg_proc_wait() costs a few system calls even with
+			 * nothing to take: ask it when SIGCHLD came (the
+			 * signalfd is readable), a stop queued an event, or
+			 * every 2 ms (SIGCHLD goes to another thread of the
+			 * host that does not block it). */
+			struct pollfd fd = { .fd = dbg_proc_fd(p->proc), .events = POLLIN };
+			r = 0;
+			if (poll(&fd, 1, 0) > 0) {
+				p->last_events_ns = now;
+				r = handle_events(p);
+			}
+		} else {
+			p->queued = false;
+			p->last_events_ns = now;
+			r = handle_events(p);
+		}
 		if (r == -ESRCH)
 			break;
 		if (r < 0)
@@ -857,7 +1012,8 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 		 * looks again every 100 ms for the alive-time accounting. */
 		int nlive = p->nlive;
 		bool periodic = now - p->last_poll_ns >= 100000000ull;
-		if (r > 0 || periodic || p->source == DBG_PROF_SOURCE_PTRACE || nlive == 0)
+		if (r > 0 || periodic || nlive == 0 ||
+		    (p->source == DBG_PROF_SOURCE_PTRACE && slot >= nslots))
 			nlive = p->nlive = update_threads(p);
 		if (nlive < 0) {
 			if (nlive == -ESRCH) {
@@ -880,9 +1036,11 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 			r = dbg__prof_perf_cover(p);
 			if (r < 0 && r != -ESRCH)
 				goto out;
-			/* Wake for a ring that fills, a ptrace event, or the
-			 * drain period: a few ms, so rings never overflow at
-			 * the rates allowed. */
+			/* Wake for a ring half full, a ptrace event (SIGCHLD
+			 * makes the proc's signalfd readable), or every 20 ms.
+			 * Each wakeup of the profiler takes a CPU from a target
+			 * thread: waking every 5 ms and at a quarter-full ring
+			 * doubled the profiler's CPU per sample at 999 Hz. */
 			struct pollfd fds[1 + 256];
 			size_t nf = 0;
 			fds[nf++] = (struct pollfd){ .fd = dbg_proc_fd(p->proc), .events = POLLIN };
@@ -890,7 +1048,7 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 				if (!p->pb[i].hup && p->pb[i].base)
 					fds[nf++] = (struct pollfd){ .fd = p->pb[i].fd, .events = POLLIN };
 			uint64_t left = end - dbg__prof_now();
-			int wait_ms = p->o.hz > 200 ? 5 : 10;
+			int wait_ms = 20;
 			if (end != UINT64_MAX && left < (uint64_t)wait_ms * 1000000ull)
 				wait_ms = (int)(left / 1000000ull) + 1;
 			if (poll(fds, nf, wait_ms) > 0)
@@ -901,31 +1059,73 @@ int dbg_prof_run(struct dbg_prof *p, int duration_ms)
 								p->pb[j].hup = true;
 			continue;
 		}
-		/* ptrace: ticks at fixed times; ticks we are too late for are
-		 * lost, not made up. */
-		if (now >= next + period) {
-			uint64_t missed = (now - next) / period;
-			p->st.lost += missed;
-			next += missed * period;
-		}
-		if (now < next) {
-			struct timespec ts = { (time_t)(next / 1000000000ull), (long)(next % 1000000000ull) };
-			if (next > end) {
-				ts.tv_sec = (time_t)(end / 1000000000ull);
-				ts.tv_nsec = (long)(end % 1000000000ull);
+		/* ptrace: a period (1/hz) at fixed times, cut into one slot
+		 * per thread alive at its start, so the threads' samples are
+		 * spread over it and each thread is stopped alone; periods we
+		 * are too late for are lost, not made up. */
+		if (slot >= nslots) {
+			if (now < next) {
+				sleep_until(p, next < end ? next : end);
+				continue;
 			}
-			clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+			if (now >= next + period) {
+				uint64_t missed = (now - next) / period;
+				p->st.lost += missed;
+				next += missed * period;
+			}
+			pstart = next;
+			next += period;
+			p->st.ticks++;
+			if ((size_t)nlive > cap_slots) {
+				pid_t *ns = realloc(slots, ((size_t)nlive + 16) * sizeof(*ns));
+				if (!ns) {
+					r = -ENOMEM;
+					goto out;
+				}
+				slots = ns;
+				cap_slots = (size_t)nlive + 16;
+			}
+			memcpy(slots, p->tids, (size_t)nlive * sizeof(*slots));
+			nslots = (size_t)nlive;
+			slot = 0;
+			if (nslots == 0)
+				continue;
+		}
+		/* Slots less than SLOT_SLACK_NS ahead are taken now: with
+		 * many threads (64 at 99 Hz: a slot every 158 us) a wakeup
+		 * per slot cost more than the samples. */
+		uint64_t at = pstart + period * slot / nslots;
+		if (now + SLOT_SLACK_NS < at) {
+			sleep_until(p, at < end ? at : end);
 			continue;
 		}
-		next += period;
-		r = ptrace_tick(p, nlive);
-		if (r == -ESRCH)
-			break;
+		r = ptrace_sample(p, slots[slot++]);
 		if (r < 0)
 			goto out;
 	}
 	r = 0;
 out:;
+	/* Threads still asked to stop: take their stops (samples like the
+	 * others), polling, since SIGCHLD may go to another thread of the
+	 * host; the proc's stop timeout for the last ones. */
+	uint64_t until = dbg__prof_now() + (uint64_t)p->proc->stop_timeout_ms * 1000000ull;
+	while (p->ninflight && dbg__prof_now() < until) {
+		int c = collect_stops(p, false);
+		if (c < 0) {
+			if (r == 0)
+				r = c;
+			break;
+		}
+		if (p->ninflight)
+			sleep_until(p, dbg__prof_now() + 1000000ull);
+	}
+	if (p->ninflight) {
+		int c = collect_stops(p, true);
+		if (r == 0 && c < 0 && c != -ESRCH)
+			r = c;
+	}
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 	/* The sampling time ends here; naming what was found comes after. */
 	uint64_t stop = dbg__prof_now();
 	if (p->source == DBG_PROF_SOURCE_PERF) {
@@ -954,6 +1154,7 @@ out:;
 	if (ticks_last > ticks0)
 		p->target_cpu_ticks += ticks_last - ticks0;
 	p->st.cpu_ns += thread_cpu_ns() - cpu0;
+	free(slots);
 	return r;
 }
 

@@ -24,7 +24,12 @@ struct dbg__pthr {
 	bool seen_this_round;
 	int stat_fd;            /* /proc/PID/task/TID/stat, -1 */
 	int sched_fd;           /* .../schedstat, -1 */
-	uint64_t run_ns;        /* its CPU time at the last tick */
+	uint64_t run_ns;        /* its CPU time at the last check */
+	uint64_t check_ns;      /* ptrace cpu mode: when that was */
+	uint64_t ask_ns;        /* ptrace: when it was asked to stop */
+	bool asked;             /* ptrace: asked, its stop not taken yet */
+	bool light;             /* ptrace: on CPU only part of the time */
+	uint64_t weight;        /* ptrace: samples its next stop stands for */
 	uint64_t first_ns, last_ns; /* alive time within the current run */
 	uint64_t born_ns, comm_ns;  /* first seen; comm last read */
 	uint64_t vma_lo, vma_hi; /* its stack's VMA, for perf samples */
@@ -88,8 +93,12 @@ struct dbg_prof {
 	uint8_t *rec;               /* a record copied out of a ring */
 	size_t rec_cap;
 
-	struct dbg_snapshot **snaps; /* ptrace: kept between ticks */
-	uint8_t *light;             /* per pick: on CPU part of the period */
+	struct dbg_snapshot **snaps; /* ptrace: one, refilled per sample */
+	pid_t *inflight;            /* ptrace: asked to stop, stop not taken */
+	size_t ninflight, cap_inflight;
+	bool queued;                /* ptrace: an event queued for handle_events() */
+	uint64_t last_events_ns;    /* ptrace: handle_events() last called */
+	uint64_t ask_wait_ns;       /* ptrace: summed ask-to-stop-seen time */
 	pid_t *tids;
 	size_t cap_snaps, cap_tids;
 	struct dbg_snapshot *psnap;  /* perf: one, refilled per sample */
@@ -113,6 +122,8 @@ uint64_t dbg__prof_now(void);
 struct dbg__pthr *dbg__prof_thread(struct dbg_prof *p, pid_t tid, bool create);
 /* Count one sample of @tid whose unwind gave @frames (@n may be 0). */
 int dbg__prof_add(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames, int n);
+/* The same, counted @w times (a ptrace sample that stands for several). */
+int dbg__prof_add_n(struct dbg_prof *p, pid_t tid, const struct dbg_frame *frames, int n, uint64_t w);
 
 /* perf source (prof_perf.c) */
 int dbg__prof_perf_open(struct dbg_prof *p, pid_t tid);

@@ -31,8 +31,9 @@
 static uint64_t data_pages(const struct dbg_prof *p)
 {
 	/* A ring per CPU, where one thread at a time runs: room for 50 ms
-	 * of samples at the rate (the loop drains every 5-10 ms and wakes
-	 * at a quarter full), a power of two from 16 to 256 pages. */
+	 * of samples at the rate (each record keeps room for the whole
+	 * stack size; the loop wakes at half full and every 20 ms), a power
+	 * of two from 16 to 256 pages. */
 	uint64_t per = p->o.stack_size + 256;
 	uint64_t want = (uint64_t)p->o.hz * per / 20 / DBG__PAGE_SIZE;
 	uint64_t n = 16;
@@ -94,7 +95,7 @@ static int open_one(struct dbg_prof *p, pid_t tid, int cpu)
 	/* Counting starts with dbg_prof_run(), not while the caller sets up. */
 	a.disabled = !p->running;
 	a.watermark = 1;
-	a.wakeup_watermark = (uint32_t)(data_pages(p) * DBG__PAGE_SIZE / 4);
+	a.wakeup_watermark = (uint32_t)(data_pages(p) * DBG__PAGE_SIZE / 2);
 	int fd = (int)syscall(SYS_perf_event_open, &a, tid, cpu, -1, PERF_FLAG_FD_CLOEXEC);
 	if (fd < 0 && (errno == EACCES || errno == EPERM) && !p->user_only && p->npb == 0) {
 		p->user_only = true;
@@ -218,43 +219,66 @@ static void stack_vma(struct dbg_prof *p, struct dbg__pthr *t, uint64_t sp, size
 	*hi = sp + len;
 }
 
-static int on_sample(struct dbg_prof *p, const uint8_t *r, size_t size)
+/* Copy @n bytes at ring position @pos (a running offset) out of ring @b. */
+static void ring_read(const struct dbg__perfbuf *b, uint64_t pos, void *dst, size_t n)
 {
+	const uint8_t *data = b->base + b->data_off;
+	uint64_t o = pos % b->data_size;
+	size_t first = b->data_size - o;
+	if (first >= n) {
+		memcpy(dst, data + o, n);
+	} else {
+		memcpy(dst, data + o, first);
+		memcpy((uint8_t *)dst + first, data, n - first);
+	}
+}
+
+/*
+ * A PERF_RECORD_SAMPLE of @size bytes at ring position @pos, read where
+ * it lies: the fields, then only the part of the stack copy the kernel
+ * filled (dyn_size; a thread's stack ends a few KiB above its stack
+ * pointer, and the record keeps room for the whole --stack-size), taken
+ * straight into the snapshot. Copying whole records out first was most
+ * of the profiler's CPU per sample. The record's ring space is given
+ * back (*@tail_done) as soon as the snapshot holds the copy, before the
+ * unwind.
+ */
+static int on_sample(struct dbg_prof *p, struct dbg__perfbuf *b, uint64_t pos, size_t size,
+		     uint64_t end)
+{
+	struct perf_event_mmap_page *mp = (void *)b->base;
 	size_t off = sizeof(struct perf_event_header);
-	uint32_t pid_tid[2];
-	uint64_t v;
 #define TAKE(dst, n)                                   \
 	do {                                           \
 		if (off + (n) > size)                  \
-			return 0;                      \
-		memcpy((dst), r + off, (n));           \
+			goto release;                  \
+		ring_read(b, pos + off, (dst), (n));   \
 		off += (n);                            \
 	} while (0)
+	uint32_t pid_tid[2];
+	uint64_t v, abi, ssize, dyn;
+	uint64_t pr[NREGS];
 	TAKE(pid_tid, 8);
 	TAKE(&v, 8); /* time */
-	uint64_t abi;
 	TAKE(&abi, 8);
 	pid_t tid = (pid_t)pid_tid[1];
 	if (abi == PERF_SAMPLE_REGS_ABI_NONE) {
 		p->st.no_stack++;
-		return 0;
+		goto release;
 	}
-	uint64_t pr[NREGS];
 	TAKE(pr, sizeof(pr));
-	uint64_t ssize;
 	TAKE(&ssize, 8);
-	const uint8_t *stack = r + off;
 	if (off + ssize + 8 > size)
-		return 0;
+		goto release;
+	size_t stack_off = off;
 	off += ssize;
-	uint64_t dyn;
 	TAKE(&dyn, 8);
 #undef TAKE
 	if (dyn > ssize)
 		dyn = ssize;
 	if (abi != PERF_SAMPLE_REGS_ABI_64) {
 		p->st.no_stack++; /* a 32-bit task: not ours to unwind */
-		return 0;
+		goto release;
 	}
 	struct dbg_regs regs;
 	memset(&regs, 0, sizeof(regs));
@@ -281,19 +305,38 @@ static int on_sample(struct dbg_prof *p, const uint8_t *r, size_t size)
 	struct dbg__pthr *t = dbg__prof_thread(p, tid, false);
 	uint64_t lo, hi;
 	stack_vma(p, t, regs.rsp, dyn, &lo, &hi);
+	/* The filled part of the stack: in place when it does not wrap
+	 * around the ring's end, else through p->rec. */
+	const uint8_t *stack;
+	uint64_t so = (pos + stack_off) % b->data_size;
+	if (so + dyn <= b->data_size) {
+		stack = b->base + b->data_off + so;
+	} else {
+		if (dyn > p->rec_cap) {
+			uint8_t *n = realloc(p->rec, dyn);
+			if (!n)
+				return -ENOMEM;
+			p->rec = n;
+			p->rec_cap = dyn;
+		}
+		ring_read(b, pos + stack_off, p->rec, dyn);
+		stack = p->rec;
+	}
 	int e = dbg__snapshot_make(tid, &regs, regs.rsp, stack, dyn, lo, hi, &p->psnap);
+	__atomic_store_n(&mp->data_tail, end, __ATOMIC_RELEASE);
 	if (e < 0)
 		return e;
 	int n = dbg_unwind_snapshot(p->uw, p->psnap, p->frames, p->o.max_frames);
 	return dbg__prof_add(p, tid, p->frames, n);
+release:
+	__atomic_store_n(&mp->data_tail, end, __ATOMIC_RELEASE);
+	return 0;
 }
 
 static int on_record(struct dbg_prof *p, const uint8_t *r, size_t size)
 {
 	const struct perf_event_header *h = (const void *)r;
 	switch (h->type) {
-	case PERF_RECORD_SAMPLE:
-		return on_sample(p, r, size);
 	case PERF_RECORD_LOST: {
 		uint64_t idlost[2];
 		if (size >= sizeof(*h) + 16) {
@@ -332,40 +375,32 @@ int dbg__prof_perf_drain(struct dbg_prof *p)
 		struct perf_event_mmap_page *mp = (void *)b->base;
 		uint64_t head = __atomic_load_n(&mp->data_head, __ATOMIC_ACQUIRE);
 		uint64_t tail = mp->data_tail;
-		const uint8_t *data = b->base + b->data_off;
 		int err = 0;
 		while (tail + sizeof(struct perf_event_header) <= head) {
 			struct perf_event_header h;
-			uint64_t o = tail % b->data_size;
-			size_t first = b->data_size - o;
-			if (first >= sizeof(h)) {
-				memcpy(&h, data + o, sizeof(h));
-			} else {
-				memcpy(&h, data + o, first);
-				memcpy((uint8_t *)&h + first, data, sizeof(h) - first);
-			}
+			ring_read(b, tail, &h, sizeof(h));
 			if (h.size < sizeof(h) || tail + h.size > head)
 				break;
-			if (h.size > p->rec_cap) {
-				uint8_t *n = realloc(p->rec, h.size);
-				if (!n) {
-					err = -ENOMEM;
-					break;
-				}
-				p->rec = n;
-				p->rec_cap = h.size;
-			}
-			if (first >= h.size) {
-				memcpy(p->rec, data + o, h.size);
-			} else {
-				memcpy(p->rec, data + o, first);
-				memcpy(p->rec + first, data, h.size - first);
-			}
+			uint64_t start = tail;
 			tail += h.size;
-			/* The record is copied out: give its room back before the
-			 * unwind (a first lookup of a module's DWARF is slow). */
-			__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
-			err = on_record(p, p->rec, h.size);
+			if (h.type == PERF_RECORD_SAMPLE) {
+				/* Read in place; gives the space back itself. */
+				err = on_sample(p, b, start, h.size, tail);
+			} else {
+				/* The others are small: copied out, given back. */
+				if (h.size > p->rec_cap) {
+					uint8_t *n = realloc(p->rec, h.size);
+					if (!n) {
+						err = -ENOMEM;
+						break;
+					}
+					p->rec = n;
+					p->rec_cap = h.size;
+				}
+				ring_read(b, start, p->rec, h.size);
+				__atomic_store_n(&mp->data_tail, tail, __ATOMIC_RELEASE);
+				err = on_record(p, p->rec, h.size);
+			}
 			if (err < 0)
 				break;
 			if (tail + sizeof(h) > head)

@@ -9,10 +9,11 @@
  *    the threads it creates), each sample carrying the user registers and
  *    a copy of the top of the user stack, read from mmapped ring buffers.
  *    The target is never stopped to take a sample.
- *  - ptrace snapshots: stop the threads, copy registers and stacks
- *    (dbg_snapshot_take_threads()), resume, then unwind the copies. The
- *    fallback where perf_event_open is refused, and the only source that
- *    sees threads off CPU (DBG_PROF_WALL).
+ *  - ptrace snapshots: one thread at a time, at its own slot in the
+ *    period, is stopped (the others run on), its registers and stack are
+ *    copied (dbg_snapshot_take_threads()), it is resumed, and the copy is
+ *    unwound. The fallback where perf_event_open is refused, and the only
+ *    source that sees threads off CPU (DBG_PROF_WALL).
  *
  * Each distinct address is symbolized once, at the end of the run (or
  * before an exec replaces the modules), not while sampling; a profile
@@ -92,7 +93,11 @@ DBG_API void dbg_prof_free(struct dbg_prof *prof);
  * or the target's end), or until the target exits. The target runs
  * between samples; clone, exec and signal events of @proc are handled
  * (new threads are sampled, exec rebuilds the symbol table, signals are
- * delivered). May be called again to add to the profile.
+ * delivered). May be called again to add to the profile. With the
+ * ptrace source SIGCHLD is blocked in the calling thread during the call
+ * (the stops wake it through the proc's signalfd, see dbg_proc_fd());
+ * in a host whose other threads do not block SIGCHLD the stops are still
+ * seen, polled every 1-2 ms.
  * @return 0, also when stopped by dbg_prof_stop() or when the target
  *         exited (see dbg_prof_stats.exited); -ENOMEM; -EXDEV/-ECHILD
  *         wrong calling thread; another negative errno from the target's
@@ -113,9 +118,14 @@ struct dbg_prof_stats {
 	enum dbg_prof_source source;  /**< the source in use */
 	bool wall;                    /**< DBG_PROF_WALL */
 	unsigned int hz;              /**< requested, per thread */
-	uint64_t samples;             /**< stacks counted */
-	/** Samples the kernel dropped (PERF_RECORD_LOST) or ticks missed
-	 * because the profiler fell behind (ptrace). */
+	/** Stacks counted. ptrace cpu mode: a stop counts for the CPU time
+	 * the thread used since its last check, in periods (more than one
+	 * when it waited for a CPU past its slots); wall mode: for the slots
+	 * it waited. */
+	uint64_t samples;
+	/** Samples the kernel dropped (PERF_RECORD_LOST); ptrace: periods
+	 * missed because the profiler fell behind, and threads asked to stop
+	 * that were gone (exited, exec) before their stop came. */
 	uint64_t lost;
 	uint64_t no_stack;            /**< samples with no user registers */
 	uint64_t ticks;               /**< ptrace: sampling rounds done */
@@ -126,9 +136,10 @@ struct dbg_prof_stats {
 	double achieved_hz;
 	uint64_t thread_seconds_ns;   /**< the summed alive time */
 	uint64_t elapsed_ns;          /**< sampling time */
-	/** Time the target's threads were held stopped by the profiler:
-	 * ptrace source: stop to resume of each sample; perf source: the
-	 * ptrace event stops (clone, exec) until resumed. */
+	/** Time the target's threads were held stopped by the profiler,
+	 * summed over threads: ptrace source, from when the profiler sees a
+	 * thread's stop to its resume (one thread per stop); perf source,
+	 * the ptrace event stops (clone, exec) until resumed. */
 	uint64_t pause_ns;
 	uint64_t pauses;              /**< how many of them */
 	uint64_t cpu_ns;              /**< the profiler's own CPU time */

@@ -8,7 +8,8 @@
  * stdin. Prints "ready".
  * Args: [mode]: "exit=MS" exits with status 7 after MS ms; "exec=MS"
  * execs itself (with no argument) after MS ms from a second thread;
- * "churn" also creates and joins short-lived threads without pause.
+ * "churn" also creates and joins short-lived threads without pause;
+ * "busy=N" adds N threads that spin in busy_loop() (named "busy").
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -107,6 +108,14 @@ static void *churner(void *arg)
 	return NULL;
 }
 
+__attribute__((noinline)) static void *busy_loop(void *arg)
+{
+	for (;;)
+		for (int i = 0; i < 2000; i++)
+			sink += (uint64_t)i;
+	return arg;
+}
+
 static char *self;
 static int exec_ms;
 
@@ -133,7 +142,12 @@ int main(int argc, char **argv)
 			exit_ms = atoi(argv[i] + 5);
 		else if (strncmp(argv[i], "exec=", 5) == 0)
 			exec_ms = atoi(argv[i] + 5);
-		else if (strcmp(argv[i], "churn") == 0) {
+		else if (strncmp(argv[i], "busy=", 5) == 0) {
+			for (int k = atoi(argv[i] + 5); k > 0; k--) {
+				pthread_create(&t, NULL, busy_loop, NULL);
+				pthread_setname_np(t, "busy");
+			}
+		} else if (strcmp(argv[i], "churn") == 0) {
 			pthread_create(&t, NULL, churner, NULL);
 			pthread_setname_np(t, "churner");
 		}
