@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,8 +160,16 @@ int dbg__reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status)
 	pthread_sigmask(SIG_BLOCK, &chld, &old);
 	struct sigaction sa;
 	sigaction(SIGCHLD, NULL, &sa);
-	/* With SA_NOCLDSTOP the kernel sends no SIGCHLD for stops: poll. */
+	/* With SA_NOCLDSTOP the kernel sends no SIGCHLD for stops: poll.
+	 * In a host with other threads, SIGCHLD (process-directed) may go
+	 * to one of them that does not block it, and our signalfd never
+	 * sees it: poll too, backing off from 1 ms to 16 ms, so a stop is
+	 * found late but never missed until the deadline. The thread count
+	 * is the link count of /proc/self/task (one stat). */
 	bool nocldstop = sa.sa_flags & SA_NOCLDSTOP;
+	struct stat task;
+	bool threaded = stat("/proc/self/task", &task) == 0 && task.st_nlink > 3;
+	int backoff = 1;
 	bool foreign = false;
 	int r;
 	for (;;) {
@@ -184,6 +193,11 @@ int dbg__reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status)
 		}
 		if (nocldstop && (ms < 0 || ms > 1))
 			ms = 1;
+		if (threaded && (ms < 0 || ms > backoff)) {
+			ms = backoff;
+			if (backoff < 16)
+				backoff *= 2;
+		}
 		struct pollfd pfd = { .fd = p->sigfd, .events = POLLIN };
 		if (poll(&pfd, 1, ms) < 0 && errno == EINTR) {
 			r = -EINTR;
