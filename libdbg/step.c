@@ -8,11 +8,15 @@
  * single-step (and decodes the instruction about to run: is it a call, a
  * syscall?), stop claims the single-step trap and decides whether the
  * step is over (DBG_EVENT_STEP) or goes on (D_QUIET: proc resumes the
- * thread at once, and prepare makes it another single-step). The thread
- * never runs free, so a step needs no breakpoint that another thread could
- * hit, and the frame checks are exact: a frame is left when its return
- * address is reached with the stack pointer back where the call left it,
- * never when a recursive activation returns to the same address.
+ * thread at once, and prepare makes it another single-step).
+ *
+ * Waiting for a call or a frame to return (OVER/NEXT over a call,
+ * OUT/FINISH) is not single-stepped: the thread runs free (PTRACE_CONT,
+ * st->free) to a module-internal breakpoint of bp.c at the return address
+ * that only this thread stops at; its hit comes to our stop hook, which
+ * checks the frame (the sp back where the call left it, so a recursive
+ * activation returning to the same address runs on), takes it out and
+ * goes on single-stepping. Every end of a step takes it out (finish()).
  *
  * Source-line steps follow gdb's rules (infrun.c's process_event_stop_test,
  * read to learn, not copied), so that a debugger built on libdbg lands
