@@ -21,6 +21,37 @@ static uint64_t sym_addr(struct stepper *s, const char *name)
 	return a;
 }
 
+/* main's text as the target has it (int3s included): /proc/PID/mem. */
+static size_t main_size(struct stepper *s, size_t cap)
+{
+	struct dbg_symbol fs;
+	OK(dbg_sym_lookup(s->sym, s->main_addr, &fs));
+	return fs.size < cap ? (size_t)fs.size : cap;
+}
+
+static void raw_main(struct stepper *s, pid_t pid, uint8_t *buf, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s", path);
+	CHECK(pread(fd, buf, n, (off_t)s->main_addr) == (ssize_t)n, "pread main");
+	close(fd);
+}
+
+/* The int3s in main now that were not in @before. */
+static int new_int3s(const uint8_t *before, const uint8_t *now, size_t n)
+{
+	int k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (before[i] == now[i])
+			continue;
+		CHECK(now[i] == 0xcc, "main+%zu changed to 0x%02x", i, now[i]);
+		k++;
+	}
+	return k;
+}
+
 static uint64_t read_u64(struct stepper *s, uint64_t addr)
 {
 	uint64_t v = 0;
@@ -218,6 +249,36 @@ static void test_signal_cancel_errors(void)
 	stepper_end(&s);
 }
 
+/* Cancel a next that runs free in loop_forever(): the int3 at the return
+ * address goes, the thread runs on, no event comes. */
+static void test_cancel_free(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_rec_O0", "loop");
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	struct dbg_event ev;
+	pid_t pid = dbg_proc_pid(s.p);
+	uint8_t before[4096], now[4096];
+	size_t n = main_size(&s, sizeof(before));
+	raw_main(&s, pid, before, n);
+	step_once(&s, DBG_STEP_LINE, NULL);
+	step_once(&s, DBG_STEP_NEXT, NULL); /* loop_forever(); */
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	CHECK(dbg_proc_wait(s.p, 100, &ev) == -ETIMEDOUT, "an event during an endless next");
+	raw_main(&s, pid, now, n);
+	CHECK(new_int3s(before, now, n) == 1, "no internal breakpoint while running free");
+	OK(dbg_step_cancel(s.p, s.tid));
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "an int3 left in main after cancel");
+	CHECK(dbg_proc_wait(s.p, 100, &ev) == -ETIMEDOUT, "an event after cancel (%d)", (int)ev.kind);
+	CHECK(dbg_proc_thread_state(s.p, s.tid) == DBG_THREAD_RUNNING, "stopped after cancel");
+	struct dbg_step_result res;
+	OK(dbg_step_result(s.p, s.tid, &res));
+	CHECK(res.end == DBG_STEP_END_CANCELLED, "end %d", (int)res.end);
+	printf("cancel while running free: the int3 went, the thread ran on\n");
+	stepper_end(&s);
+}
+
 static void test_killed(bool from_outside)
 {
 	struct stepper s;
@@ -335,10 +396,16 @@ static void test_detach_mid_step(void)
 	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
 	step_once(&s, DBG_STEP_LINE, NULL);
 	step_once(&s, DBG_STEP_NEXT, NULL);
+	pid_t pid = dbg_proc_pid(s.p);
+	uint8_t before[4096], now[4096];
+	size_t n = main_size(&s, sizeof(before));
+	raw_main(&s, pid, before, n);
 	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so)); /* never returns */
 	struct dbg_event ev;
 	CHECK(dbg_proc_wait(s.p, 100, &ev) == -ETIMEDOUT, "event during an endless step");
-	pid_t pid = dbg_proc_pid(s.p);
+	/* It runs free to an int3 at loop_forever()'s return address. */
+	raw_main(&s, pid, now, n);
+	CHECK(new_int3s(before, now, n) == 1, "no internal breakpoint in main while running free");
 	dbg_sym_free(s.sym);
 	/* The spawned child is ours: detach with no_exit_kill unset still
 	 * leaves it alive while we live. */
@@ -349,16 +416,19 @@ static void test_detach_mid_step(void)
 	CHECK(thread_tracer(pid, pid) == 0, "still traced by %d", thread_tracer(pid, pid));
 	char c = thread_state(pid, pid);
 	CHECK(c == 'R' || c == 'S', "state %c after detach", c);
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "main's text differs after detaching mid-step");
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "it ran on until our SIGKILL (0x%x)", st);
-	printf("detach mid-step: the target ran on untraced\n");
+	printf("detach mid-step: the target ran on untraced, main's text as before\n");
 }
 
 int main(void)
 {
 	ptrace_or_skip();
 	test_detach_mid_step();
+	test_cancel_free();
 	test_allstop();
 	test_clone();
 	test_range();
