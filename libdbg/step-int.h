@@ -62,6 +62,7 @@ struct dbg__step_thread {
 	/* OVER/OUT/NEXT/FINISH running free (PTRACE_CONT) to the internal
 	 * breakpoint at ret.pc, and bp's reported-hit count then. */
 	bool free;
+	bool free_ran;              /* resumed since (the resume hook) */
 	uint32_t free_reported;
 	/* The last step's outcome (dbg_step_result()). */
 	bool has_result;

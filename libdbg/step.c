@@ -246,7 +246,24 @@ static void go_free(struct dbg_proc *p, struct dbg__thread *t)
 		return;
 	}
 	st->free = true;
+	st->free_ran = false;
 	st->free_reported = dbg__bp_reported(t);
+}
+
+/* Since it last ran free, the thread stopped for a breakpoint or a
+ * watchpoint another module reported (watch.fired is the last stop's,
+ * cleared at each resume). */
+static bool free_ended(const struct dbg__thread *t)
+{
+	const struct dbg__step_thread *st = &t->step;
+	return st->free_ran && (dbg__bp_reported(t) != st->free_reported || t->watch.fired);
+}
+
+static void step_resume(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)p;
+	if (t->step.active && t->step.free)
+		t->step.free_ran = true;
 }
 
 bool dbg__step_wants_single(const struct dbg__thread *t)
@@ -439,7 +456,7 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 		 * module's stop, which we do not see) ended the step; any
 		 * other stop (swallowed, a syscall-stop, an event inside a
 		 * call) lets it run on. */
-		if (dbg__bp_reported(t) != st->free_reported || t->watch.fired) {
+		if (free_ended(t)) {
 			finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 			return 0;
 		}
@@ -649,6 +666,7 @@ static void step_fini(struct dbg_proc *p)
 const struct dbg__hooks dbg__step_hooks = {
 	.name = "step",
 	.prepare = step_prepare,
+	.resume = step_resume,
 	.stop = step_stop,
 	.exec = step_exec,
 	.detach = step_detach,
@@ -666,8 +684,7 @@ const struct dbg__hooks dbg__step_hooks = {
 static void ended_elsewhere(struct dbg_proc *p, struct dbg__thread *t)
 {
 	struct dbg__step_thread *st = &t->step;
-	if (st->active && st->free && t->state == T_STOPPED &&
-	    (dbg__bp_reported(t) != st->free_reported || t->watch.fired)) {
+	if (st->active && st->free && t->state == T_STOPPED && free_ended(t)) {
 		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 		return;
 	}

@@ -127,8 +127,9 @@ static void test_nonstop(void)
 
 	/* A breakpoint for the spinner only, on leaf's entry: main steps
 	 * into leaf through it (bp swallows the hit and steps the
-	 * instruction, displaced, as the spinner runs) and the step goes on
-	 * to leaf's first line, as without it. */
+	 * instruction in place, the spinner paused for it: it is the
+	 * step's own) and the step goes on to leaf's first line, as
+	 * without it. */
 	struct dbg_bp *other;
 	struct dbg_bp_opts bo = { .sz = sizeof(bo), .tid = spin };
 	OK(dbg_bp_insert(s.p, sym_addr(&s, "leaf"), &bo, &other));
@@ -276,6 +277,59 @@ static void test_cancel_free(void)
 	OK(dbg_step_result(s.p, s.tid, &res));
 	CHECK(res.end == DBG_STEP_END_CANCELLED, "end %d", (int)res.end);
 	printf("cancel while running free: the int3 went, the thread ran on\n");
+	stepper_end(&s);
+}
+
+/* A watchpoint and a breakpoint hit while a next runs free over a call
+ * end the step (reported as they are) and take the return address's
+ * int3 out. */
+static void test_free_interrupted(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_rec_O0", NULL);
+	pid_t pid = dbg_proc_pid(s.p);
+	uint8_t before[4096], now[4096];
+	size_t n = main_size(&s, sizeof(before));
+	raw_main(&s, pid, before, n);
+	step_once(&s, DBG_STEP_LINE, NULL); /* main: if (argc ... "loop") */
+	step_once(&s, DBG_STEP_NEXT, NULL); /* int a = rec(3); */
+	struct dbg_watch *w;
+	OK(dbg_watch_insert(s.p, sym_addr(&s, "sink"), 4, DBG_WATCH_WRITE, &w));
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	struct dbg_event ev = next_event(s.p);
+	CHECK(ev.kind == DBG_EVENT_WATCHPOINT && ev.tid == s.tid,
+	      "next over rec(3): event %d at 0x%llx, watch hits %llu", (int)ev.kind,
+	      (unsigned long long)ev.addr, (unsigned long long)dbg_watch_hits(w));
+	struct dbg_step_result res;
+	OK(dbg_step_result(s.p, s.tid, &res));
+	CHECK(res.end == DBG_STEP_END_INTERRUPTED, "after the watchpoint: end %d", (int)res.end);
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "an int3 left in main after the watchpoint");
+	OK(dbg_watch_remove(s.p, w));
+	/* Then next over leaf(a) with a breakpoint on leaf. */
+	/* In leaf under rec(0..3): out of each, back into main. */
+	uint64_t pc = 0;
+	for (int i = 0; i < 5; i++) {
+		pc = step_once(&s, DBG_STEP_OUT, NULL);
+		struct dbg_symbol fs;
+		if (getenv("STEP_DEBUG") && dbg_sym_lookup(s.sym, pc, &fs) == 0)
+			fprintf(stderr, "out %d: %s+%llu\n", i, fs.name, (unsigned long long)fs.offset);
+	}
+	CHECK(pc > s.main_addr && pc < s.main_addr + n, "not back in main: 0x%llx",
+	      (unsigned long long)pc);
+	step_once(&s, DBG_STEP_NEXT, NULL); /* int b = leaf(a); */
+	struct dbg_bp *bp;
+	OK(dbg_bp_insert(s.p, sym_addr(&s, "leaf"), NULL, &bp));
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	ev = next_event(s.p);
+	CHECK(ev.kind == DBG_EVENT_BREAKPOINT && ev.bp == bp, "next over leaf: event %d", (int)ev.kind);
+	OK(dbg_bp_remove(s.p, bp));
+	/* The next step starts at once (the interrupted one is over). */
+	step_once(&s, DBG_STEP_OUT, NULL);
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "an int3 left in main after the breakpoint");
+	printf("running free: a watchpoint and a breakpoint ended the next, no int3 left\n");
 	stepper_end(&s);
 }
 
@@ -429,6 +483,7 @@ int main(void)
 	ptrace_or_skip();
 	test_detach_mid_step();
 	test_cancel_free();
+	test_free_interrupted();
 	test_allstop();
 	test_clone();
 	test_range();
