@@ -30,7 +30,7 @@ struct cmd {
 	const char *gdb;
 	int kind;         /* enum dbg_step_kind or K_* */
 	const char *sym;  /* K_BREAK, K_TBREAK: at this function's entry */
-	bool slow;        /* runs a callee of ~50M instructions: must take < 1 s */
+	bool slow;        /* runs a callee of ~66M instructions: must take < 1 s */
 };
 
 static const struct cmd plain[] = {
@@ -107,7 +107,7 @@ static const struct cmd into_libc[] = {
 };
 
 /* step_long: next over a call and finish out of frames whose callees run
- * ~50 million instructions (hours single-stepped), and a finish from a
+ * ~66 million instructions (hours single-stepped), and a finish from a
  * recursive frame whose deeper activation returns to the same address
  * after its long call; with "long-threads" another thread runs through
  * the return address of work()'s call of compute() all the while. */
@@ -292,7 +292,7 @@ int main(int argc, char **argv)
 		}
 		double ms = (double)(now_ns() - t0) / 1e6;
 		if (c->slow) {
-			printf("   %s over ~50M instructions: %.1f ms\n", c->gdb, ms);
+			printf("   %s over ~66M instructions: %.1f ms\n", c->gdb, ms);
 			CHECK(ms < 1000.0, "%s %zu took %.0f ms (the callee was single-stepped?)",
 			      c->gdb, i, ms);
 			OK(dbg_bp_get_stats(s.p, &bs1));
