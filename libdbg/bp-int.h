@@ -66,7 +66,43 @@ struct dbg__bp_thread {
 	 * trap is swallowed unless the caller's own request was a step. */
 	bool step_pending;
 	bool user_step;
+	/* A module-internal breakpoint for this thread alone (the step
+	 * module's at a return address): its address (0: none) and owner
+	 * tag. Not a dbg_bp handle: it is a reference on the site, which
+	 * user breakpoints at the same address share. */
+	uint64_t internal_addr;
+	int internal_owner;
+	/* The stop being handled is a hit of it (pc rewound, passed on). */
+	bool internal_hit;
+	/* Hits of this thread reported as DBG_EVENT_BREAKPOINT. */
+	uint32_t reported;
 };
+
+/*
+ * Module-internal breakpoints (for step.c): one per thread. Its hit in
+ * @t is not reported: bp rewinds the pc, sets internal_hit and returns
+ * D_NONE so that the owner's stop hook (later in the list) claims the
+ * stop with dbg__bp_internal_hit(); a breakpoint of the user that reports
+ * for @t at the same address wins (DBG_EVENT_BREAKPOINT). Other threads
+ * step over it silently. Exec and detach take it out with every site.
+ */
+enum { DBG__BP_OWNER_STEP = 1 };
+/* Insert one at @addr for @tid (replacing the one it had): 0, -ENOENT,
+ * -EFAULT, -ENOMEM, -DBG_ERRNO_RUNNING. */
+int dbg__bp_internal_insert(struct dbg_proc *p, pid_t tid, uint64_t addr, int owner);
+/* Take @t's out (none: nothing). The int3 goes if no one else uses it. */
+void dbg__bp_internal_remove(struct dbg_proc *p, struct dbg__thread *t);
+/* Is the stop of @t being handled a hit of its internal breakpoint of
+ * @owner? (Consumes the mark.) */
+bool dbg__bp_internal_hit(struct dbg__thread *t, int owner);
+/* What the step module needs to know of bp's own stepping: the count of
+ * swallowed int3 traps (silent hits and late traps) of the process; the
+ * thread's step-off single-step is in flight; it just ended (bp waits for
+ * it in its prepare hook); the count of hits reported for the thread. */
+uint64_t dbg__bp_quiet_count(const struct dbg_proc *p);
+bool dbg__bp_stepping_off(const struct dbg__thread *t);
+bool dbg__bp_stepped_off(const struct dbg__thread *t);
+uint32_t dbg__bp_reported(const struct dbg__thread *t);
 
 /* mem.c's read path: put the original bytes over every int3 in
  * [addr, addr + len) of @buf. */

@@ -560,6 +560,12 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
 	t->pending_sig = 0;
 	t->bp.on_site = a;
 	struct dbg_bp *bp = pick(p, a, t->tid);
+	if (!bp && t->bp.internal_addr == a) {
+		/* A module's own breakpoint for this thread: its stop hook
+		 * (after ours) claims the stop, before any step-off. */
+		t->bp.internal_hit = true;
+		return D_NONE;
+	}
 	if (!bp) {
 		p->bp.stats.silent++;
 		return D_QUIET;
@@ -568,6 +574,7 @@ static enum dbg__disposition bp_stop(struct dbg_proc *p, struct dbg__thread *t,
 		return dbg__rdebug_hit(p, t, bp, ev);
 	bp->hits++;
 	p->bp.stats.hits++;
+	t->bp.reported++;
 	ev->kind = DBG_EVENT_BREAKPOINT;
 	ev->bp = bp;
 	ev->addr = a;
@@ -785,7 +792,9 @@ static int bp_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 		return 0;
 	}
 	pid_t tid = t->tid;
-	bool user_step = *req == PTRACE_SINGLESTEP;
+	/* A step in progress that single-steps: the instruction off the
+	 * breakpoint is its own, whatever request proc passes. */
+	bool user_step = *req == PTRACE_SINGLESTEP || dbg__step_wants_single(t);
 	int r;
 again:
 	/* The common first instructions of a function are done for the
@@ -832,6 +841,67 @@ again:
 	if (dbg__bp_get_pc(t, &pc) == 0 && pc == a && dbg__bp_site_find(p, a))
 		goto again;
 	return 0;
+}
+
+/* ---- module-internal breakpoints ---------------------------------------- */
+
+int dbg__bp_internal_insert(struct dbg_proc *p, pid_t tid, uint64_t addr, int owner)
+{
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	if (!t)
+		return -ENOENT;
+	if (t->bp.internal_addr)
+		dbg__bp_internal_remove(p, t);
+	int r = dbg__bp_site_ref(p, addr);
+	if (r < 0)
+		return r;
+	t = dbg__thread_find(p, tid);
+	if (!t) {
+		site_unref(p, addr, true);
+		return -ENOENT;
+	}
+	t->bp.internal_addr = addr;
+	t->bp.internal_owner = owner;
+	t->bp.internal_hit = false;
+	mark_standing(p, addr);
+	return 0;
+}
+
+void dbg__bp_internal_remove(struct dbg_proc *p, struct dbg__thread *t)
+{
+	uint64_t a = t->bp.internal_addr;
+	t->bp.internal_addr = 0;
+	t->bp.internal_owner = 0;
+	t->bp.internal_hit = false;
+	if (a && !p->bp.detached)
+		site_unref(p, a, true);
+}
+
+bool dbg__bp_internal_hit(struct dbg__thread *t, int owner)
+{
+	bool hit = t->bp.internal_hit && t->bp.internal_owner == owner;
+	t->bp.internal_hit = false;
+	return hit;
+}
+
+uint64_t dbg__bp_quiet_count(const struct dbg_proc *p)
+{
+	return p->bp.stats.silent + p->bp.stats.late_traps;
+}
+
+bool dbg__bp_stepping_off(const struct dbg__thread *t)
+{
+	return t->bp.stepping_off;
+}
+
+bool dbg__bp_stepped_off(const struct dbg__thread *t)
+{
+	return t->bp.stepped;
+}
+
+uint32_t dbg__bp_reported(const struct dbg__thread *t)
+{
+	return t->bp.reported;
 }
 
 static void bp_resume(struct dbg_proc *p, struct dbg__thread *t)
@@ -923,6 +993,15 @@ static int bp_setup(struct dbg_proc *p)
 		if (s && ps)
 			s->orig = ps->orig;
 	}
+	/* The parent's module-internal breakpoints (a step running to a
+	 * return address) are no breakpoints of the child: put the original
+	 * bytes back in its copy unless a breakpoint of its own is there. */
+	for (size_t i = 0; i < parent->nthreads; i++) {
+		uint64_t a = parent->threads[i].bp.internal_addr;
+		struct dbg__bp_site *ps = a ? dbg__bp_site_find(parent, a) : NULL;
+		if (ps && !dbg__bp_site_find(p, a))
+			dbg__bp_poke(p, p->pid, p->mem.mem_fd, a, &ps->orig, 1);
+	}
 	return 0;
 }
 
@@ -946,6 +1025,8 @@ static void drop_all(struct dbg_proc *p, const char *why)
 	for (size_t i = 0; i < p->nthreads; i++) {
 		p->threads[i].bp.on_site = 0;
 		p->threads[i].bp.step_pending = false;
+		p->threads[i].bp.internal_addr = 0;
+		p->threads[i].bp.internal_hit = false;
 	}
 	if (n)
 		dbg__log(p, DBG_LOG_INFO, "%s: %zu breakpoints dropped (dbg_bp_info says -ESRCH)",

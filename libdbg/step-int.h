@@ -59,12 +59,22 @@ struct dbg__step_thread {
 	uint64_t file_hash;         /* and its file (FNV-1a of the name) */
 	uint64_t nsteps;
 	struct dbg_sym *sym;        /* borrowed from the caller's options */
+	/* OVER/OUT/NEXT/FINISH running free (PTRACE_CONT) to the internal
+	 * breakpoint at ret.pc, and bp's reported-hit count then. */
+	bool free;
+	bool free_ran;              /* resumed since (the resume hook) */
+	uint32_t free_reported;
 	/* The last step's outcome (dbg_step_result()). */
 	bool has_result;
 	uint8_t res_kind;
 	uint8_t res_end;
 	uint64_t res_pc, res_steps, res_rax, res_rdx;
 };
+
+/* The step in progress in @t resumes it with single-steps (not running
+ * free to a return address): a step-off of a breakpoint is the step's
+ * own instruction, never a displaced step that lets the thread go. */
+bool dbg__step_wants_single(const struct dbg__thread *t);
 
 /* Decode the instruction at @addr of @p's memory (read through mem, so
  * breakpoints are shadowed) without symbols: 0, -EFAULT, -ESRCH,

@@ -8,11 +8,15 @@
  * single-step (and decodes the instruction about to run: is it a call, a
  * syscall?), stop claims the single-step trap and decides whether the
  * step is over (DBG_EVENT_STEP) or goes on (D_QUIET: proc resumes the
- * thread at once, and prepare makes it another single-step). The thread
- * never runs free, so a step needs no breakpoint that another thread could
- * hit, and the frame checks are exact: a frame is left when its return
- * address is reached with the stack pointer back where the call left it,
- * never when a recursive activation returns to the same address.
+ * thread at once, and prepare makes it another single-step).
+ *
+ * Waiting for a call or a frame to return (OVER/NEXT over a call,
+ * OUT/FINISH) is not single-stepped: the thread runs free (PTRACE_CONT,
+ * st->free) to a module-internal breakpoint of bp.c at the return address
+ * that only this thread stops at; its hit comes to our stop hook, which
+ * checks the frame (the sp back where the call left it, so a recursive
+ * activation returning to the same address runs on), takes it out and
+ * goes on single-stepping. Every end of a step takes it out (finish()).
  *
  * Source-line steps follow gdb's rules (infrun.c's process_event_stop_test,
  * read to learn, not copied), so that a debugger built on libdbg lands
@@ -202,9 +206,13 @@ static uint64_t plt_target(struct dbg_proc *p, struct dbg_sym *s, uint64_t pc)
 
 /* ---- the step machine -------------------------------------------------- */
 
-static void finish(struct dbg__thread *t, enum dbg_step_end end, const struct dbg_regs *r)
+static void finish(struct dbg_proc *p, struct dbg__thread *t, enum dbg_step_end end,
+		   const struct dbg_regs *r)
 {
 	struct dbg__step_thread *st = &t->step;
+	/* Never an int3 of ours left behind, whatever ended the step. */
+	dbg__bp_internal_remove(p, t);
+	st->free = false;
 	st->has_result = true;
 	st->res_kind = (uint8_t)(st->active - 1);
 	st->res_end = (uint8_t)end;
@@ -216,6 +224,53 @@ static void finish(struct dbg__thread *t, enum dbg_step_end end, const struct db
 	st->inflight = false;
 }
 
+/*
+ * The thread is to run until it is back at st->ret (a call stepped over,
+ * a frame stepped out of): rather than single-step the callee, put an
+ * internal breakpoint for this thread at the return address and let it
+ * run free (PTRACE_CONT) to it. Cannot (no int3 there): single-steps, as
+ * before.
+ */
+static void go_free(struct dbg_proc *p, struct dbg__thread *t)
+{
+	struct dbg__step_thread *st = &t->step;
+	pid_t tid = t->tid;
+	int e = dbg__bp_internal_insert(p, tid, st->ret.pc, DBG__BP_OWNER_STEP);
+	t = dbg__thread_find(p, tid);
+	if (!t)
+		return;
+	st = &t->step;
+	if (e < 0) {
+		dbg__log(p, DBG_LOG_DEBUG, "step: no breakpoint at return address %#llx (%d): single-stepping",
+			 (unsigned long long)st->ret.pc, e);
+		return;
+	}
+	st->free = true;
+	st->free_ran = false;
+	st->free_reported = dbg__bp_reported(t);
+}
+
+/* Since it last ran free, the thread stopped for a breakpoint or a
+ * watchpoint another module reported (watch.fired is the last stop's,
+ * cleared at each resume). */
+static bool free_ended(const struct dbg__thread *t)
+{
+	const struct dbg__step_thread *st = &t->step;
+	return st->free_ran && (dbg__bp_reported(t) != st->free_reported || t->watch.fired);
+}
+
+static void step_resume(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)p;
+	if (t->step.active && t->step.free)
+		t->step.free_ran = true;
+}
+
+bool dbg__step_wants_single(const struct dbg__thread *t)
+{
+	return t->step.active && !t->step.free;
+}
+
 /* A call from the stepping frame just ran (pc is the callee's entry):
  * what a line step does with it. */
 static enum verdict entered_call(struct dbg_proc *p, struct dbg__thread *t, uint64_t pc)
@@ -224,14 +279,18 @@ static enum verdict entered_call(struct dbg_proc *p, struct dbg__thread *t, uint
 	st->ret.pc = st->call_ret_pc;
 	st->ret.sp = st->call_ret_sp;
 	st->phase = P_RETURN;
-	if (st->active - 1 != DBG_STEP_LINE)
+	if (st->active - 1 != DBG_STEP_LINE) {
+		go_free(p, t);
 		return V_GO_ON;
+	}
 	struct row r;
 	uint64_t fn = pc;
 	if (!line_row(st->sym, fn, &r)) {
 		uint64_t real = plt_target(p, st->sym, pc);
-		if (!real || !line_row(st->sym, real, &r))
-			return V_GO_ON; /* no line information: run it to its return */
+		if (!real || !line_row(st->sym, real, &r)) {
+			go_free(p, t); /* no line information: run it to its return */
+			return V_GO_ON;
+		}
 		fn = real;
 	}
 	st->runto = after_prologue(p, st->sym, fn);
@@ -306,6 +365,7 @@ static enum verdict advance(struct dbg_proc *p, struct dbg__thread *t, const str
 			st->ret.pc = st->call_ret_pc;
 			st->ret.sp = st->call_ret_sp;
 			st->phase = P_RETURN;
+			go_free(p, t);
 			return V_GO_ON;
 		}
 		/* fallthrough */
@@ -346,7 +406,7 @@ static enum verdict advance(struct dbg_proc *p, struct dbg__thread *t, const str
 
 static uint64_t bp_quiet_count(const struct dbg_proc *p)
 {
-	return p->bp.stats.silent + p->bp.stats.late_traps;
+	return dbg__bp_quiet_count(p);
 }
 
 /* Decode the instruction the thread is about to single-step. */
@@ -390,6 +450,21 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 	struct dbg__step_thread *st = &t->step;
 	if (!st->active)
 		return 0;
+	if (st->free) {
+		/* Running free to the return address. A breakpoint or
+		 * watchpoint reported for the thread meanwhile (another
+		 * module's stop, which we do not see) ended the step; any
+		 * other stop (swallowed, a syscall-stop, an event inside a
+		 * call) lets it run on. */
+		if (free_ended(t)) {
+			finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
+			return 0;
+		}
+		if (*req == PTRACE_SINGLESTEP)
+			*req = PTRACE_CONT;
+		st->inflight = false;
+		return 0;
+	}
 	if (st->primed) {
 		st->primed = false;
 		*req = PTRACE_SINGLESTEP;
@@ -424,7 +499,7 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 			if (!st->active)
 				return 0;
 		} else {
-			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 			return 0;
 		}
 	}
@@ -448,10 +523,10 @@ static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
 		 * meanwhile): the step ends here. */
 		struct dbg_regs r;
 		if (dbg_regs_get(p, t->tid, &r) < 0) {
-			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 			return D_NONE;
 		}
-		finish(t, DBG_STEP_END_DONE, &r);
+		finish(p, t, DBG_STEP_END_DONE, &r);
 		memset(ev, 0, sizeof(*ev));
 		ev->kind = DBG_EVENT_STEP;
 		ev->tid = t->tid;
@@ -460,7 +535,7 @@ static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
 	}
 	struct dbg_regs r;
 	if (dbg_regs_get(p, t->tid, &r) < 0) {
-		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 		return D_NONE;
 	}
 	if (advance(p, t, &r) == V_GO_ON)
@@ -473,7 +548,7 @@ static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
 		st->into_bp = true;
 		return D_QUIET;
 	}
-	finish(t, DBG_STEP_END_DONE, &r);
+	finish(p, t, DBG_STEP_END_DONE, &r);
 	memset(ev, 0, sizeof(*ev));
 	ev->kind = DBG_EVENT_STEP;
 	ev->tid = t->tid;
@@ -481,10 +556,50 @@ static enum dbg__disposition stepped(struct dbg_proc *p, struct dbg__thread *t,
 	return D_REPORT;
 }
 
+/* A stop of a thread running free to the return address. */
+static enum dbg__disposition free_stop(struct dbg_proc *p, struct dbg__thread *t,
+				       struct dbg_event *ev, bool ibp)
+{
+	struct dbg__step_thread *st = &t->step;
+	if (!ibp) {
+		if (ev->kind == DBG_EVENT_TRAP && ev->signo == (SIGTRAP | 0x80))
+			return D_NONE; /* a syscall-stop: the sys module's */
+		/* A signal (or a trap of the program's own) ended it. */
+		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
+		return D_NONE;
+	}
+	struct dbg_regs r;
+	if (dbg_regs_get(p, t->tid, &r) < 0) {
+		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
+		return D_QUIET;
+	}
+	if (r.rsp < st->ret.sp)
+		return D_QUIET; /* a deeper activation returning there: run on */
+	/* Back in the frame: the internal breakpoint goes, and the step
+	 * goes on from here as after a single-step to here. */
+	dbg__bp_internal_remove(p, t);
+	st->free = false;
+	enum dbg__disposition d = stepped(p, t, ev);
+	if (d == D_QUIET && st->active) {
+		/* The next instruction is single-stepped: decode it now, as
+		 * dbg_step() does, in case the bp module steps it off a
+		 * breakpoint (another thread's) in our place. */
+		if (arm(p, t) < 0) {
+			finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
+			return D_NONE;
+		}
+		st->primed = true;
+	}
+	return d;
+}
+
 static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t,
 				       struct dbg_event *ev)
 {
 	struct dbg__step_thread *st = &t->step;
+	bool ibp = dbg__bp_internal_hit(t, DBG__BP_OWNER_STEP);
+	if (st->active && st->free)
+		return free_stop(p, t, ev, ibp);
 	if (!st->active || !st->inflight)
 		return D_NONE;
 	bool mine = ev->kind == DBG_EVENT_TRAP && ev->signo == SIGTRAP &&
@@ -493,19 +608,33 @@ static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t
 	if (!mine) {
 		/* A signal (or a trap of the program's own) ended it. */
 		st->inflight = false;
-		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 		return D_NONE;
 	}
 	enum dbg__disposition d = stepped(p, t, ev);
-	if (d == D_QUIET && t->bp.stepped) {
+	if (d == D_QUIET && dbg__bp_stepped_off(t)) {
 		/* The bp module single-stepped our instruction off its
 		 * breakpoint (a step that starts on one) and waits for this
 		 * trap inside its prepare hook, which then tells proc the
 		 * thread was resumed: resume it ourselves, as our prepare
 		 * would have. */
+		if (st->free) {
+			/* The call went into a callee that runs free: through
+			 * the prepare chain (sys may catch its syscalls). */
+			int req = PTRACE_CONT, e = dbg__hook_prepare(p, t, &req);
+			if (e == 1)
+				return D_QUIET;
+			if (e == 0 && st->active && ptrace(req, t->tid, 0, 0) == 0) {
+				t->state = T_RUNNING;
+				dbg__hook_resume(p, t);
+				return D_QUIET;
+			}
+			finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
+			return D_QUIET;
+		}
 		if (arm(p, t) < 0 || ptrace(PTRACE_SINGLESTEP, t->tid, 0, 0) < 0) {
 			st->inflight = false;
-			finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+			finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 			return D_QUIET;
 		}
 		t->state = T_RUNNING;
@@ -518,12 +647,13 @@ static void step_exec(struct dbg_proc *p, struct dbg__thread *t)
 {
 	(void)p;
 	if (t->step.active)
-		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 }
 
 static void step_detach(struct dbg_proc *p, struct dbg__thread *t)
 {
-	(void)p;
+	dbg__bp_internal_remove(p, t);
+	t->step.free = false;
 	t->step.active = 0;
 	t->step.inflight = false;
 }
@@ -536,6 +666,7 @@ static void step_fini(struct dbg_proc *p)
 const struct dbg__hooks dbg__step_hooks = {
 	.name = "step",
 	.prepare = step_prepare,
+	.resume = step_resume,
 	.stop = step_stop,
 	.exec = step_exec,
 	.detach = step_detach,
@@ -553,9 +684,13 @@ const struct dbg__hooks dbg__step_hooks = {
 static void ended_elsewhere(struct dbg_proc *p, struct dbg__thread *t)
 {
 	struct dbg__step_thread *st = &t->step;
+	if (st->active && st->free && t->state == T_STOPPED && free_ended(t)) {
+		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
+		return;
+	}
 	if (st->active && st->inflight && !st->primed && t->state == T_STOPPED &&
-	    !t->bp.stepping_off && !in_syscall_stop(p, t))
-		finish(t, DBG_STEP_END_INTERRUPTED, NULL);
+	    !dbg__bp_stepping_off(t) && !in_syscall_stop(p, t))
+		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 }
 
 static int setup_out(struct dbg_proc *p, pid_t tid, const struct dbg_step_opts *o,
@@ -653,6 +788,26 @@ int dbg_step(struct dbg_proc *p, pid_t tid, enum dbg_step_kind kind, const struc
 		return dbg__fail(p, -ESRCH, "thread %d is gone", tid);
 	st.active = (uint8_t)(kind + 1);
 	t->step = st;
+	if (kind == DBG_STEP_OUT || kind == DBG_STEP_FINISH) {
+		/* Run free to the return address (an internal breakpoint
+		 * for this thread); single-steps if it cannot be put there. */
+		go_free(p, t);
+		t = dbg__thread_find(p, tid);
+		if (!t)
+			return dbg__fail(p, -ESRCH, "thread %d is gone", tid);
+		if (t->step.free) {
+			r = dbg_proc_resume_thread(p, tid);
+			if (r < 0) {
+				t = dbg__thread_find(p, tid);
+				if (t) {
+					dbg__bp_internal_remove(p, t);
+					memset(&t->step, 0, sizeof(t->step));
+				}
+				return r;
+			}
+			return 0;
+		}
+	}
 	/* Decode the first instruction now: if the thread stands on a
 	 * breakpoint, the bp module's prepare runs before ours, steps it
 	 * off and waits for the trap itself. */
@@ -680,7 +835,7 @@ int dbg_step_cancel(struct dbg_proc *p, pid_t tid)
 	if (!t)
 		return dbg__fail(p, -ENOENT, "no thread %d in process %d", tid, p->pid);
 	if (t->step.active)
-		finish(t, DBG_STEP_END_CANCELLED, NULL);
+		finish(p, t, DBG_STEP_END_CANCELLED, NULL);
 	return 0;
 }
 

@@ -22,9 +22,12 @@
  * waits in dbg_proc_wait() (or polls dbg_proc_fd()). To stop a stepping
  * thread, dbg_step_cancel() it first.
  *
- * Steps are made of single-steps: the thread never runs free, so no other
- * thread can run into a temporary breakpoint, and recursion cannot stop a
- * step early (a frame is left when its return address is reached with the
+ * Steps are made of single-steps, except that OVER and NEXT over a call
+ * and OUT and FINISH run the thread free (PTRACE_CONT) to an internal
+ * breakpoint at the return address that only @tid stops at (other
+ * threads step over it unreported); its hit counts only when the stack
+ * pointer is back above the frame, so recursion cannot stop a step early
+ * (a frame is left when its return address is reached with the
  * stack pointer back above the frame). See doc/runcontrol.md, "Stepping".
  */
 #ifndef DBG_STEP_H
@@ -94,7 +97,9 @@ DBG_API int dbg_step(struct dbg_proc *proc, pid_t tid, enum dbg_step_kind kind,
 /**
  * Forget the step in progress in @tid (it may be running; it is not
  * stopped: a single-step already asked for still ends with a trap, which
- * is then reported as DBG_EVENT_TRAP). No step: 0.
+ * is then reported as DBG_EVENT_TRAP; a step running free to a return
+ * address has its internal breakpoint taken out and the thread runs on).
+ * No step: 0.
  * @return 0; -ENOENT; -EXDEV.
  * Since: 0.3
  */

@@ -14,6 +14,14 @@
 #include "step_common.h"
 
 #include <limits.h>
+#include <time.h>
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
 /* Besides the step kinds: breakpoints, continue. */
 enum { K_BREAK = 100, K_TBREAK, K_CONT, K_DELETE };
@@ -22,82 +30,113 @@ struct cmd {
 	const char *gdb;
 	int kind;         /* enum dbg_step_kind or K_* */
 	const char *sym;  /* K_BREAK, K_TBREAK: at this function's entry */
+	bool slow;        /* runs a callee of ~66M instructions: must take < 1 s */
 };
 
 static const struct cmd plain[] = {
-	{ "step", DBG_STEP_LINE, NULL },     /* out of start_here into main */
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "step", DBG_STEP_LINE, NULL },     /* into rec(3) */
-	{ "step", DBG_STEP_LINE, NULL },
-	{ "step", DBG_STEP_LINE, NULL },     /* into rec(2) */
-	{ "step", DBG_STEP_LINE, NULL },
-	{ "step", DBG_STEP_LINE, NULL },     /* into rec(1) */
-	{ "finish", DBG_STEP_FINISH, NULL }, /* rec(0) returns to the same address first */
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },     /* returns into rec(3) */
-	{ "step", DBG_STEP_LINE, NULL },
-	{ "stepi", DBG_STEP_INSN, NULL },
-	{ "stepi", DBG_STEP_INSN, NULL },
-	{ "nexti", DBG_STEP_OVER, NULL },
-	{ "step", DBG_STEP_LINE, NULL },
-	{ "step", DBG_STEP_LINE, NULL },     /* back into main */
-	{ "step", DBG_STEP_LINE, NULL },     /* into leaf */
-	{ "finish", DBG_STEP_OUT, NULL },    /* step-out: gdb's finish lands there too */
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "nexti", DBG_STEP_OVER, NULL },    /* -O0: over the call of rec(2) */
-	{ "nexti", DBG_STEP_OVER, NULL },
-	{ "nexti", DBG_STEP_OVER, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },     /* over printf */
-	{ NULL, 0, NULL },
+	{ "step", DBG_STEP_LINE, NULL, false },     /* out of start_here into main */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false },     /* into rec(3) */
+	{ "step", DBG_STEP_LINE, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false },     /* into rec(2) */
+	{ "step", DBG_STEP_LINE, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false },     /* into rec(1) */
+	{ "finish", DBG_STEP_FINISH, NULL, false }, /* rec(0) returns to the same address first */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },     /* returns into rec(3) */
+	{ "step", DBG_STEP_LINE, NULL, false },
+	{ "stepi", DBG_STEP_INSN, NULL, false },
+	{ "stepi", DBG_STEP_INSN, NULL, false },
+	{ "nexti", DBG_STEP_OVER, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false },     /* back into main */
+	{ "step", DBG_STEP_LINE, NULL, false },     /* into leaf */
+	{ "finish", DBG_STEP_OUT, NULL, false },    /* step-out: gdb's finish lands there too */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "nexti", DBG_STEP_OVER, NULL, false },    /* -O0: over the call of rec(2) */
+	{ "nexti", DBG_STEP_OVER, NULL, false },
+	{ "nexti", DBG_STEP_OVER, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },     /* over printf */
+	{ NULL, 0, NULL, false },
 };
 
 /* Steps that start on a breakpoint (the bp module steps the instruction
  * off it) and steps that run into one (it ends them, reported as the
  * breakpoint, as gdb reports it). */
 static const struct cmd with_bp[] = {
-	{ "break *rec", K_BREAK, "rec" },
-	{ "continue", K_CONT, NULL },  /* rec(3)'s entry */
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL }, /* over rec(2): its breakpoint ends the next */
-	{ "step", DBG_STEP_LINE, NULL }, /* from the breakpoint */
-	{ "step", DBG_STEP_LINE, NULL },
-	{ "step", DBG_STEP_LINE, NULL }, /* into rec(1): onto the breakpoint */
-	{ "stepi", DBG_STEP_INSN, NULL }, /* off it */
-	{ "delete", K_DELETE, NULL },
-	{ "tbreak *leaf", K_TBREAK, "leaf" },
-	{ "continue", K_CONT, NULL },
-	{ "finish", DBG_STEP_FINISH, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "finish", DBG_STEP_FINISH, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "finish", DBG_STEP_OUT, NULL },
-	{ NULL, 0, NULL },
+	{ "break *rec", K_BREAK, "rec", false },
+	{ "continue", K_CONT, NULL, false },  /* rec(3)'s entry */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false }, /* over rec(2): its breakpoint ends the next */
+	{ "step", DBG_STEP_LINE, NULL, false }, /* from the breakpoint */
+	{ "step", DBG_STEP_LINE, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false }, /* into rec(1): onto the breakpoint */
+	{ "stepi", DBG_STEP_INSN, NULL, false }, /* off it */
+	{ "delete", K_DELETE, NULL, false },
+	{ "tbreak *leaf", K_TBREAK, "leaf", false },
+	{ "continue", K_CONT, NULL, false },
+	{ "finish", DBG_STEP_FINISH, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "finish", DBG_STEP_FINISH, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "finish", DBG_STEP_OUT, NULL, false },
+	{ NULL, 0, NULL, false },
 };
 
 /* Into libc (its line tables from libc6-dbg's separate debuginfo):
  * step into printf through its PLT stub, next in it, finish out. */
 static const struct cmd into_libc[] = {
-	{ "step", DBG_STEP_LINE, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "step", DBG_STEP_LINE, NULL },     /* printf@plt -> __printf's first line */
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ "finish", DBG_STEP_FINISH, NULL }, /* its return value */
-	{ "next", DBG_STEP_NEXT, NULL },
-	{ NULL, 0, NULL },
+	{ "step", DBG_STEP_LINE, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false },     /* printf@plt -> __printf's first line */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "finish", DBG_STEP_FINISH, NULL, false }, /* its return value */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ NULL, 0, NULL, false },
+};
+
+/* step_long: next over a call and finish out of frames whose callees run
+ * ~66 million instructions (hours single-stepped), and a finish from a
+ * recursive frame whose deeper activation returns to the same address
+ * after its long call; with "long-threads" another thread runs through
+ * the return address of work()'s call of compute() all the while. */
+static const struct cmd long_run[] = {
+	{ "step", DBG_STEP_LINE, NULL, false },     /* out of start_here into main */
+	{ "step", DBG_STEP_LINE, NULL, false },     /* into work */
+	{ "next", DBG_STEP_NEXT, NULL, true },      /* over compute(6000000) */
+	{ "finish", DBG_STEP_FINISH, NULL, false }, /* back in main */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "step", DBG_STEP_LINE, NULL, false },     /* into the second work */
+	{ "finish", DBG_STEP_FINISH, NULL, true },  /* out of it: compute runs */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "break *deep", K_BREAK, "deep", false },
+	{ "continue", K_CONT, NULL, false },        /* deep(3) */
+	{ "continue", K_CONT, NULL, false },        /* deep(2) */
+	{ "continue", K_CONT, NULL, false },        /* deep(1) */
+	{ "delete", K_DELETE, NULL, false },
+	{ "finish", DBG_STEP_FINISH, NULL, true },  /* deep(0) returns to the same address first */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "nexti", DBG_STEP_OVER, NULL, false },
+	{ "finish", DBG_STEP_OUT, NULL, false },    /* into deep(3) */
+	{ "finish", DBG_STEP_FINISH, NULL, false }, /* into main */
+	{ "next", DBG_STEP_NEXT, NULL, false },
+	{ "next", DBG_STEP_NEXT, NULL, false },     /* over printf */
+	{ NULL, 0, NULL, false },
 };
 
 static const struct cmd *script;
+static const char *prog_arg;
 static size_t N;
 #define NMAX 64
 
@@ -116,8 +155,8 @@ static void run_gdb(const char *path, struct landing *out)
 {
 	char cmd[16384];
 	size_t n = (size_t)snprintf(cmd, sizeof(cmd),
-				    "gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' -ex run"
-				    " -ex 'set $sp0 = $rsp'");
+				    "gdb -nx -batch -ex 'set pagination off' -ex 'set confirm off' -ex 'run %s'"
+				    " -ex 'set $sp0 = $rsp'", prog_arg ? prog_arg : "");
 	for (size_t i = 0; i < N; i++)
 		n += (size_t)snprintf(cmd + n, sizeof(cmd) - n,
 				      " -ex 'echo CMD\\n' -ex '%s' -ex 'printf \"PC %zu %%ld %%ld %%ld %%ld\\n\", $pc - (long)&main, $rax, $rsp - $sp0, $pc - (long)&printf'",
@@ -132,8 +171,11 @@ static void run_gdb(const char *path, struct landing *out)
 		if (strncmp(line, "CMD", 3) == 0)
 			err = bp = false;
 		/* A hit: "Breakpoint 1, rec (n=3) at ..." (not "... 1 at 0x"). */
-		const char *q = !strncmp(line, "Breakpoint ", 11) ? line + 11
-				: !strncmp(line, "Temporary breakpoint ", 21) ? line + 21 : NULL;
+		/* With threads: "Thread 1 "prog" hit Breakpoint 1, deep (...". */
+		const char *h = !strncmp(line, "Thread ", 7) ? strstr(line, " hit ") : NULL;
+		const char *l = h ? h + 5 : line;
+		const char *q = !strncmp(l, "Breakpoint ", 11) ? l + 11
+				: !strncmp(l, "Temporary breakpoint ", 21) ? l + 21 : NULL;
 		if (q) {
 			while (*q >= '0' && *q <= '9')
 				q++;
@@ -161,6 +203,10 @@ int main(int argc, char **argv)
 	script = argc > 2 && !strcmp(argv[2], "bp") ? with_bp : plain;
 	if (argc > 2 && !strcmp(argv[2], "libc"))
 		script = into_libc;
+	if (argc > 2 && !strncmp(argv[2], "long", 4))
+		script = long_run;
+	if (argc > 2 && !strcmp(argv[2], "long-threads"))
+		prog_arg = "threads";
 	for (N = 0; script[N].gdb; N++)
 		;
 	if (access("/usr/bin/gdb", X_OK) != 0)
@@ -174,7 +220,7 @@ int main(int argc, char **argv)
 	CHECK(want[0].have, "gdb printed no pc (is gdb working?)");
 
 	struct stepper s;
-	stepper_start(&s, prog, NULL);
+	stepper_start(&s, prog, prog_arg);
 	/* Compare up to where gdb left the program (or refused a command):
 	 * the -O2 code reaches the end of main sooner. */
 	struct dbg_module mod;
@@ -190,7 +236,7 @@ int main(int argc, char **argv)
 		 s.main_addr + (uint64_t)want[n].off < mod.end) ||
 		(script == into_libc && printf_addr)))
 		n++;
-	size_t need = script == plain ? 16 : N;
+	size_t need = script == plain ? 16 : script == long_run ? N - 1 : N;
 	for (size_t i = 0; n < need && i < N; i++)
 		fprintf(stderr, "gdb %zu: %s have %d error %d off %ld\n", i, script[i].gdb, want[i].have, want[i].error, want[i].off);
 	CHECK(n >= need, "only %zu of gdb's landings are in the program", n);
@@ -206,6 +252,9 @@ int main(int argc, char **argv)
 		bool hit = false;
 		struct dbg_step_result res = { 0 };
 		struct dbg_event ev;
+		int64_t t0 = now_ns();
+		struct dbg_bp_stats bs0 = { 0 }, bs1 = { 0 };
+		OK(dbg_bp_get_stats(s.p, &bs0));
 		if (c->kind == K_BREAK || c->kind == K_TBREAK) {
 			uint64_t a;
 			OK(dbg_sym_addr(s.sym, c->sym, &a));
@@ -225,7 +274,14 @@ int main(int argc, char **argv)
 			struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
 			int r = dbg_step(s.p, s.tid, (enum dbg_step_kind)c->kind, &so);
 			CHECK(r == 0, "dbg_step = %d: %s", r, dbg_proc_errmsg(s.p));
-			ev = next_event(s.p);
+			if (c->slow) {
+				/* Single-stepped it would take half an hour. */
+				r = dbg_proc_wait(s.p, 2000, &ev);
+				CHECK(r == 0, "%s %zu: no event within 2 s (%d: the callee is "
+				      "single-stepped?)", c->gdb, i, r);
+			} else {
+				ev = next_event(s.p);
+			}
 			CHECK(ev.tid == s.tid && (ev.kind == DBG_EVENT_STEP || ev.kind == DBG_EVENT_BREAKPOINT),
 			      "step: event %d signo %d", (int)ev.kind, ev.signo);
 			hit = ev.kind == DBG_EVENT_BREAKPOINT;
@@ -233,6 +289,21 @@ int main(int argc, char **argv)
 			CHECK(hit ? res.end == DBG_STEP_END_INTERRUPTED
 				  : res.end == DBG_STEP_END_DONE && res.pc == ev.addr && res.steps >= 1,
 			      "result: end %d", (int)res.end);
+		}
+		double ms = (double)(now_ns() - t0) / 1e6;
+		if (c->slow) {
+			printf("   %s over ~66M instructions: %.1f ms\n", c->gdb, ms);
+			CHECK(ms < 1000.0, "%s %zu took %.0f ms (the callee was single-stepped?)",
+			      c->gdb, i, ms);
+			OK(dbg_bp_get_stats(s.p, &bs1));
+			if (prog_arg && c->kind == DBG_STEP_NEXT) {
+				/* The other thread ran through the return address
+				 * of compute() meanwhile: stepped over, unreported. */
+				printf("   the other thread went through the return address %llu times\n",
+				       (unsigned long long)(bs1.silent - bs0.silent));
+				CHECK(bs1.silent > bs0.silent, "the other thread never met the return "
+				      "address's breakpoint");
+			}
 		}
 		struct dbg_regs rr;
 		OK(dbg_regs_get(s.p, s.tid, &rr));
@@ -268,6 +339,7 @@ int main(int argc, char **argv)
 	stepper_end(&s);
 	CHECK(bad == 0, "%d landings differ from gdb's", bad);
 	printf("all %zu landings match gdb's (%s%s)\n", n, prog,
-	       script == plain ? "" : script == with_bp ? ", breakpoints" : ", into libc");
+	       script == plain ? "" : script == with_bp ? ", breakpoints"
+			: script == long_run ? ", long callees" : ", into libc");
 	return 0;
 }

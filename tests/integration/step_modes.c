@@ -21,6 +21,37 @@ static uint64_t sym_addr(struct stepper *s, const char *name)
 	return a;
 }
 
+/* main's text as the target has it (int3s included): /proc/PID/mem. */
+static size_t main_size(struct stepper *s, size_t cap)
+{
+	struct dbg_symbol fs;
+	OK(dbg_sym_lookup(s->sym, s->main_addr, &fs));
+	return fs.size < cap ? (size_t)fs.size : cap;
+}
+
+static void raw_main(struct stepper *s, pid_t pid, uint8_t *buf, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0, "open %s", path);
+	CHECK(pread(fd, buf, n, (off_t)s->main_addr) == (ssize_t)n, "pread main");
+	close(fd);
+}
+
+/* The int3s in main now that were not in @before. */
+static int new_int3s(const uint8_t *before, const uint8_t *now, size_t n)
+{
+	int k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (before[i] == now[i])
+			continue;
+		CHECK(now[i] == 0xcc, "main+%zu changed to 0x%02x", i, now[i]);
+		k++;
+	}
+	return k;
+}
+
 static uint64_t read_u64(struct stepper *s, uint64_t addr)
 {
 	uint64_t v = 0;
@@ -96,8 +127,9 @@ static void test_nonstop(void)
 
 	/* A breakpoint for the spinner only, on leaf's entry: main steps
 	 * into leaf through it (bp swallows the hit and steps the
-	 * instruction, displaced, as the spinner runs) and the step goes on
-	 * to leaf's first line, as without it. */
+	 * instruction in place, the spinner paused for it: it is the
+	 * step's own) and the step goes on to leaf's first line, as
+	 * without it. */
 	struct dbg_bp *other;
 	struct dbg_bp_opts bo = { .sz = sizeof(bo), .tid = spin };
 	OK(dbg_bp_insert(s.p, sym_addr(&s, "leaf"), &bo, &other));
@@ -141,7 +173,9 @@ static void test_nonstop(void)
 	spin_steps++;
 	printf("non-stop: the other thread ran %llu loops while main stepped or stood; %d single-steps of it "
 	       "interleaved with a next of main\n", (unsigned long long)(c1 - c0), spin_steps);
-	CHECK(spin_steps >= 2, "the spinner stepped %d times", spin_steps);
+	/* next runs the calls free to their return (milliseconds), so the
+	 * four nexts may all end before the spinner's second step. */
+	CHECK(spin_steps >= 1, "the spinner stepped %d times", spin_steps);
 	stepper_end(&s);
 }
 
@@ -177,10 +211,29 @@ static void test_signal_cancel_errors(void)
 	CHECK(ev.kind == DBG_EVENT_SIGNAL && ev.signo == SIGWINCH, "event %d signo %d", (int)ev.kind,
 	      ev.signo);
 	OK(dbg_step_result(s.p, s.tid, &res));
+	/* The next runs loop_forever() free to its return address: a
+	 * single-step or a few, not one per instruction. */
+	CHECK(res.end == DBG_STEP_END_INTERRUPTED && res.steps >= 1 && res.steps < 100,
+	      "end %d after %llu steps", (int)res.end, (unsigned long long)res.steps);
+	printf("signal: the next (running free in loop_forever) ended after %llu single-steps, "
+	       "SIGWINCH reported\n", (unsigned long long)res.steps);
+	/* A range step single-steps every instruction: a signal ends it too. */
+	OK(dbg_proc_set_signal(s.p, s.tid, 0));
+	struct dbg_step_opts every = { .sz = sizeof(every), .start = 0, .end = UINT64_MAX };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	OK(dbg_step(s.p, s.tid, DBG_STEP_RANGE, &every)); /* never leaves */
+	r = dbg_proc_wait(s.p, 200, &ev);
+	CHECK(r == -ETIMEDOUT, "wait during an endless range step = %d (event %d)", r, (int)ev.kind);
+	CHECK(syscall(SYS_tgkill, dbg_proc_pid(s.p), s.tid, SIGWINCH) == 0, "tgkill");
+	ev = next_event(s.p);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CHECK(ev.kind == DBG_EVENT_SIGNAL && ev.signo == SIGWINCH, "event %d signo %d", (int)ev.kind,
+	      ev.signo);
+	OK(dbg_step_result(s.p, s.tid, &res));
 	CHECK(res.end == DBG_STEP_END_INTERRUPTED && res.steps > 100, "end %d after %llu steps",
 	      (int)res.end, (unsigned long long)res.steps);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
-	printf("signal: the step ended after %llu instructions, SIGWINCH reported "
+	printf("signal: the range step ended after %llu instructions, SIGWINCH reported "
 	       "(%.0f single-steps/s, %.1f us each)\n",
 	       (unsigned long long)res.steps, (double)res.steps / secs, secs * 1e6 / (double)res.steps);
 	/* Cancel: the single-step already asked for ends as a plain trap. */
@@ -194,6 +247,89 @@ static void test_signal_cancel_errors(void)
 	OK(dbg_step_result(s.p, s.tid, &res));
 	CHECK(res.end == DBG_STEP_END_CANCELLED, "end %d", (int)res.end);
 	step_once(&s, DBG_STEP_INSN, NULL); /* and stepping goes on */
+	stepper_end(&s);
+}
+
+/* Cancel a next that runs free in loop_forever(): the int3 at the return
+ * address goes, the thread runs on, no event comes. */
+static void test_cancel_free(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_rec_O0", "loop");
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	struct dbg_event ev;
+	pid_t pid = dbg_proc_pid(s.p);
+	uint8_t before[4096], now[4096];
+	size_t n = main_size(&s, sizeof(before));
+	raw_main(&s, pid, before, n);
+	step_once(&s, DBG_STEP_LINE, NULL);
+	step_once(&s, DBG_STEP_NEXT, NULL); /* loop_forever(); */
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	CHECK(dbg_proc_wait(s.p, 100, &ev) == -ETIMEDOUT, "an event during an endless next");
+	raw_main(&s, pid, now, n);
+	CHECK(new_int3s(before, now, n) == 1, "no internal breakpoint while running free");
+	OK(dbg_step_cancel(s.p, s.tid));
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "an int3 left in main after cancel");
+	CHECK(dbg_proc_wait(s.p, 100, &ev) == -ETIMEDOUT, "an event after cancel (%d)", (int)ev.kind);
+	CHECK(dbg_proc_thread_state(s.p, s.tid) == DBG_THREAD_RUNNING, "stopped after cancel");
+	struct dbg_step_result res;
+	OK(dbg_step_result(s.p, s.tid, &res));
+	CHECK(res.end == DBG_STEP_END_CANCELLED, "end %d", (int)res.end);
+	printf("cancel while running free: the int3 went, the thread ran on\n");
+	stepper_end(&s);
+}
+
+/* A watchpoint and a breakpoint hit while a next runs free over a call
+ * end the step (reported as they are) and take the return address's
+ * int3 out. */
+static void test_free_interrupted(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_rec_O0", NULL);
+	pid_t pid = dbg_proc_pid(s.p);
+	uint8_t before[4096], now[4096];
+	size_t n = main_size(&s, sizeof(before));
+	raw_main(&s, pid, before, n);
+	step_once(&s, DBG_STEP_LINE, NULL); /* main: if (argc ... "loop") */
+	step_once(&s, DBG_STEP_NEXT, NULL); /* int a = rec(3); */
+	struct dbg_watch *w;
+	OK(dbg_watch_insert(s.p, sym_addr(&s, "sink"), 4, DBG_WATCH_WRITE, &w));
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	struct dbg_event ev = next_event(s.p);
+	CHECK(ev.kind == DBG_EVENT_WATCHPOINT && ev.tid == s.tid,
+	      "next over rec(3): event %d at 0x%llx, watch hits %llu", (int)ev.kind,
+	      (unsigned long long)ev.addr, (unsigned long long)dbg_watch_hits(w));
+	struct dbg_step_result res;
+	OK(dbg_step_result(s.p, s.tid, &res));
+	CHECK(res.end == DBG_STEP_END_INTERRUPTED, "after the watchpoint: end %d", (int)res.end);
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "an int3 left in main after the watchpoint");
+	OK(dbg_watch_remove(s.p, w));
+	/* Then next over leaf(a) with a breakpoint on leaf. */
+	/* In leaf under rec(0..3): out of each, back into main. */
+	uint64_t pc = 0;
+	for (int i = 0; i < 5; i++) {
+		pc = step_once(&s, DBG_STEP_OUT, NULL);
+		struct dbg_symbol fs;
+		if (getenv("STEP_DEBUG") && dbg_sym_lookup(s.sym, pc, &fs) == 0)
+			fprintf(stderr, "out %d: %s+%llu\n", i, fs.name, (unsigned long long)fs.offset);
+	}
+	CHECK(pc > s.main_addr && pc < s.main_addr + n, "not back in main: 0x%llx",
+	      (unsigned long long)pc);
+	step_once(&s, DBG_STEP_NEXT, NULL); /* int b = leaf(a); */
+	struct dbg_bp *bp;
+	OK(dbg_bp_insert(s.p, sym_addr(&s, "leaf"), NULL, &bp));
+	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so));
+	ev = next_event(s.p);
+	CHECK(ev.kind == DBG_EVENT_BREAKPOINT && ev.bp == bp, "next over leaf: event %d", (int)ev.kind);
+	OK(dbg_bp_remove(s.p, bp));
+	/* The next step starts at once (the interrupted one is over). */
+	step_once(&s, DBG_STEP_OUT, NULL);
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "an int3 left in main after the breakpoint");
+	printf("running free: a watchpoint and a breakpoint ended the next, no int3 left\n");
 	stepper_end(&s);
 }
 
@@ -314,10 +450,16 @@ static void test_detach_mid_step(void)
 	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
 	step_once(&s, DBG_STEP_LINE, NULL);
 	step_once(&s, DBG_STEP_NEXT, NULL);
+	pid_t pid = dbg_proc_pid(s.p);
+	uint8_t before[4096], now[4096];
+	size_t n = main_size(&s, sizeof(before));
+	raw_main(&s, pid, before, n);
 	OK(dbg_step(s.p, s.tid, DBG_STEP_NEXT, &so)); /* never returns */
 	struct dbg_event ev;
 	CHECK(dbg_proc_wait(s.p, 100, &ev) == -ETIMEDOUT, "event during an endless step");
-	pid_t pid = dbg_proc_pid(s.p);
+	/* It runs free to an int3 at loop_forever()'s return address. */
+	raw_main(&s, pid, now, n);
+	CHECK(new_int3s(before, now, n) == 1, "no internal breakpoint in main while running free");
 	dbg_sym_free(s.sym);
 	/* The spawned child is ours: detach with no_exit_kill unset still
 	 * leaves it alive while we live. */
@@ -328,16 +470,20 @@ static void test_detach_mid_step(void)
 	CHECK(thread_tracer(pid, pid) == 0, "still traced by %d", thread_tracer(pid, pid));
 	char c = thread_state(pid, pid);
 	CHECK(c == 'R' || c == 'S', "state %c after detach", c);
+	raw_main(&s, pid, now, n);
+	CHECK(memcmp(before, now, n) == 0, "main's text differs after detaching mid-step");
 	kill(pid, SIGKILL);
 	waitpid(pid, &st, 0);
 	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "it ran on until our SIGKILL (0x%x)", st);
-	printf("detach mid-step: the target ran on untraced\n");
+	printf("detach mid-step: the target ran on untraced, main's text as before\n");
 }
 
 int main(void)
 {
 	ptrace_or_skip();
 	test_detach_mid_step();
+	test_cancel_free();
+	test_free_interrupted();
 	test_allstop();
 	test_clone();
 	test_range();
