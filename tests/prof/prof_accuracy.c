@@ -143,11 +143,13 @@ int main(int argc, char **argv)
 	} else {
 		/* Rounds per second, and every round the schedule had is
 		 * either done or counted lost: how close to the request it
-		 * gets depends on how loaded the machine is. */
+		 * gets depends on how loaded the machine is. No more rounds
+		 * than scheduled; lost also counts threads' stops that never
+		 * came (prof.h), so it bounds from below only. */
 		CHECK(fabs(st.achieved_hz - st.ticks / secs) < 1.0, "achieved %.1f Hz, %llu rounds in %.2f s",
 		      st.achieved_hz, (unsigned long long)st.ticks, secs);
 		double sched = HZ * secs;
-		CHECK(st.ticks + st.lost > sched * 0.9 && st.ticks + st.lost < sched * 1.05,
+		CHECK(st.ticks + st.lost > sched * 0.9 && st.ticks < sched * 1.05,
 		      "%llu rounds + %llu lost, %.0f scheduled", (unsigned long long)st.ticks,
 		      (unsigned long long)st.lost, sched);
 		CHECK(st.achieved_hz > HZ * 0.1, "achieved only %.1f Hz of %d", st.achieved_hz, HZ);
