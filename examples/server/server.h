@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* dbg-server's state, shared by its source files. */
+#ifndef DBG_SERVER_SERVER_H
+#define DBG_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <dbg.h>
+
+#include "rsp.h"
+#include "tdesc.h"
+
+/* A growing reply buffer. */
+struct buf {
+	char *d;
+	size_t len, cap;
+};
+void buf_add(struct buf *b, const void *d, size_t n);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_hex(struct buf *b, const void *d, size_t n);
+void buf_reset(struct buf *b);
+
+/* What the server knows of one thread beyond libdbg. */
+struct thr {
+	pid_t tid;
+	char act;            /* resume action: 'c', 's', 'r', or 0 (stay) */
+	int sig;             /* Linux signal to resume with */
+	uint64_t r0, r1;     /* range-stepping range */
+	int keep_sig;        /* a signal of an unreported or passed stop */
+	int has_si;
+	struct dbg_siginfo si;
+};
+
+#define MAX_PENDING 4096
+
+struct server {
+	struct rsp_conn *c;
+	bool multi, once, debug;
+	bool extended;           /* the client sent '!' */
+	bool mp;                 /* multiprocess+ agreed */
+	bool exec_events;
+	bool no_ack_ok;
+	bool exit_requested;     /* monitor exit */
+	bool noack_pending;
+
+	struct dbg_proc *p;
+	pid_t pid;
+	bool attached;           /* attached (detach on quit) vs spawned (kill) */
+	bool running;
+	pid_t gtid, ctid;        /* Hg, Hc: 0 any, -1 all */
+	pid_t last_tid;
+	struct thr *thr;
+	size_t nthr, capthr;
+	struct dbg_event pending[MAX_PENDING];
+	size_t npending;
+	char *last_stop;         /* for '?' */
+
+	struct tdesc td;
+	bool td_built;
+	uint8_t pass_sig[128];   /* QPassSignals, Linux numbers */
+
+	/* vRun's defaults: the command line program */
+	char **prog_argv;
+	int prog_argc;
+	bool disable_aslr;
+	char **env;              /* QEnvironment*; NULL: ours */
+	size_t nenv;
+	char *cwd;
+
+	/* vFile */
+	pid_t fs_pid;
+	int fds[64];
+};
+
+/* Linux signal <-> gdb's signal numbers. */
+int sig_to_gdb(int linux_sig);
+int sig_from_gdb(int gdb_sig);
+
+/* vfile.c */
+void vfile_packet(struct server *s, const char *pkt, size_t len, struct buf *out);
+void vfile_close_all(struct server *s);
+
+#endif
