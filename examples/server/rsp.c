@@ -93,11 +93,12 @@ enum rsp_event rsp_parser_feed(struct rsp_parser *p, uint8_t b)
 			return RSP_EV_NONE; /* line noise */
 		}
 	case ST_DATA:
-		if (b == '#' && !p->esc) {
+		/* An escaped byte is never a raw # or $: these always frame. */
+		if (b == '#') {
 			p->state = ST_SUM1;
 			return RSP_EV_NONE;
 		}
-		if (b == '$' && !p->esc) {
+		if (b == '$') {
 			/* A new start: the peer gave up on the last packet. */
 			rsp_parser_reset(p);
 			p->state = ST_DATA;

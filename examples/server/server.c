@@ -152,7 +152,7 @@ static void logmsg(const char *fmt, ...)
 static void lib_log(enum dbg_log_level lvl, const char *msg, void *ctx)
 {
 	(void)ctx;
-	if (S.debug || lvl == DBG_LOG_ERROR)
+	if (S.debug && lvl <= DBG_LOG_WARN)
 		logmsg("dbg-server: libdbg: %s\n", msg);
 }
 
