@@ -5,7 +5,8 @@
  * ptrace saw (dbg__handle_status): every status goes through that one
  * function, whoever waits for it (dbg_proc_wait, stop-all, detach, kill),
  * so a thread's state has one source of truth. What a trap means (which
- * breakpoint, a step) is for the layer above; see doc/process.md.
+ * breakpoint, a step) is for the run-control modules, asked through their stop hooks (dbg__hook_stop);
+ * see doc/process.md.
  */
 #include "internal.h"
 
@@ -385,8 +386,13 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		return D_QUIET; /* events we did not ask for */
 	}
 
-	if (sig == (SIGTRAP | 0x80))
-		return D_QUIET; /* syscall-stop: not used yet */
+	if (sig == (SIGTRAP | 0x80)) {
+		/* A syscall-stop: the syscall module says which and whether
+		 * anyone asked for it. */
+		ev->kind = DBG_EVENT_TRAP;
+		ev->signo = sig;
+		return dbg__hook_stop(p, t, ev);
+	}
 	memset(&si, 0, sizeof(si));
 	if (ptrace(PTRACE_GETSIGINFO, tid, 0, &si) < 0)
 		si.si_signo = sig;
@@ -398,9 +404,9 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		 * the caller filters it (no breakpoint module claims it yet). */
 		ev->kind = DBG_EVENT_TRAP;
 		t->pending_sig = (si.si_code == TRAP_TRACE || si.si_code == TRAP_HWBKPT) ? 0 : SIGTRAP;
-		return D_REPORT;
+		return dbg__hook_stop(p, t, ev);
 	}
 	ev->kind = DBG_EVENT_SIGNAL;
 	t->pending_sig = sig;
-	return D_REPORT;
+	return dbg__hook_stop(p, t, ev);
 }

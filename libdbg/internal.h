@@ -18,6 +18,11 @@
 
 #include <dbg.h>
 
+#include "bp-int.h"
+#include "watch-int.h"
+#include "step-int.h"
+#include "sys-int.h"
+
 #define DBG__ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define DBG__PAGE_SIZE 4096u
 
@@ -51,6 +56,11 @@ struct dbg__thread {
 	/* Debug registers we changed, with their values before us. */
 	uint8_t dr_saved_mask;
 	uint64_t dr_saved[8];
+	/* Run-control modules' per-thread state (their *-int.h). */
+	struct dbg__bp_thread bp;
+	struct dbg__watch_thread watch;
+	struct dbg__step_thread step;
+	struct dbg__sys_thread sys;
 };
 
 /* A fork child kept traced until the caller takes it over. */
@@ -140,6 +150,12 @@ struct dbg_proc {
 
 	struct dbg__mem mem;
 
+	/* Run-control modules' per-process state (their *-int.h). */
+	struct dbg__bp_proc bp;
+	struct dbg__watch_proc watch;
+	struct dbg__step_proc step;
+	struct dbg__sys_proc sys;
+
 	char errmsg[512];
 };
 
@@ -218,8 +234,29 @@ struct dbg__hooks {
 	/* Attached, every thread stopped: open what the module needs. A
 	 * failure fails the attach (or spawn, attach_child). */
 	int (*setup)(struct dbg_proc *p);
-	/* Thread @t was just resumed (CONT, SINGLESTEP or LISTEN). */
+	/* @t, stopped, is about to be resumed with ptrace request *req
+	 * (PTRACE_CONT, PTRACE_SINGLESTEP or PTRACE_SYSCALL; group-stopped
+	 * threads that get PTRACE_LISTEN are not asked). A module may change
+	 * *req (catching syscalls: CONT -> SYSCALL) or do work first
+	 * (stepping off a breakpoint). Return 0 to go on, 1 when the module
+	 * has resumed the thread itself (displaced stepping; state set to
+	 * T_RUNNING), or a negative errno to fail the resume. Called in list
+	 * order; a module that returns 1 ends the walk. */
+	int (*prepare)(struct dbg_proc *p, struct dbg__thread *t, int *req);
+	/* Thread @t was just resumed (CONT, SINGLESTEP, SYSCALL or LISTEN). */
 	void (*resume)(struct dbg_proc *p, struct dbg__thread *t);
+	/* A stop of @t that event.c made into *ev: a TRAP (a SIGTRAP from
+	 * the kernel, siginfo filled), a SIGNAL, or a syscall-stop (kind
+	 * DBG_EVENT_TRAP with signo SIGTRAP | 0x80). Return D_NONE when it
+	 * is not the module's (the next module is asked), D_REPORT after
+	 * rewriting *ev into the module's event (BREAKPOINT, WATCHPOINT,
+	 * STEP, SYSCALL_*), or D_QUIET to swallow it (the thread stays
+	 * stopped; outside stop-all it is resumed at once, with
+	 * t->pending_sig). The module must not change the thread table.
+	 * Unclaimed syscall-stops are quiet; other unclaimed stops are
+	 * reported as they are. */
+	enum dbg__disposition (*stop)(struct dbg_proc *p, struct dbg__thread *t,
+				      struct dbg_event *ev);
 	/* @t execed: a new program; every other thread is gone. */
 	void (*exec)(struct dbg_proc *p, struct dbg__thread *t);
 	/* @t forked or vforked @child; followed: kept traced for
@@ -235,10 +272,16 @@ struct dbg__hooks {
 	void (*fini)(struct dbg_proc *p);
 };
 extern const struct dbg__hooks dbg__maps_hooks, dbg__mem_hooks, dbg__regs_hooks;
+/* Run control, in the order their stop hooks are asked (bp.c, watch.c,
+ * step.c, sys.c). A module not built yet is a table of NULLs. */
+extern const struct dbg__hooks dbg__bp_hooks, dbg__watch_hooks, dbg__step_hooks, dbg__sys_hooks;
 
 void dbg__hook_init(struct dbg_proc *p);
 int dbg__hook_setup(struct dbg_proc *p);
+int dbg__hook_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req);
 void dbg__hook_resume(struct dbg_proc *p, struct dbg__thread *t);
+enum dbg__disposition dbg__hook_stop(struct dbg_proc *p, struct dbg__thread *t,
+				     struct dbg_event *ev);
 void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
 void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t);

@@ -62,6 +62,10 @@ static const struct dbg__hooks *const modules[] = {
 	&dbg__maps_hooks,
 	&dbg__mem_hooks,
 	&dbg__regs_hooks,
+	&dbg__bp_hooks,
+	&dbg__watch_hooks,
+	&dbg__step_hooks,
+	&dbg__sys_hooks,
 };
 
 #define FOR_EACH_HOOK(member, ...)                                          \
@@ -82,6 +86,29 @@ int dbg__hook_setup(struct dbg_proc *p)
 			return r;
 	}
 	return 0;
+}
+
+int dbg__hook_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
+{
+	for (size_t i = 0; i < DBG__ARRAY_SIZE(modules); i++) {
+		int r = modules[i]->prepare ? modules[i]->prepare(p, t, req) : 0;
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+enum dbg__disposition dbg__hook_stop(struct dbg_proc *p, struct dbg__thread *t,
+				     struct dbg_event *ev)
+{
+	for (size_t i = 0; i < DBG__ARRAY_SIZE(modules); i++) {
+		enum dbg__disposition d = modules[i]->stop ? modules[i]->stop(p, t, ev) : D_NONE;
+		if (d != D_NONE)
+			return d;
+	}
+	if (ev->kind == DBG_EVENT_TRAP && ev->signo == (SIGTRAP | 0x80))
+		return D_QUIET; /* a syscall-stop nobody asked for */
+	return D_REPORT;
 }
 
 void dbg__hook_resume(struct dbg_proc *p, struct dbg__thread *t)
@@ -240,7 +267,13 @@ static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
 			t->group_stop = false; /* SIGCONT came first */
 	}
 	if (!t->group_stop || step) {
-		r = ptrace(step ? PTRACE_SINGLESTEP : PTRACE_CONT, t->tid, 0, t->pending_sig);
+		int req = step ? PTRACE_SINGLESTEP : PTRACE_CONT;
+		int h = dbg__hook_prepare(p, t, &req);
+		if (h < 0)
+			return h;
+		if (h > 0)
+			return 0; /* a module resumed it (and told its hooks) */
+		r = ptrace(req, t->tid, 0, t->pending_sig);
 		if (r == 0) {
 			t->pending_sig = 0;
 			t->state = T_RUNNING;
@@ -856,6 +889,49 @@ int dbg_proc_resume_thread(struct dbg_proc *p, pid_t tid)
 int dbg_proc_step_thread(struct dbg_proc *p, pid_t tid)
 {
 	return resume_one(p, tid, true);
+}
+
+int dbg_proc_stop_thread(struct dbg_proc *p, pid_t tid)
+{
+	int r = dbg__enter(p);
+	if (r < 0)
+		return r;
+	struct dbg__thread *t = dbg__thread_find(p, tid);
+	if (!t)
+		return dbg__fail(p, -ENOENT, "no thread %d in process %d", tid, p->pid);
+	if (t->state == T_STOPPED)
+		return 0;
+	if (t->state == T_EXITED)
+		return dbg__fail(p, -ESRCH, "thread %d has exited", tid);
+	interrupt_thread(p, t);
+	int64_t deadline = dbg__deadline_after(p->stop_timeout_ms);
+	for (;;) {
+		t = dbg__thread_find(p, tid);
+		if (!t)
+			return dbg__fail(p, -ESRCH, "thread %d exited", tid);
+		if (t->state == T_STOPPED)
+			return 0;
+		pid_t got;
+		int status;
+		/* Its own status first: a waitpid on the one tid is cheap. */
+		pid_t w = waitpid(tid, &status, __WALL | WNOHANG);
+		if (w == tid) {
+			got = tid;
+		} else {
+			r = dbg__reap_one(p, deadline, &got, &status);
+			if (r < 0)
+				return dbg__fail(p, r, "waiting for thread %d to stop", tid);
+			if (r == 0)
+				return dbg__fail(p, -ETIMEDOUT, "thread %d did not stop in %d ms",
+						 tid, p->stop_timeout_ms);
+		}
+		struct dbg_event ev;
+		enum dbg__disposition d = dbg__handle_status(p, got, status, &ev);
+		if (d == D_REPORT)
+			dbg__event_push(p, &ev);
+		else if (got != tid)
+			settle(p, got, d); /* others' quiet stops: let them run on */
+	}
 }
 
 int dbg_proc_set_signal(struct dbg_proc *p, pid_t tid, int signo)

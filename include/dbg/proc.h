@@ -189,6 +189,18 @@ DBG_API int dbg_proc_resume_thread(struct dbg_proc *proc, pid_t tid);
 DBG_API int dbg_proc_step_thread(struct dbg_proc *proc, pid_t tid);
 
 /**
+ * Stop one running thread and wait until it is in a ptrace-stop; the other
+ * threads keep running. Events met on the way (the thread's own signal,
+ * other threads' events) are queued for dbg_proc_wait(); a thread that
+ * stops for one of them counts as stopped. A thread already stopped
+ * returns 0 at once.
+ * @return 0; -ENOENT unknown tid; -ESRCH the thread exited (its exit is
+ *         queued); -ETIMEDOUT (the attach options' stop timeout); -EXDEV.
+ * Since: 0.3
+ */
+DBG_API int dbg_proc_stop_thread(struct dbg_proc *proc, pid_t tid);
+
+/**
  * Set the signal that @tid will get when resumed: 0 filters out the signal
  * it stopped with, anything else replaces it.
  * @return 0; -ENOENT; -EINVAL bad signal; -DBG_ERRNO_RUNNING.
@@ -220,7 +232,27 @@ enum dbg_event_kind {
 	DBG_EVENT_KILLED,
 	/** The thread entered group-stop on stop signal event.signo. */
 	DBG_EVENT_GROUP_STOP,
+	/** Run control (Since 0.3; see dbg/bp.h and the run-control
+	 * headers). The thread hit software breakpoint event.bp; its pc
+	 * is already the breakpoint address (event.addr). */
+	DBG_EVENT_BREAKPOINT,
+	/** A hardware watchpoint or breakpoint event.watch fired;
+	 * event.addr is the address that was hit. */
+	DBG_EVENT_WATCHPOINT,
+	/** A step the caller asked for (instruction, range, line, out of a
+	 * frame) ended; event.addr is the thread's pc. */
+	DBG_EVENT_STEP,
+	/** Syscall-entry stop of a caught system call event.sysno. */
+	DBG_EVENT_SYSCALL_ENTRY,
+	/** Syscall-exit stop of event.sysno, returning event.sysret. */
+	DBG_EVENT_SYSCALL_EXIT,
+	/** The dynamic linker changed the list of loaded modules (the
+	 * r_debug breakpoint): look at the maps and symbols again. */
+	DBG_EVENT_MODULES,
 };
+
+struct dbg_bp;
+struct dbg_watch;
 
 /** The parts of the kernel's siginfo a debugger needs. */
 struct dbg_siginfo {
@@ -240,6 +272,12 @@ struct dbg_event {
 	int status;     /**< THREAD_EXIT, EXITED: the exit status */
 	pid_t child;    /**< CLONE: new tid; FORK/VFORK: child pid; EXEC: former tid */
 	struct dbg_siginfo siginfo; /**< SIGNAL and TRAP */
+	/* Since 0.3 (run control). */
+	struct dbg_bp *bp;          /**< BREAKPOINT: the breakpoint hit */
+	struct dbg_watch *watch;    /**< WATCHPOINT: the watch that fired */
+	uint64_t addr;              /**< BREAKPOINT, STEP: pc; WATCHPOINT: address hit */
+	long sysno;                 /**< SYSCALL_ENTRY/EXIT: the system call number */
+	int64_t sysret;             /**< SYSCALL_EXIT: its return value */
 };
 
 /**
