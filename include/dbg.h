@@ -17,5 +17,6 @@
 #include <dbg/core.h>
 #include <dbg/inject.h>
 #include <dbg/prof.h>
+#include <dbg/watch.h>
 
 #endif /* DBG_H */
