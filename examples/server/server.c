@@ -16,6 +16,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -309,6 +310,7 @@ static int ensure_tdesc(struct server *s)
 
 static void reset_target_state(struct server *s)
 {
+	s->nzpts = 0; /* the watches die with their dbg_proc */
 	s->nthr = 0;
 	s->npending = 0;
 	s->last_tid = 0;
@@ -418,10 +420,19 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 	case DBG_EVENT_SIGNAL:
 	case DBG_EVENT_TRAP:
 	case DBG_EVENT_STOPPED:
+	case DBG_EVENT_WATCHPOINT:
 	case DBG_EVENT_EXEC: {
 		int sig = ev->kind == DBG_EVENT_SIGNAL ? ev->signo
 			: ev->kind == DBG_EVENT_STOPPED ? 0 : SIGTRAP;
 		buf_printf(b, "T%02x", sig_to_gdb(sig));
+		if (ev->kind == DBG_EVENT_WATCHPOINT) {
+			enum dbg_watch_kind k = ev->watch ? dbg_watch_kind(ev->watch) : DBG_WATCH_WRITE;
+			if (k == DBG_WATCH_EXEC)
+				buf_printf(b, "hwbreak:;");
+			else
+				buf_printf(b, "%s:%" PRIx64 ";", k == DBG_WATCH_WRITE ? "watch" : "awatch",
+					   ev->addr);
+		}
 		if (ev->kind == DBG_EVENT_EXEC && s->exec_events) {
 			char path[64], exe[PATH_MAX];
 			snprintf(path, sizeof(path), "/proc/%d/exe", (int)s->pid);
@@ -459,6 +470,7 @@ static bool reportable(const struct dbg_event *ev)
 	case DBG_EVENT_EXEC:
 	case DBG_EVENT_EXITED:
 	case DBG_EVENT_KILLED:
+	case DBG_EVENT_WATCHPOINT:
 		return true;
 	default:
 		return false;
@@ -1019,7 +1031,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;no-resumed+;qXfer:osdata:read-",
+		   "vContSupported+;exec-events+;no-resumed+;hwbreak+;qXfer:osdata:read-",
 		   RSP_MAX_PACKET);
 }
 
@@ -1340,6 +1352,52 @@ bad:
 	buf_printf(out, "E01");
 }
 
+/* Z1/z1 hardware breakpoints, Z2/z2 write and Z4/z4 access watchpoints
+ * (x86 has no read-only watch: Z3 is not supported, as with gdbserver).
+ * Z0 is left to gdb, which then writes int3 itself. */
+static void z_packet(struct server *s, const char *pkt, struct buf *out)
+{
+	char type = pkt[1];
+	const char *p = pkt + 3;
+	uint64_t addr, len;
+	if (type != '1' && type != '2' && type != '4')
+		return; /* empty: not supported */
+	if (pkt[2] != ',' || parse_addr_len(&p, &addr, &len) < 0 || (*p && *p != ';') || !s->p) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (type == '1')
+		len = 1;
+	if (pkt[0] == 'z') {
+		for (size_t i = 0; i < s->nzpts; i++)
+			if (s->zpts[i].type == type && s->zpts[i].addr == addr && s->zpts[i].len == len) {
+				dbg_watch_remove(s->p, s->zpts[i].w);
+				s->zpts[i] = s->zpts[--s->nzpts];
+				buf_printf(out, "OK");
+				return;
+			}
+		buf_printf(out, "E01");
+		return;
+	}
+	if (s->nzpts == sizeof(s->zpts) / sizeof(s->zpts[0])) {
+		buf_printf(out, "E01");
+		return;
+	}
+	enum dbg_watch_kind k = type == '1' ? DBG_WATCH_EXEC
+		: type == '2' ? DBG_WATCH_WRITE : DBG_WATCH_READWRITE;
+	struct dbg_watch *w;
+	int r = dbg_watch_insert(s->p, addr, (size_t)len, k, &w);
+	if (r < 0) {
+		if (s->debug)
+			logmsg("dbg-server: Z%c %" PRIx64 ",%" PRIu64 ": %s\n", type, addr, len,
+			       dbg_proc_errmsg(s->p));
+		buf_printf(out, "E01");
+		return;
+	}
+	s->zpts[s->nzpts++] = (struct zpt){ .type = type, .addr = addr, .len = len, .w = w };
+	buf_printf(out, "OK");
+}
+
 static void detach_target(struct server *s)
 {
 	pid_t *tids;
@@ -1496,6 +1554,10 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strcmp(pkt, "vMustReplyEmpty")) {
 			/* empty */
 		}
+		break;
+	case 'Z':
+	case 'z':
+		z_packet(s, pkt, out);
 		break;
 	case 'k':
 		/* gdb does not wait for an answer to k */

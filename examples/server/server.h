@@ -69,6 +69,14 @@ struct server {
 	size_t nenv;
 	char *cwd;
 
+	/* Z1, Z2, Z4: hardware breakpoints and watchpoints (dbg/watch.h) */
+	struct zpt {
+		char type;       /* '1', '2', '4' */
+		uint64_t addr, len;
+		struct dbg_watch *w;
+	} zpts[64];
+	size_t nzpts;
+
 	/* vFile */
 	pid_t fs_pid;
 	int fds[64];
