@@ -16,6 +16,7 @@
 #include <dbg/unwind.h>
 #include <dbg/core.h>
 #include <dbg/inject.h>
+#include <dbg/syscall.h>
 #include <dbg/prof.h>
 #include <dbg/watch.h>
 

@@ -380,6 +380,12 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		ev->child = (pid_t)msg;
 		on_exec(p, t, (pid_t)msg);
 		return D_REPORT;
+	case PTRACE_EVENT_SECCOMP:
+		/* A SECCOMP_RET_TRACE of the spawn's filter (sys.c): a
+		 * syscall-entry in all but name, handed over as one. */
+		ev->kind = DBG_EVENT_TRAP;
+		ev->signo = SIGTRAP | 0x80;
+		return dbg__hook_stop(p, t, ev);
 	case 0:
 		break;
 	default:

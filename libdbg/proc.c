@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <stddef.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/signalfd.h>
@@ -694,10 +696,26 @@ int dbg_proc_spawn(const char *path, char *const argv[], const struct dbg_spawn_
 	int fds[3] = { opts ? opts->stdin_fd : 0, opts ? opts->stdout_fd : 0,
 		       opts ? opts->stderr_fd : 0 };
 	const char *cwd = opts ? opts->cwd : NULL;
+	/* The seccomp filter of syscall catching (sys.c), built before
+	 * fork; fields past the caller's sz are not there. */
+	struct sock_fprog filter = { 0 };
+	const long *sysnos = NULL;
+	size_t nsysnos = 0;
+	if (opts && opts->sz >= offsetof(struct dbg_spawn_opts, seccomp_nsysnos) + sizeof(size_t) &&
+	    opts->seccomp_nsysnos) {
+		sysnos = opts->seccomp_sysnos;
+		nsysnos = opts->seccomp_nsysnos;
+		r = dbg__sys_filter_build(sysnos, nsysnos, &filter);
+		if (r < 0) {
+			close(go[0]); close(go[1]); close(err[0]); close(err[1]);
+			return r;
+		}
+	}
 	pid_t pid = fork();
 	if (pid < 0) {
 		r = -errno;
 		close(go[0]); close(go[1]); close(err[0]); close(err[1]);
+		dbg__sys_filter_free(&filter);
 		return r;
 	}
 	if (pid == 0) {
@@ -716,19 +734,26 @@ int dbg_proc_spawn(const char *path, char *const argv[], const struct dbg_spawn_
 				goto fail;
 		if (cwd && chdir(cwd) < 0)
 			goto fail;
+		if (filter.len && (e = -dbg__sys_filter_install(&filter)) > 0)
+			goto fail_e;
 		execve(resolved, argv, envp);
 fail:
 		e = errno;
+fail_e:
 		if (write(err[1], &e, sizeof(e)) < 0)
 			_exit(126);
 		_exit(127);
 	}
 	close(go[0]);
 	close(err[1]);
+	dbg__sys_filter_free(&filter);
 	unsigned int flags = opts ? opts->flags & ~DBG_ATTACH_NO_STOP : 0;
-	long topts = TRACE_OPTS | (opts && opts->no_exit_kill ? 0 : PTRACE_O_EXITKILL);
+	long topts = TRACE_OPTS | (opts && opts->no_exit_kill ? 0 : PTRACE_O_EXITKILL) |
+		     (nsysnos ? PTRACE_O_TRACESECCOMP : 0);
 	struct dbg_proc *p = proc_new(pid, flags, 0, opts ? opts->log_fn : NULL,
 				      opts ? opts->log_ctx : NULL);
+	if (p && nsysnos)
+		dbg__sys_filter_record(p, sysnos, nsysnos);
 	if (!p || ptrace(PTRACE_SEIZE, pid, 0, topts) < 0) {
 		r = p ? -errno : -ENOMEM;
 		kill(pid, SIGKILL);

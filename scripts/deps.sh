@@ -6,7 +6,7 @@
 set -eu
 PKGS="build-essential cmake pkg-config
       libdw-dev libelf-dev libunwind-dev libcapstone-dev libdeflate-dev
-      elfutils gdb
+      elfutils gdb strace
       libiberty-dev gcc-multilib
       g++ golang-go rustc busybox-static python3 nodejs libc6-dbg
       libprotobuf-c-dev protobuf-c-compiler zlib1g-dev linux-perf python3-jsonschema

@@ -89,6 +89,19 @@ struct dbg_spawn_opts {
 	int no_exit_kill;
 	dbg_log_fn log_fn;
 	void *log_ctx;
+	/**
+	 * Since 0.3: system call numbers for a seccomp-bpf filter installed
+	 * in the child before execve (as `strace --seccomp-bpf`): the program
+	 * then stops only at these calls, so dbg_syscall_catch() of a subset
+	 * of them costs the others nothing (dbg/syscall.h). The filter
+	 * cannot be removed: once the target is detached (dbg_proc_detach(),
+	 * or a fork child not followed), these calls fail with ENOSYS
+	 * without running (SECCOMP_RET_TRACE with no tracer); see
+	 * doc/runcontrol.md. Without CAP_SYS_ADMIN the child gets
+	 * PR_SET_NO_NEW_PRIVS first. NULL or 0: no filter.
+	 */
+	const long *seccomp_sysnos;
+	size_t seccomp_nsysnos;   /**< how many, at most DBG_SYSCALL_NR_MAX */
 };
 
 /**
@@ -98,9 +111,10 @@ struct dbg_spawn_opts {
  * signal mask is emptied; its descriptors are ours unless redirected.
  *
  * @return 0; -ENOENT, -EACCES, -ENOEXEC ... (the errno of execve in the
- *         child); -DBG_ERRNO_ARCH the program is not x86_64 (the child is
- *         killed and reaped); -EINVAL; -ENOMEM.
- * Since: 0.1 (-DBG_ERRNO_ARCH: 0.2)
+ *         child; or of installing the seccomp filter); -DBG_ERRNO_ARCH the
+ *         program is not x86_64 (the child is killed and reaped); -EINVAL
+ *         (also a seccomp number out of range); -ENOMEM.
+ * Since: 0.1 (-DBG_ERRNO_ARCH: 0.2; seccomp_sysnos: 0.3)
  */
 DBG_API int dbg_proc_spawn(const char *path, char *const argv[],
 			   const struct dbg_spawn_opts *opts,
