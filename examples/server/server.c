@@ -421,10 +421,15 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 	case DBG_EVENT_TRAP:
 	case DBG_EVENT_STOPPED:
 	case DBG_EVENT_WATCHPOINT:
+	case DBG_EVENT_SYSCALL_ENTRY:
+	case DBG_EVENT_SYSCALL_EXIT:
 	case DBG_EVENT_EXEC: {
 		int sig = ev->kind == DBG_EVENT_SIGNAL ? ev->signo
 			: ev->kind == DBG_EVENT_STOPPED ? 0 : SIGTRAP;
 		buf_printf(b, "T%02x", sig_to_gdb(sig));
+		if (ev->kind == DBG_EVENT_SYSCALL_ENTRY || ev->kind == DBG_EVENT_SYSCALL_EXIT)
+			buf_printf(b, "%s:%lx;", ev->kind == DBG_EVENT_SYSCALL_ENTRY ? "syscall_entry"
+				   : "syscall_return", (unsigned long)ev->sysno);
 		if (ev->kind == DBG_EVENT_WATCHPOINT) {
 			enum dbg_watch_kind k = ev->watch ? dbg_watch_kind(ev->watch) : DBG_WATCH_WRITE;
 			if (k == DBG_WATCH_EXEC)
@@ -471,6 +476,8 @@ static bool reportable(const struct dbg_event *ev)
 	case DBG_EVENT_EXITED:
 	case DBG_EVENT_KILLED:
 	case DBG_EVENT_WATCHPOINT:
+	case DBG_EVENT_SYSCALL_ENTRY:
+	case DBG_EVENT_SYSCALL_EXIT:
 		return true;
 	default:
 		return false;
@@ -898,21 +905,6 @@ static void build_threads_xml(struct server *s, struct buf *x)
 	free(tids);
 }
 
-/* A Linux x86_64 siginfo_t (128 bytes) from what libdbg decoded. */
-static void build_siginfo(const struct dbg_siginfo *si, uint8_t out[128])
-{
-	memset(out, 0, 128);
-	int32_t v[3] = { si->signo, si->err, si->code };
-	memcpy(out, v, 12);
-	if (si->signo == SIGSEGV || si->signo == SIGBUS || si->signo == SIGILL ||
-	    si->signo == SIGFPE || (si->signo == SIGTRAP && si->code > 0 && si->code < 0x80)) {
-		memcpy(out + 16, &si->addr, 8);
-	} else {
-		int32_t pu[2] = { si->pid, (int32_t)si->uid };
-		memcpy(out + 16, pu, 8);
-	}
-}
-
 static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
 {
 	/* qXfer:object:read:annex:offset,length */
@@ -979,13 +971,11 @@ static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
 	} else if (!strcmp(obj, "threads")) {
 		build_threads_xml(s, &x);
 	} else if (!strcmp(obj, "siginfo")) {
-		struct thr *t = thr_find(s, reg_thread(s), false);
-		if (!t || !t->has_si) {
+		uint8_t si[DBG_SIGINFO_SIZE];
+		if (dbg_signal_siginfo(s->p, reg_thread(s), si) < 0) {
 			buf_printf(out, "E01");
 			goto done;
 		}
-		uint8_t si[128];
-		build_siginfo(&t->si, si);
 		buf_add(&x, si, sizeof(si));
 	} else {
 		buf_reset(out);
@@ -1031,7 +1021,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;no-resumed+;hwbreak+;qXfer:osdata:read-",
+		   "vContSupported+;exec-events+;no-resumed+;hwbreak+;QCatchSyscalls+;qXfer:osdata:read-",
 		   RSP_MAX_PACKET);
 }
 
@@ -1050,6 +1040,41 @@ static void parse_signal_list(const char *p, uint8_t *tab)
 		else
 			return;
 	}
+}
+
+/* QCatchSyscalls:0, :1 (all), :1;NR;NR... (hex) */
+static void q_catch_syscalls(struct server *s, const char *p, struct buf *out)
+{
+	long nrs[DBG_SYSCALL_NR_MAX];
+	size_t n = 0;
+	unsigned flags = 0;
+	if (!s->p || (*p != '0' && *p != '1')) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (*p == '1') {
+		p++;
+		if (!*p)
+			flags = DBG_SYSCALL_CATCH_ALL;
+		while (*p == ';') {
+			uint64_t v;
+			p++;
+			if (rsp_parse_hex(&p, &v) < 0 || v >= DBG_SYSCALL_NR_MAX || n == DBG_SYSCALL_NR_MAX) {
+				buf_printf(out, "E01");
+				return;
+			}
+			nrs[n++] = (long)v;
+		}
+		if (*p) {
+			buf_printf(out, "E01");
+			return;
+		}
+	} else if (p[1]) {
+		buf_printf(out, "E01");
+		return;
+	}
+	int r = dbg_syscall_catch(s->p, nrs, n, flags);
+	buf_printf(out, r < 0 ? "E01" : "OK");
 }
 
 static char *unhex_str(const char *p, size_t n)
@@ -1616,6 +1641,8 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "QPassSignals:", 13)) {
 			parse_signal_list(pkt + 13, s->pass_sig);
 			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "QCatchSyscalls:", 15)) {
+			q_catch_syscalls(s, pkt + 15, out);
 		} else if (!strncmp(pkt, "QProgramSignals:", 16)) {
 			buf_printf(out, "OK");
 		} else if (!strncmp(pkt, "QDisableRandomization:", 22)) {
