@@ -332,9 +332,71 @@ static void release_target(struct server *s, bool kill_it)
 	reset_target_state(s);
 }
 
+static void save_argv(struct server *s, char **argv)
+{
+	if (s->last_argv == argv)
+		return;
+	if (s->last_argv) {
+		for (char **a = s->last_argv; *a; a++)
+			free(*a);
+		free(s->last_argv);
+	}
+	int n = 0;
+	while (argv[n])
+		n++;
+	s->last_argv = calloc((size_t)n + 1, sizeof(char *));
+	if (!s->last_argv)
+		return;
+	for (int i = 0; i < n; i++)
+		s->last_argv[i] = strdup(argv[i]);
+}
+
+/* Run the wrapper's exec through to the program's (one more exec). */
+static int through_wrapper(struct dbg_proc *p)
+{
+	struct dbg_event ev;
+	if (dbg_proc_resume(p) < 0)
+		return -1;
+	for (;;) {
+		int r = dbg_proc_wait(p, 10000, &ev);
+		if (r < 0)
+			return r;
+		switch (ev.kind) {
+		case DBG_EVENT_EXEC:
+			return 0;
+		case DBG_EVENT_EXITED:
+		case DBG_EVENT_KILLED:
+			return -ECHILD;
+		default:
+			dbg_proc_set_signal(p, ev.tid, ev.kind == DBG_EVENT_SIGNAL ? ev.signo : 0);
+			dbg_proc_resume_thread(p, ev.tid);
+		}
+	}
+}
+
 static int do_spawn(struct server *s, char **argv)
 {
 	int saved = -1;
+	char *path0 = NULL;
+	save_argv(s, argv);
+	/* A name without '/' that exists here is this directory's, as
+	 * gdbserver makes it absolute; else PATH is searched. */
+	if (!strchr(argv[0], '/') && access(argv[0], X_OK) == 0) {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) && asprintf(&path0, "%s/%s", cwd, argv[0]) < 0)
+			path0 = NULL;
+	}
+	char **run = argv;
+	char *wargv[512];
+	if (s->nwrapper) {
+		int k = 0;
+		for (int i = 0; i < s->nwrapper && k < 255; i++)
+			wargv[k++] = s->wrapper[i];
+		for (int i = 0; argv[i] && k < 511; i++)
+			wargv[k++] = i == 0 && path0 ? path0 : argv[i];
+		wargv[k] = NULL;
+		run = wargv;
+	}
 	if (s->disable_aslr) {
 		saved = personality(0xffffffff);
 		if (saved >= 0)
@@ -343,14 +405,28 @@ static int do_spawn(struct server *s, char **argv)
 	DBG_OPTS(dbg_spawn_opts, o, .log_fn = lib_log, .envp = s->env,
 		 .cwd = s->cwd);
 	/* stdio mode: the protocol owns our stdout; the program writes to stderr. */
-	if (s->c && s->c->out_fd == 1)
+	if (s->stdio) {
 		o.stdout_fd = 2;
+		logmsg("stdin/stdout redirected\n");
+	}
 	struct dbg_proc *p;
-	int r = dbg_proc_spawn(argv[0], argv, &o, &p);
+	const char *file = run == argv && path0 ? path0 : run[0];
+	int r = dbg_proc_spawn(file, run, &o, &p);
 	if (saved >= 0)
 		personality((unsigned long)saved);
+	if (r == 0 && s->nwrapper && through_wrapper(p) < 0) {
+		dbg_proc_kill(p);
+		dbg_proc_detach(p);
+		logmsg("During startup program exited.\n");
+		free(path0);
+		return -ECHILD;
+	}
 	if (r < 0) {
-		logmsg("Cannot exec %s: %s.\n", argv[0], dbg_strerror(r));
+		/* the shape of gdbserver's message, which scripts look for */
+		logmsg("gdbserver: Cannot exec %s\ngdbserver: Error: %s\n\n"
+		       "During startup program exited with code 127.\n",
+		       argv[0], strerror(-r < 4000 ? -r : ENOEXEC));
+		free(path0);
 		return r;
 	}
 	reset_target_state(s);
@@ -358,7 +434,8 @@ static int do_spawn(struct server *s, char **argv)
 	s->pid = dbg_proc_pid(p);
 	s->attached = false;
 	s->last_tid = s->pid;
-	logmsg("Process %s created; pid = %d\n", argv[0], (int)s->pid);
+	logmsg("Process %s created; pid = %d\n", path0 ? path0 : argv[0], (int)s->pid);
+	free(path0);
 	return 0;
 }
 
@@ -1135,6 +1212,7 @@ static void q_rcmd(struct server *s, const char *hex, struct buf *out)
 		return;
 	}
 	const char *msg = NULL;
+	bool unknown = false;
 	if (!strcmp(cmd, "exit")) {
 		s->exit_requested = true;
 	} else if (!strcmp(cmd, "help")) {
@@ -1142,10 +1220,19 @@ static void q_rcmd(struct server *s, const char *hex, struct buf *out)
 		      "  exit  -- Quit dbg-server (the target is killed, or detached if attached)\n"
 		      "  help  -- Print this message\n"
 		      "  set debug 0|1 -- Print packets to stderr\n";
-	} else if (!strncmp(cmd, "set debug ", 10) || !strncmp(cmd, "set remote-debug ", 17)) {
-		s->debug = s->c->trace = atoi(strrchr(cmd, ' ') + 1) != 0;
+	} else if (!strcmp(cmd, "set debug 1") || !strcmp(cmd, "set debug 0")) {
+		s->debug = cmd[10] == '1';
+		msg = s->debug ? "Debug output enabled.\n" : "Debug output disabled.\n";
+	} else if (!strcmp(cmd, "set remote-debug 1") || !strcmp(cmd, "set remote-debug 0")) {
+		s->c->trace = cmd[17] == '1';
+		msg = s->c->trace ? "Protocol debug output enabled.\n" : "Protocol debug output disabled.\n";
+	} else if (!strcmp(cmd, "set debug-format all")) {
+		msg = "All extra debug format options enabled.\n";
+	} else if (!strcmp(cmd, "set debug-format none")) {
+		msg = "All extra debug format options disabled.\n";
 	} else {
 		msg = "Unknown monitor command.\n\n";
+		unknown = true;
 	}
 	if (msg) {
 		struct buf o = { 0 };
@@ -1154,7 +1241,7 @@ static void q_rcmd(struct server *s, const char *hex, struct buf *out)
 		rsp_send(s->c, o.d, o.len);
 		free(o.d);
 	}
-	buf_printf(out, "OK");
+	buf_printf(out, unknown ? "E01" : "OK");
 	free(cmd);
 }
 
@@ -1584,6 +1671,13 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 	case 'z':
 		z_packet(s, pkt, out);
 		break;
+	case 'R':
+		/* extended-remote restart: run the last program again; no reply */
+		if (s->extended && s->last_argv) {
+			release_target(s, !s->attached);
+			do_spawn(s, s->last_argv);
+		}
+		return 0;
 	case 'k':
 		/* gdb does not wait for an answer to k */
 		release_target(s, true);
@@ -1723,6 +1817,7 @@ static void serve(struct server *s, struct rsp_conn *c)
 
 /* ---------------------------------------------------------------- main */
 
+/* Listen on HOST:PORT, [V6]:PORT, V6ADDR:PORT or :PORT (every address). */
 static int listen_on(const char *spec, int *ret_port)
 {
 	char host[256] = "";
@@ -1735,33 +1830,52 @@ static int listen_on(const char *spec, int *ret_port)
 		memcpy(host, spec, n);
 		host[n] = 0;
 	}
-	if (!strncmp(host, "tcp", 3) && strchr(host, ':'))
-		memmove(host, strchr(host, ':') + 1, strlen(strchr(host, ':') + 1) + 1);
-	struct sockaddr_in sa = { .sin_family = AF_INET };
+	if (host[0] == '[') {
+		char *rb = strchr(host, ']');
+		if (rb)
+			*rb = 0;
+		memmove(host, host + 1, strlen(host));
+	}
 	char *end;
 	long pn = strtol(port, &end, 10);
 	if (*port == 0 || *end || pn < 0 || pn > 65535) {
 		logmsg("dbg-server: bad port '%s'\n", spec);
 		return -1;
 	}
-	sa.sin_port = htons((uint16_t)pn);
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof(ss));
 	if (!host[0]) {
-		sa.sin_addr.s_addr = htonl(INADDR_ANY);
+		struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+		sa->sin_family = AF_INET;
+		sa->sin_addr.s_addr = htonl(INADDR_ANY);
+		sl = sizeof(*sa);
 	} else {
+		/* IPv4 first (gdb tries every address of "localhost"), then IPv6. */
 		struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
-		if (getaddrinfo(host, NULL, &hints, &ai) != 0) {
-			logmsg("%s: cannot resolve name: Name or service not known\n", host);
+		int g = getaddrinfo(host, NULL, &hints, &ai);
+		if (g != 0) {
+			hints.ai_family = AF_INET6;
+			g = getaddrinfo(host, NULL, &hints, &ai);
+		}
+		if (g != 0) {
+			logmsg("%s: cannot resolve name: %s\n", host, gai_strerror(g));
 			return -1;
 		}
-		sa.sin_addr = ((struct sockaddr_in *)ai->ai_addr)->sin_addr;
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		sl = ai->ai_addrlen;
 		freeaddrinfo(ai);
 	}
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)pn);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)pn);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -1;
 	int one = 1;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
 		logmsg("Can't bind address: %s.\n", strerror(errno));
 		close(fd);
 		return -1;
@@ -1771,9 +1885,10 @@ static int listen_on(const char *spec, int *ret_port)
 		close(fd);
 		return -1;
 	}
-	socklen_t sl = sizeof(sa);
-	getsockname(fd, (struct sockaddr *)&sa, &sl);
-	*ret_port = ntohs(sa.sin_port);
+	sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	*ret_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+			  : ((struct sockaddr_in6 *)&ss)->sin6_port);
 	return fd;
 }
 
@@ -1814,7 +1929,16 @@ int main(int argc, char **argv)
 			s->disable_aslr = true;
 		else if (!strcmp(a, "--no-disable-randomization"))
 			s->disable_aslr = false;
-		else if (!strcmp(a, "--attach")) {
+		else if (!strcmp(a, "--wrapper")) {
+			s->wrapper = argv + i + 1;
+			while (i + 1 < argc && strcmp(argv[i + 1], "--"))
+				i++, s->nwrapper++;
+			if (i + 1 >= argc) {
+				logmsg("dbg-server: --wrapper needs a closing --\n");
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(a, "--attach")) {
 			attach_flag = true;
 			if (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0]) && !strchr(argv[i + 1], ':'))
 				attach_pid = strtol(argv[++i], NULL, 10);
@@ -1866,15 +1990,18 @@ int main(int argc, char **argv)
 	/* gdb's ^C reaches the terminal's process group, us too */
 	signal(SIGINT, SIG_IGN);
 
+	bool stdio = !strcmp(comm, "stdio") || !strcmp(comm, "-");
+	s->stdio = stdio;
 	if (attach_flag) {
 		if (do_attach(s, (pid_t)attach_pid) < 0)
 			return 1;
 	} else if (s->prog_argc) {
-		if (do_spawn(s, s->prog_argv) < 0)
+		if (do_spawn(s, s->prog_argv) < 0) {
+			logmsg("Exiting\n");
 			return 1;
+		}
 	}
 
-	bool stdio = !strcmp(comm, "stdio") || !strcmp(comm, "-");
 	int port = 0;
 	if (!stdio) {
 		g_listen_fd = listen_on(comm, &port);
@@ -1903,11 +2030,13 @@ int main(int argc, char **argv)
 			}
 			int one = 1;
 			setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-			struct sockaddr_in peer;
+			struct sockaddr_storage peer;
 			socklen_t pl = sizeof(peer);
-			if (getpeername(cfd, (struct sockaddr *)&peer, &pl) == 0)
-				logmsg("Remote debugging from host %s, port %d\n",
-				       inet_ntoa(peer.sin_addr), ntohs(peer.sin_port));
+			char hbuf[128], pbuf[16];
+			if (getpeername(cfd, (struct sockaddr *)&peer, &pl) == 0 &&
+			    getnameinfo((struct sockaddr *)&peer, pl, hbuf, sizeof(hbuf), pbuf,
+					sizeof(pbuf), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+				logmsg("Remote debugging from host %s, port %s\n", hbuf, pbuf);
 			rsp_conn_init(c, cfd, cfd);
 		}
 		c->trace = s->debug;

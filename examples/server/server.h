@@ -44,6 +44,7 @@ struct server {
 	bool no_ack_ok;
 	bool exit_requested;     /* monitor exit */
 	bool noack_pending;
+	bool stdio;
 
 	struct dbg_proc *p;
 	pid_t pid;
@@ -61,6 +62,11 @@ struct server {
 	bool td_built;
 	uint8_t pass_sig[128];   /* QPassSignals, Linux numbers */
 
+	/* --wrapper ARGS -- : run the program through it */
+	char **wrapper;
+	int nwrapper;
+	/* the last program run, for R (restart) */
+	char **last_argv;
 	/* vRun's defaults: the command line program */
 	char **prog_argv;
 	int prog_argc;
