@@ -765,6 +765,123 @@ static int wait_and_report(struct server *s, struct buf *b)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- non-stop */
+
+/* Queue a stop reply; the first of a batch goes out as %Stop at once. */
+static void ns_queue(struct server *s, const char *reply)
+{
+	if (s->nsq_n == s->nsq_cap) {
+		size_t cap = s->nsq_cap ? 2 * s->nsq_cap : 16;
+		char **n = realloc(s->nsq, cap * sizeof(*n));
+		if (!n)
+			return;
+		s->nsq = n;
+		s->nsq_cap = cap;
+	}
+	s->nsq[s->nsq_n++] = strdup(reply);
+	if (s->nsq_n == 1 && s->c) {
+		struct buf b = { 0 };
+		buf_printf(&b, "Stop:%s", reply);
+		rsp_send_notif(s->c, b.d);
+		free(b.d);
+	}
+}
+
+static void ns_clear(struct server *s)
+{
+	for (size_t i = 0; i < s->nsq_n; i++)
+		free(s->nsq[i]);
+	s->nsq_n = 0;
+}
+
+/* vStopped: the head was seen; answer with the next, or OK. */
+static void ns_vstopped(struct server *s, struct buf *out)
+{
+	if (s->nsq_n) {
+		free(s->nsq[0]);
+		memmove(s->nsq, s->nsq + 1, --s->nsq_n * sizeof(*s->nsq));
+	}
+	if (s->nsq_n)
+		buf_printf(out, "%s", s->nsq[0]);
+	else
+		buf_printf(out, "OK");
+}
+
+static void ns_report(struct server *s, const struct dbg_event *ev)
+{
+	struct buf b = { 0 };
+	stop_reply(s, ev, &b);
+	if (ev->kind == DBG_EVENT_EXITED || ev->kind == DBG_EVENT_KILLED) {
+		struct buf tmp = { 0 };
+		report(s, ev, &tmp); /* releases the target */
+		free(tmp.d);
+	} else {
+		s->last_tid = ev->tid;
+	}
+	ns_queue(s, b.d ? b.d : "");
+	free(b.d);
+}
+
+/* Take every event libdbg has now; reportable ones are queued. */
+static void ns_poll_events(struct server *s)
+{
+	struct dbg_event ev;
+	while (s->p) {
+		int r = dbg_proc_wait(s->p, 0, &ev);
+		if (r == -ESRCH) {
+			struct dbg_event x = { .kind = DBG_EVENT_EXITED };
+			ns_report(s, &x);
+			return;
+		}
+		if (r < 0)
+			return;
+		if (!handle_running_event(s, &ev))
+			continue;
+		ns_report(s, &ev);
+	}
+}
+
+/* '?' in non-stop: every thread stopped, one stop reply each. */
+static void ns_status(struct server *s, struct buf *out)
+{
+	ns_clear(s);
+	if (!s->p) {
+		buf_printf(out, "W00");
+		return;
+	}
+	pid_t *tids;
+	int n = threads(s, &tids);
+	for (int i = 0; i < n; i++) {
+		if (dbg_proc_thread_state(s->p, tids[i]) == DBG_THREAD_RUNNING)
+			dbg_proc_stop_thread(s->p, tids[i]);
+	}
+	pid_t first = any_thread(s);
+	struct buf b = { 0 };
+	for (int pass = 0; pass < 2; pass++)
+		for (int i = 0; i < n; i++) {
+			if ((tids[i] == first) != (pass == 0))
+				continue;
+			struct dbg_event ev = { .kind = tids[i] == first ? DBG_EVENT_TRAP : DBG_EVENT_STOPPED,
+						.tid = tids[i] };
+			stop_reply(s, &ev, &b);
+			if (s->nsq_n == s->nsq_cap) {
+				size_t cap = s->nsq_cap ? 2 * s->nsq_cap : 16;
+				char **nq = realloc(s->nsq, cap * sizeof(*nq));
+				if (!nq)
+					break;
+				s->nsq = nq;
+				s->nsq_cap = cap;
+			}
+			s->nsq[s->nsq_n++] = strdup(b.d);
+		}
+	free(b.d);
+	free(tids);
+	if (s->nsq_n)
+		buf_printf(out, "%s", s->nsq[0]);
+	else
+		buf_printf(out, "OK");
+}
+
 /* ---------------------------------------------------------------- resume */
 
 struct action {
@@ -775,8 +892,12 @@ struct action {
 };
 
 /* Apply resume actions to every thread and wait for the next stop. */
+static int resume_nonstop(struct server *s, struct action *acts, int nact, struct buf *b);
+
 static int resume(struct server *s, struct action *acts, int nact, struct buf *b)
 {
+	if (s->nonstop)
+		return resume_nonstop(s, acts, nact, b);
 	pid_t *tids;
 	int n = threads(s, &tids);
 	if (n <= 0) {
@@ -826,6 +947,47 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 	free(tids);
 	s->running = true;
 	return wait_and_report(s, b);
+}
+
+/* Non-stop vCont: each thread as its action says, at once; OK. */
+static int resume_nonstop(struct server *s, struct action *acts, int nact, struct buf *b)
+{
+	pid_t *tids;
+	int n = threads(s, &tids);
+	buf_reset(b);
+	for (int i = 0; i < n; i++) {
+		int k;
+		for (k = 0; k < nact; k++)
+			if (acts[k].tid == -1 || acts[k].tid == tids[i])
+				break;
+		if (k == nact)
+			continue;
+		struct thr *t = thr_find(s, tids[i], true);
+		if (!t)
+			continue;
+		int st = dbg_proc_thread_state(s->p, tids[i]);
+		if (acts[k].a == 't') {
+			if (st == DBG_THREAD_RUNNING && dbg_proc_stop_thread(s->p, tids[i]) == 0) {
+				t->act = 0;
+				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
+				ns_report(s, &ev);
+			}
+			continue;
+		}
+		if (st != DBG_THREAD_STOPPED && st != DBG_THREAD_GROUP_STOPPED)
+			continue;
+		t->act = acts[k].a;
+		t->sig = acts[k].sig;
+		t->r0 = acts[k].r0;
+		t->r1 = acts[k].r1;
+		int sig = t->sig ? t->sig : t->keep_sig;
+		t->keep_sig = 0;
+		dbg_proc_set_signal(s->p, tids[i], sig);
+		resume_thr(s, t);
+	}
+	free(tids);
+	buf_printf(b, "OK");
+	return send_reply(s, b);
 }
 
 static int parse_vcont(struct server *s, const char *p, struct action *acts, int cap)
@@ -1098,7 +1260,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;no-resumed+;hwbreak+;QCatchSyscalls+;qXfer:osdata:read-",
+		   "vContSupported+;exec-events+;no-resumed+;hwbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
 		   RSP_MAX_PACKET);
 }
 
@@ -1537,7 +1699,9 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		buf_printf(out, "OK");
 		break;
 	case '?':
-		if (!s->p)
+		if (s->nonstop)
+			ns_status(s, out);
+		else if (!s->p)
 			buf_printf(out, "W00");
 		else if (s->last_stop)
 			buf_printf(out, "%s", s->last_stop);
@@ -1637,8 +1801,28 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			return resume(s, acts, n, out);
 		} else if (!strncmp(pkt, "vCont", 5)) {
 			buf_printf(out, "E01");
+		} else if (!strcmp(pkt, "vStopped")) {
+			ns_vstopped(s, out);
 		} else if (!strcmp(pkt, "vCtrlC")) {
-			buf_printf(out, "OK"); /* nothing runs */
+			buf_printf(out, "OK");
+			if (s->nonstop && s->p) {
+				pid_t *tids;
+				int n = threads(s, &tids);
+				for (int i = 0; i < n; i++)
+					if (dbg_proc_thread_state(s->p, tids[i]) == DBG_THREAD_RUNNING &&
+					    dbg_proc_stop_thread(s->p, tids[i]) == 0) {
+						struct thr *t = thr_find(s, tids[i], true);
+						if (t)
+							t->act = 0;
+						send_reply(s, out);
+						struct dbg_event ev = { .kind = DBG_EVENT_SIGNAL,
+							.signo = SIGINT, .tid = tids[i] };
+						ns_report(s, &ev);
+						free(tids);
+						return 0;
+					}
+				free(tids);
+			}
 		} else if (!strncmp(pkt, "vAttach;", 8)) {
 			p = pkt + 8;
 			if (rsp_parse_hex(&p, &v) < 0 || *p || v > INT_MAX || v == 0) {
@@ -1774,7 +1958,16 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "QStartupWithShell:", 18)) {
 			buf_printf(out, "OK");
 		} else if (!strncmp(pkt, "QNonStop:", 9)) {
-			buf_printf(out, pkt[9] == '0' ? "OK" : "E01");
+			if (pkt[9] == '1' && !s->nonstop && s->p) {
+				/* everything is stopped now: gdb sees that with '?' */
+			}
+			if (pkt[9] == '0' && s->nonstop && s->p) {
+				dbg_proc_stop(s->p); /* all-stop: everything stops */
+				s->npending = 0;
+			}
+			s->nonstop = pkt[9] == '1';
+			ns_clear(s);
+			buf_printf(out, "OK");
 		}
 		break;
 	default:
@@ -1797,7 +1990,24 @@ static void serve(struct server *s, struct rsp_conn *c)
 	s->extended = false;
 	s->mp = false;
 	for (;;) {
-		int e = rsp_conn_next(c, -1);
+		int e;
+		if (s->nonstop && s->p) {
+			/* threads may run: their events and gdb's packets, as they come */
+			ns_poll_events(s);
+			if (!rsp_conn_buffered(c)) {
+				struct pollfd pf[2] = {
+					{ .fd = c->in_fd, .events = POLLIN },
+					{ .fd = s->p ? dbg_proc_fd(s->p) : -1, .events = POLLIN },
+				};
+				if (poll(pf, 2, 100) <= 0 || !pf[0].revents)
+					continue;
+			}
+			e = rsp_conn_next(c, 0);
+			if (e == RSP_EV_NONE)
+				continue;
+		} else {
+			e = rsp_conn_next(c, -1);
+		}
 		if (e < 0)
 			break;
 		if (e == RSP_EV_INTERRUPT || e != RSP_EV_PACKET)

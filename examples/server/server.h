@@ -44,6 +44,10 @@ struct server {
 	bool no_ack_ok;
 	bool exit_requested;     /* monitor exit */
 	bool noack_pending;
+	/* non-stop (QNonStop:1): stop replies queued for %Stop / vStopped */
+	bool nonstop;
+	char **nsq;
+	size_t nsq_n, nsq_cap;
 	bool stdio;
 
 	struct dbg_proc *p;
