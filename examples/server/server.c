@@ -187,6 +187,31 @@ static void thr_drop(struct server *s, pid_t tid)
 		}
 }
 
+static struct kid *kid_find(struct server *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nkids; i++)
+		if (s->kids[i].pid == pid)
+			return &s->kids[i];
+	return NULL;
+}
+
+static void kid_drop(struct server *s, struct kid *k, bool kill_it)
+{
+	if (kill_it)
+		dbg_proc_kill(k->p);
+	else
+		dbg_proc_set_signal(k->p, k->pid, 0);
+	dbg_proc_detach(k->p);
+	*k = s->kids[--s->nkids];
+}
+
+/* The process Hg names: a fork child gdb is looking at, or ours. */
+static struct dbg_proc *gproc(struct server *s)
+{
+	struct kid *k = s->gpid && s->gpid != s->pid ? kid_find(s, s->gpid) : NULL;
+	return k ? k->p : s->p;
+}
+
 /* The live threads; *ret owned by the caller. */
 static int threads(struct server *s, pid_t **ret)
 {
@@ -234,6 +259,8 @@ static pid_t any_thread(struct server *s)
 
 static pid_t reg_thread(struct server *s)
 {
+	if (gproc(s) != s->p)
+		return s->gtid > 0 ? s->gtid : s->gpid;
 	if (s->gtid > 0 && thread_alive(s, s->gtid))
 		return s->gtid;
 	return any_thread(s);
@@ -322,6 +349,8 @@ static void reset_target_state(struct server *s)
 
 static void release_target(struct server *s, bool kill_it)
 {
+	while (s->nkids)
+		kid_drop(s, &s->kids[0], kill_it);
 	if (!s->p)
 		return;
 	if (kill_it)
@@ -403,7 +432,7 @@ static int do_spawn(struct server *s, char **argv)
 			personality((unsigned long)saved | ADDR_NO_RANDOMIZE);
 	}
 	DBG_OPTS(dbg_spawn_opts, o, .log_fn = lib_log, .envp = s->env,
-		 .cwd = s->cwd);
+		 .cwd = s->cwd, .flags = DBG_ATTACH_FOLLOW_FORK);
 	/* stdio mode: the protocol owns our stdout; the program writes to stderr. */
 	if (s->stdio) {
 		o.stdout_fd = 2;
@@ -441,7 +470,7 @@ static int do_spawn(struct server *s, char **argv)
 
 static int do_attach(struct server *s, pid_t pid)
 {
-	DBG_OPTS(dbg_attach_opts, o, .log_fn = lib_log);
+	DBG_OPTS(dbg_attach_opts, o, .log_fn = lib_log, .flags = DBG_ATTACH_FOLLOW_FORK);
 	struct dbg_proc *p;
 	int r = dbg_proc_attach(pid, &o, &p);
 	if (r < 0) {
@@ -500,10 +529,13 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 	case DBG_EVENT_WATCHPOINT:
 	case DBG_EVENT_SYSCALL_ENTRY:
 	case DBG_EVENT_SYSCALL_EXIT:
+	case DBG_EVENT_FORK:
 	case DBG_EVENT_EXEC: {
 		int sig = ev->kind == DBG_EVENT_SIGNAL ? ev->signo
 			: ev->kind == DBG_EVENT_STOPPED ? 0 : SIGTRAP;
 		buf_printf(b, "T%02x", sig_to_gdb(sig));
+		if (ev->kind == DBG_EVENT_FORK)
+			buf_printf(b, "fork:p%x.%x;", (unsigned)ev->child, (unsigned)ev->child);
 		if (ev->kind == DBG_EVENT_SYSCALL_ENTRY || ev->kind == DBG_EVENT_SYSCALL_EXIT)
 			buf_printf(b, "%s:%lx;", ev->kind == DBG_EVENT_SYSCALL_ENTRY ? "syscall_entry"
 				   : "syscall_return", (unsigned long)ev->sysno);
@@ -555,6 +587,7 @@ static bool reportable(const struct dbg_event *ev)
 	case DBG_EVENT_WATCHPOINT:
 	case DBG_EVENT_SYSCALL_ENTRY:
 	case DBG_EVENT_SYSCALL_EXIT:
+	case DBG_EVENT_FORK:
 		return true;
 	default:
 		return false;
@@ -585,6 +618,8 @@ static void note_event(struct server *s, const struct dbg_event *ev)
 	}
 }
 
+static bool take_fork(struct server *s, const struct dbg_event *ev);
+
 /* After a reportable event: stop everything, keep what came on the way. */
 static void stop_all_and_collect(struct server *s)
 {
@@ -600,6 +635,8 @@ static void stop_all_and_collect(struct server *s)
 			continue;
 		}
 		if (ev.kind == DBG_EVENT_STOPPED)
+			continue;
+		if ((ev.kind == DBG_EVENT_FORK || ev.kind == DBG_EVENT_VFORK) && !take_fork(s, &ev))
 			continue;
 		if (reportable(&ev) && s->npending < MAX_PENDING)
 			s->pending[s->npending++] = ev;
@@ -637,6 +674,23 @@ static int resume_thr(struct server *s, struct thr *t)
 	if (t->act == 'c')
 		return dbg_proc_resume_thread(s->p, t->tid);
 	return 0;
+}
+
+/* A fork child is gdb's to clean of breakpoints and let go (fork-events+);
+ * a vfork child, or any without fork events, is let go at once. */
+static bool take_fork(struct server *s, const struct dbg_event *ev)
+{
+	struct dbg_proc *cp = NULL;
+	if (dbg_proc_attach_child(s->p, ev->child, &cp) < 0)
+		return false;
+	if (ev->kind == DBG_EVENT_FORK && s->fork_events && s->mp &&
+	    s->nkids < sizeof(s->kids) / sizeof(s->kids[0])) {
+		s->kids[s->nkids++] = (struct kid){ .pid = ev->child, .p = cp };
+		return true;
+	}
+	dbg_proc_set_signal(cp, ev->child, 0);
+	dbg_proc_detach(cp);
+	return false;
 }
 
 /* Handle an event while running; true when it is to be reported. */
@@ -683,13 +737,19 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
 		return false;
 	}
 	case DBG_EVENT_FORK:
-	case DBG_EVENT_VFORK:
+	case DBG_EVENT_VFORK: {
+		/* A fork child is gdb's to clean of breakpoints and let go
+		 * (fork-events+); a vfork child, or any without fork events,
+		 * is let go at once. */
+		if (take_fork(s, ev))
+			return true;
 		t = thr_find(s, ev->tid, true);
 		if (t && t->act)
 			resume_thr(s, t);
 		else
 			dbg_proc_resume_thread(s->p, ev->tid);
 		return false;
+	}
 	case DBG_EVENT_GROUP_STOP:
 		dbg_proc_resume_thread(s->p, ev->tid);
 		return false;
@@ -1255,12 +1315,13 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 {
 	s->mp = strstr(pkt, "multiprocess+") != NULL;
 	s->exec_events = strstr(pkt, "exec-events+") != NULL;
+	s->fork_events = strstr(pkt, "fork-events+") != NULL;
 	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"
 		   "qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;no-resumed+;hwbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
+		   "vContSupported+;exec-events+;fork-events+;no-resumed+;hwbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
 		   RSP_MAX_PACKET);
 }
 
@@ -1411,7 +1472,7 @@ static void read_regs(struct server *s, struct buf *out)
 {
 	pid_t tid = reg_thread(s);
 	struct regbuf rb;
-	if (!s->p || ensure_tdesc(s) < 0 || regbuf_read(s->p, tid, &rb) < 0) {
+	if (!s->p || ensure_tdesc(s) < 0 || regbuf_read(gproc(s), tid, &rb) < 0) {
 		buf_printf(out, "E01");
 		return;
 	}
@@ -1427,7 +1488,7 @@ static void write_regs(struct server *s, const char *hex, size_t len, struct buf
 {
 	pid_t tid = reg_thread(s);
 	struct regbuf rb;
-	if (!s->p || ensure_tdesc(s) < 0 || regbuf_read(s->p, tid, &rb) < 0) {
+	if (!s->p || ensure_tdesc(s) < 0 || regbuf_read(gproc(s), tid, &rb) < 0) {
 		buf_printf(out, "E01");
 		return;
 	}
@@ -1447,7 +1508,7 @@ static void write_regs(struct server *s, const char *hex, size_t len, struct buf
 		}
 		pos += 2 * (size_t)sz;
 	}
-	if (regbuf_write(s->p, tid, &rb, 1, 1) < 0)
+	if (regbuf_write(gproc(s), tid, &rb, 1, 1) < 0)
 		buf_printf(out, "E01");
 	else
 		buf_printf(out, "OK");
@@ -1462,7 +1523,7 @@ static void read_reg(struct server *s, const char *p, struct buf *out)
 		buf_printf(out, "E01");
 		return;
 	}
-	if (regbuf_read(s->p, reg_thread(s), &rb) < 0) {
+	if (regbuf_read(gproc(s), reg_thread(s), &rb) < 0) {
 		buf_printf(out, "E01");
 		return;
 	}
@@ -1487,13 +1548,13 @@ static void write_reg(struct server *s, const char *p, struct buf *out)
 		return;
 	}
 	pid_t tid = reg_thread(s);
-	if (regbuf_read(s->p, tid, &rb) < 0) {
+	if (regbuf_read(gproc(s), tid, &rb) < 0) {
 		buf_printf(out, "E01");
 		return;
 	}
 	tdesc_reg_set(&s->td, (int)n, &rb, tmp);
 	int gp = tdesc_reg_is_gp(&s->td, (int)n);
-	if (regbuf_write(s->p, tid, &rb, gp, !gp) < 0)
+	if (regbuf_write(gproc(s), tid, &rb, gp, !gp) < 0)
 		buf_printf(out, "E01");
 	else
 		buf_printf(out, "OK");
@@ -1529,7 +1590,7 @@ static void mem_read(struct server *s, const char *p, struct buf *out, bool bina
 		buf_printf(out, "E01");
 		return;
 	}
-	ssize_t n = len ? dbg_mem_read(s->p, addr, tmp, len) : 0;
+	ssize_t n = len ? dbg_mem_read(gproc(s), addr, tmp, len) : 0;
 	if (n < 0 || (n == 0 && len)) {
 		buf_printf(out, "E01");
 	} else if (binary) {
@@ -1569,7 +1630,7 @@ static void mem_write(struct server *s, const char *p, size_t plen, const char *
 		buf_printf(out, "E01");
 		return;
 	}
-	ssize_t n = dbg_mem_write(s->p, addr, tmp, len);
+	ssize_t n = dbg_mem_write(gproc(s), addr, tmp, len);
 	free(tmp);
 	buf_printf(out, n == (ssize_t)len ? "OK" : "E01");
 }
@@ -1744,19 +1805,24 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			buf_printf(out, "E01");
 			break;
 		}
-		if (tid > 0 && !thread_alive(s, tid)) {
+		if (pid > 0 && pid != s->pid && kid_find(s, pid)) {
+			/* a fork child gdb cleans before it lets it go */
+		} else if (tid > 0 && !thread_alive(s, tid)) {
 			buf_printf(out, "E01");
 			break;
 		}
-		if (pkt[1] == 'g')
+		if (pkt[1] == 'g') {
 			s->gtid = tid;
-		else
+			s->gpid = pid > 0 ? pid : s->pid;
+		} else {
 			s->ctid = tid;
+		}
 		buf_printf(out, "OK");
 		break;
 	case 'T':
 		p = pkt + 1;
-		if (parse_ptid(&p, &pid, &tid) < 0 || *p || !thread_alive(s, tid))
+		if (parse_ptid(&p, &pid, &tid) < 0 || *p ||
+		    (!thread_alive(s, tid) && !(pid > 0 && kid_find(s, pid) && tid == pid)))
 			buf_printf(out, "E01");
 		else
 			buf_printf(out, "OK");
@@ -1839,6 +1905,13 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "vRun;", 5)) {
 			v_run(s, pkt, out);
 		} else if (!strncmp(pkt, "vKill;", 6)) {
+			p = pkt + 6;
+			struct kid *k;
+			if (rsp_parse_hex(&p, &v) == 0 && (k = kid_find(s, (pid_t)v))) {
+				kid_drop(s, k, true);
+				buf_printf(out, "OK");
+				break;
+			}
 			if (!s->p) {
 				buf_printf(out, "E01");
 				break;
@@ -1869,11 +1942,35 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			return -1;
 		return 0;
 	case 'D':
+		if (pkt[1] == ';') {
+			p = pkt + 2;
+			struct kid *k;
+			if (rsp_parse_hex(&p, &v) == 0 && (k = kid_find(s, (pid_t)v))) {
+				kid_drop(s, k, false);
+				buf_printf(out, "OK");
+				break;
+			}
+		}
 		if (!s->p) {
 			buf_printf(out, "E01");
 			break;
 		}
+		size_t nk = s->nkids;
+		struct kid k0 = nk ? s->kids[0] : (struct kid){ 0 };
+		if (nk)
+			s->kids[0] = s->kids[--s->nkids];
 		detach_target(s);
+		if (nk) {
+			/* follow-fork-mode child: the child is the target now */
+			reset_target_state(s);
+			s->p = k0.p;
+			s->pid = k0.pid;
+			s->attached = true;
+			s->last_tid = s->gtid = s->gpid = s->pid;
+			s->td_built = s->td_built; /* same machine, same description */
+			buf_printf(out, "OK");
+			break;
+		}
 		buf_printf(out, "OK");
 		if (!s->extended) {
 			send_reply(s, out);

@@ -55,6 +55,14 @@ struct server {
 	bool attached;           /* attached (detach on quit) vs spawned (kill) */
 	bool running;
 	pid_t gtid, ctid;        /* Hg, Hc: 0 any, -1 all */
+	pid_t gpid;              /* Hg's process: ours or a fork child */
+	bool fork_events;        /* gdb said fork-events+ */
+	/* fork children reported to gdb, until it detaches or kills them */
+	struct kid {
+		pid_t pid;
+		struct dbg_proc *p;
+	} kids[16];
+	size_t nkids;
 	pid_t last_tid;
 	struct thr *thr;
 	size_t nthr, capthr;
