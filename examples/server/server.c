@@ -1427,6 +1427,24 @@ static void env_set(struct server *s, const char *kv)
 	s->env[s->nenv] = NULL;
 }
 
+/* Monitor output: an O packet of hex text. */
+static void o_printf(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void o_printf(struct server *s, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	struct buf o = { 0 };
+	buf_printf(&o, "O");
+	buf_hex(&o, tmp, strlen(tmp));
+	rsp_send(s->c, o.d, o.len);
+	free(o.d);
+}
+
 static void q_rcmd(struct server *s, const char *hex, struct buf *out)
 {
 	char *cmd = unhex_str(hex, strlen(hex));
@@ -1449,6 +1467,10 @@ static void q_rcmd(struct server *s, const char *hex, struct buf *out)
 	} else if (!strcmp(cmd, "set remote-debug 1") || !strcmp(cmd, "set remote-debug 0")) {
 		s->c->trace = cmd[17] == '1';
 		msg = s->c->trace ? "Protocol debug output enabled.\n" : "Protocol debug output disabled.\n";
+	} else if (!strncmp(cmd, "set libthread-db-search-path", 28)) {
+		/* no libthread_db here: accepted, as gdbserver words it */
+		const char *path = cmd[28] == ' ' ? cmd + 29 : "";
+		o_printf(s, "libthread-db-search-path set to `%s'\n", path);
 	} else if (!strcmp(cmd, "set debug-format all")) {
 		msg = "All extra debug format options enabled.\n";
 	} else if (!strcmp(cmd, "set debug-format none")) {
@@ -1995,6 +2017,9 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			handle_qxfer(s, pkt, out);
 		} else if (!strncmp(pkt, "qRcmd,", 6)) {
 			q_rcmd(s, pkt + 6, out);
+		} else if (!strncmp(pkt, "qGetTLSAddr:", 12)) {
+			/* no libthread_db: thread-local storage cannot be found */
+			buf_printf(out, "E01");
 		} else if (!strncmp(pkt, "qSymbol:", 8)) {
 			buf_printf(out, "OK");
 		} else if (!strncmp(pkt, "qThreadExtraInfo,", 17)) {
