@@ -137,6 +137,9 @@ int sig_from_gdb(int g)
 
 /* ---------------------------------------------------------------- state */
 
+/* Our own event kind: a vfork child let go of its parent's memory. */
+#define EV_VFORK_DONE ((enum dbg_event_kind)1000)
+
 static struct server S;
 static int g_listen_fd = -1;
 
@@ -512,7 +515,7 @@ static void expedite(struct server *s, struct buf *b, pid_t tid)
 static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf *b)
 {
 	buf_reset(b);
-	switch (ev->kind) {
+	switch ((int)ev->kind) {
 	case DBG_EVENT_EXITED:
 		buf_printf(b, "W%02x", ev->status & 0xff);
 		if (s->mp)
@@ -530,12 +533,17 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 	case DBG_EVENT_SYSCALL_ENTRY:
 	case DBG_EVENT_SYSCALL_EXIT:
 	case DBG_EVENT_FORK:
+	case DBG_EVENT_VFORK:
+	case EV_VFORK_DONE:
 	case DBG_EVENT_EXEC: {
 		int sig = ev->kind == DBG_EVENT_SIGNAL ? ev->signo
 			: ev->kind == DBG_EVENT_STOPPED ? 0 : SIGTRAP;
 		buf_printf(b, "T%02x", sig_to_gdb(sig));
-		if (ev->kind == DBG_EVENT_FORK)
-			buf_printf(b, "fork:p%x.%x;", (unsigned)ev->child, (unsigned)ev->child);
+		if (ev->kind == DBG_EVENT_FORK || ev->kind == DBG_EVENT_VFORK)
+			buf_printf(b, "%s:p%x.%x;", ev->kind == DBG_EVENT_FORK ? "fork" : "vfork",
+				   (unsigned)ev->child, (unsigned)ev->child);
+		if (ev->kind == EV_VFORK_DONE)
+			buf_printf(b, "vforkdone:;");
 		if (ev->kind == DBG_EVENT_SYSCALL_ENTRY || ev->kind == DBG_EVENT_SYSCALL_EXIT)
 			buf_printf(b, "%s:%lx;", ev->kind == DBG_EVENT_SYSCALL_ENTRY ? "syscall_entry"
 				   : "syscall_return", (unsigned long)ev->sysno);
@@ -577,7 +585,7 @@ static void set_last_stop(struct server *s, const char *r)
 /* Is this event one gdb hears of (else it is handled here)? */
 static bool reportable(const struct dbg_event *ev)
 {
-	switch (ev->kind) {
+	switch ((int)ev->kind) {
 	case DBG_EVENT_SIGNAL:
 	case DBG_EVENT_TRAP:
 	case DBG_EVENT_STOPPED:
@@ -588,6 +596,8 @@ static bool reportable(const struct dbg_event *ev)
 	case DBG_EVENT_SYSCALL_ENTRY:
 	case DBG_EVENT_SYSCALL_EXIT:
 	case DBG_EVENT_FORK:
+	case DBG_EVENT_VFORK:
+	case EV_VFORK_DONE:
 		return true;
 	default:
 		return false;
@@ -683,9 +693,11 @@ static bool take_fork(struct server *s, const struct dbg_event *ev)
 	struct dbg_proc *cp = NULL;
 	if (dbg_proc_attach_child(s->p, ev->child, &cp) < 0)
 		return false;
-	if (ev->kind == DBG_EVENT_FORK && s->fork_events && s->mp &&
+	bool vf = ev->kind == DBG_EVENT_VFORK;
+	if ((vf ? s->vfork_events : s->fork_events) && s->mp &&
 	    s->nkids < sizeof(s->kids) / sizeof(s->kids[0])) {
-		s->kids[s->nkids++] = (struct kid){ .pid = ev->child, .p = cp };
+		s->kids[s->nkids++] = (struct kid){ .pid = ev->child, .p = cp, .vfork = vf,
+						    .parent_tid = ev->tid };
 		return true;
 	}
 	dbg_proc_set_signal(cp, ev->child, 0);
@@ -761,6 +773,37 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
 	}
 }
 
+/* A released vfork child: run it until it execs or exits (then the
+ * parent has its memory back: vforkdone). */
+static bool poll_kids(struct server *s, struct dbg_event *ret)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		struct kid *k = &s->kids[i];
+		struct dbg_event e;
+		if (!k->released)
+			continue;
+		int r;
+		while ((r = dbg_proc_wait(k->p, 0, &e)) == 0) {
+			if (e.kind == DBG_EVENT_EXEC || e.kind == DBG_EVENT_EXITED ||
+			    e.kind == DBG_EVENT_KILLED)
+				break;
+			if (e.kind == DBG_EVENT_SIGNAL)
+				dbg_proc_resume_thread(k->p, e.tid);
+			else if (e.kind != DBG_EVENT_THREAD_EXIT) {
+				dbg_proc_set_signal(k->p, e.tid, 0);
+				dbg_proc_resume_thread(k->p, e.tid);
+			}
+		}
+		if (r == 0 || r == -ESRCH) {
+			*ret = (struct dbg_event){ .kind = EV_VFORK_DONE, .tid = k->parent_tid };
+			dbg_proc_detach(k->p);
+			*k = s->kids[--s->nkids];
+			return true;
+		}
+	}
+	return false;
+}
+
 /* Wait for the running target's next reported stop and send it.
  * Returns -1 when the connection ended. */
 static int wait_and_report(struct server *s, struct buf *b)
@@ -769,6 +812,11 @@ static int wait_and_report(struct server *s, struct buf *b)
 	struct pollfd pf[2];
 
 	while (s->running) {
+		if (poll_kids(s, &ev)) {
+			stop_all_and_collect(s);
+			report(s, &ev, b);
+			return send_reply(s, b);
+		}
 		int r = dbg_proc_wait(s->p, 0, &ev);
 		if (r == 0) {
 			if (!handle_running_event(s, &ev))
@@ -1316,12 +1364,13 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 	s->mp = strstr(pkt, "multiprocess+") != NULL;
 	s->exec_events = strstr(pkt, "exec-events+") != NULL;
 	s->fork_events = strstr(pkt, "fork-events+") != NULL;
+	s->vfork_events = strstr(pkt, "vfork-events+") != NULL;
 	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"
 		   "qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;fork-events+;no-resumed+;hwbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
+		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
 		   RSP_MAX_PACKET);
 }
 
@@ -1968,7 +2017,15 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			p = pkt + 2;
 			struct kid *k;
 			if (rsp_parse_hex(&p, &v) == 0 && (k = kid_find(s, (pid_t)v))) {
-				kid_drop(s, k, false);
+				if (k->vfork && !k->released) {
+					/* it runs on our parent's memory: keep it
+					 * traced until it execs or exits */
+					k->released = true;
+					dbg_proc_set_signal(k->p, k->pid, 0);
+					dbg_proc_resume(k->p);
+				} else {
+					kid_drop(s, k, false);
+				}
 				buf_printf(out, "OK");
 				break;
 			}

@@ -61,7 +61,11 @@ struct server {
 	struct kid {
 		pid_t pid;
 		struct dbg_proc *p;
+		bool vfork;      /* a vfork child: shares the parent's memory */
+		bool released;   /* gdb detached it; kept until it execs or exits */
+		pid_t parent_tid;
 	} kids[16];
+	bool vfork_events;
 	size_t nkids;
 	pid_t last_tid;
 	struct thr *thr;
