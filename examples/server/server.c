@@ -332,7 +332,7 @@ static int ensure_tdesc(struct server *s)
 		xcr0 = xs.xcr0;
 	else if (!s->p)
 		return -ESRCH;
-	int r = tdesc_build(&s->td, xcr0);
+	int r = tdesc_build(&s->td, xcr0, s->lldb);
 	if (r == 0)
 		s->td_built = true;
 	return r;
@@ -1365,6 +1365,8 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 	s->exec_events = strstr(pkt, "exec-events+") != NULL;
 	s->fork_events = strstr(pkt, "fork-events+") != NULL;
 	s->vfork_events = strstr(pkt, "vfork-events+") != NULL;
+	/* lldb lists its architectures; gdb names only i386 */
+	s->lldb = strstr(pkt, "xmlRegisters=i386,") != NULL;
 	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"
 		   "qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
@@ -2007,7 +2009,13 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		}
 		return 0;
 	case 'k':
-		/* gdb does not wait for an answer to k */
+		/* gdb does not wait for an answer to k; lldb does */
+		if (s->lldb && s->p) {
+			buf_printf(out, "X09");
+			if (s->mp)
+				buf_printf(out, ";process:%x", (unsigned)s->pid);
+			send_reply(s, out);
+		}
 		release_target(s, true);
 		if (!s->extended)
 			return -1;
@@ -2168,6 +2176,12 @@ static void serve(struct server *s, struct rsp_conn *c)
 	s->c = c;
 	s->extended = false;
 	s->mp = false;
+	s->lldb = false;
+	if (s->td_built) {
+		/* the next client may want another description */
+		tdesc_free(&s->td);
+		s->td_built = false;
+	}
 	for (;;) {
 		int e;
 		if (s->nonstop && s->p) {

@@ -66,6 +66,7 @@ struct server {
 		pid_t parent_tid;
 	} kids[16];
 	bool vfork_events;
+	bool lldb;               /* the client is lldb (qSupported's xmlRegisters list) */
 	size_t nkids;
 	pid_t last_tid;
 	struct thr *thr;

@@ -13,7 +13,7 @@ enum kind {
 	K_GP,      /* a dbg_regs field: arg = offset */
 	K_ST,      /* arg = i */
 	K_FCTRL, K_FSTAT, K_FTAG, K_FISEG, K_FIOFF, K_FOSEG, K_FOOFF, K_FOP,
-	K_XMM, K_MXCSR, K_YMMH, K_K, K_ZMMH,
+	K_XMM, K_MXCSR, K_YMMH, K_K, K_ZMMH, K_ZMM,
 };
 
 struct tdesc_reg {
@@ -59,7 +59,7 @@ static const struct tdesc_reg fpctl_regs[] = {
 static const struct tdesc_reg mxcsr_reg = { "mxcsr", 4, K_MXCSR, 0, "i386_mxcsr", "vector" };
 
 /* Registers that come in numbered runs, made once. */
-static struct tdesc_reg st_regs[8], xmm_regs[32], ymmh_regs[32], k_regs[8], zmmh_regs[32];
+static struct tdesc_reg st_regs[8], xmm_regs[32], ymmh_regs[32], k_regs[8], zmmh_regs[32], zmm_regs[32];
 
 static void make_runs(void)
 {
@@ -80,6 +80,8 @@ static void make_runs(void)
 		snprintf(ymmh_regs[i].name, sizeof(ymmh_regs[i].name), "ymm%dh", i);
 		zmmh_regs[i] = (struct tdesc_reg){ "", 32, K_ZMMH, i, "v2ui128", NULL };
 		snprintf(zmmh_regs[i].name, sizeof(zmmh_regs[i].name), "zmm%dh", i);
+		zmm_regs[i] = (struct tdesc_reg){ "", 64, K_ZMM, i, "vec512", "vector" };
+		snprintf(zmm_regs[i].name, sizeof(zmm_regs[i].name), "zmm%d", i);
 	}
 }
 
@@ -129,7 +131,7 @@ static void add(struct tdesc *td, FILE *f, const struct tdesc_reg *r)
 	fputs("/>\n", f);
 }
 
-int tdesc_build(struct tdesc *td, uint64_t xcr0)
+int tdesc_build(struct tdesc *td, uint64_t xcr0, int full_zmm)
 {
 	char *xml = NULL;
 	size_t len = 0;
@@ -183,6 +185,13 @@ int tdesc_build(struct tdesc *td, uint64_t xcr0)
 		for (int i = 0; i < 32; i++)
 			add(td, f, &zmmh_regs[i]);
 		fputs("</feature>\n", f);
+		if (full_zmm) {
+			fputs("<feature name=\"org.libdbg.x86.zmm\">\n"
+			      "<vector id=\"vec512\" type=\"uint8\" count=\"64\"/>\n", f);
+			for (int i = 0; i < 32; i++)
+				add(td, f, &zmm_regs[i]);
+			fputs("</feature>\n", f);
+		}
 	}
 	fputs("</target>\n", f);
 	if (fclose(f) != 0) {
@@ -319,6 +328,15 @@ void tdesc_reg_get(const struct tdesc *td, int n, const struct regbuf *rb, uint8
 	case K_ZMMH:
 		memcpy(out, i < 16 ? xs->zmm_hi[i] : xs->hi16_zmm[i - 16] + 32, 32);
 		break;
+	case K_ZMM:
+		if (i < 16) {
+			memcpy(out, fx->xmm[i], 16);
+			memcpy(out + 16, xs->ymm_hi[i], 16);
+			memcpy(out + 32, xs->zmm_hi[i], 32);
+		} else {
+			memcpy(out, xs->hi16_zmm[i - 16], 64);
+		}
+		break;
 	}
 }
 
@@ -358,6 +376,15 @@ void tdesc_reg_set(const struct tdesc *td, int n, struct regbuf *rb, const uint8
 	case K_K: memcpy(&xs->opmask[i], in, 8); break;
 	case K_ZMMH:
 		memcpy(i < 16 ? xs->zmm_hi[i] : xs->hi16_zmm[i - 16] + 32, in, 32);
+		break;
+	case K_ZMM:
+		if (i < 16) {
+			memcpy(fx->xmm[i], in, 16);
+			memcpy(xs->ymm_hi[i], in + 16, 16);
+			memcpy(xs->zmm_hi[i], in + 32, 32);
+		} else {
+			memcpy(xs->hi16_zmm[i - 16], in, 64);
+		}
 		break;
 	}
 }

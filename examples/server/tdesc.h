@@ -31,8 +31,10 @@ struct regbuf {
 	int have_xs;
 };
 
-/* Build the description for an xcr0 (from a stopped thread's xstate). */
-int tdesc_build(struct tdesc *td, uint64_t xcr0);
+/* Build the description for an xcr0 (from a stopped thread's xstate).
+ * full_zmm adds zmm0-31 whole (64 bytes each) after the gdb pieces: lldb
+ * 14 builds ymm from xmm + ymmNh itself, but not zmm. */
+int tdesc_build(struct tdesc *td, uint64_t xcr0, int full_zmm);
 void tdesc_free(struct tdesc *td);
 
 int regbuf_read(struct dbg_proc *p, pid_t tid, struct regbuf *rb);

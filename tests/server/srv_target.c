@@ -6,6 +6,9 @@
  * "srv_target run": a short deterministic program for breakpoints and
  * stepping: calls add() five times, then spins until interrupted or for
  * 30 s (for ^C), then exits 7.
+ * "srv_target vec": loads a known pattern into zmm5 (bytes 0..63), ymm3
+ * (0..31) and k2 (0x5a5a) where the CPU has AVX-512 (else exits 77), and
+ * reaches the global label vec_loaded with them in place.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -44,8 +47,31 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static const uint8_t pattern[64] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+	22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40, 41,
+	42, 43, 44, 45, 46, 47, 48, 49, 50, 51, 52, 53, 54, 55, 56, 57, 58, 59, 60, 61,
+	62, 63 };
+
+static int vec(void)
+{
+	if (!__builtin_cpu_supports("avx512f"))
+		return 77;
+	__asm__ volatile("vmovdqu64 (%0), %%zmm5\n\t"
+			 "vmovdqu (%0), %%ymm3\n\t"
+			 "movl $0x5a5a, %%eax\n\t"
+			 "kmovw %%eax, %%k2\n\t"
+			 ".globl vec_loaded\n"
+			 "vec_loaded:\n\t"
+			 "nop\n\t"
+			 : : "r"(pattern) : "eax", "xmm3", "xmm5", "memory");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "vec"))
+		return vec();
 	if (pipe(pipefd) < 0)
 		return 1;
 	if (argc > 1 && !strcmp(argv[1], "block")) {
