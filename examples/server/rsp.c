@@ -57,11 +57,15 @@ int rsp_unhex(const char *s, size_t n, uint8_t *out)
 
 void rsp_tohex(const uint8_t *in, size_t n, char *out)
 {
+	static char pairs[512];
 	static const char digits[] = "0123456789abcdef";
-	for (size_t i = 0; i < n; i++) {
-		out[2 * i] = digits[in[i] >> 4];
-		out[2 * i + 1] = digits[in[i] & 15];
-	}
+	if (!pairs[0])
+		for (int i = 0; i < 256; i++) {
+			pairs[2 * i] = digits[i >> 4];
+			pairs[2 * i + 1] = digits[i & 15];
+		}
+	for (size_t i = 0; i < n; i++)
+		memcpy(out + 2 * i, pairs + 2 * in[i], 2);
 }
 
 void rsp_parser_reset(struct rsp_parser *p)
@@ -285,20 +289,27 @@ static int frame(struct rsp_conn *c, char lead, const void *data, size_t len, si
 	}
 	const uint8_t *d = data;
 	size_t o = 0;
-	uint8_t sum = 0;
+	unsigned sum = 0;
 	c->obuf[o++] = lead;
-	for (size_t i = 0; i < len; i++) {
-		uint8_t b = d[i];
-		if (needs_escape(b)) {
+	for (size_t i = 0; i < len;) {
+		/* runs of bytes that need no escape are copied as they are */
+		size_t j = i;
+		while (j < len && !needs_escape(d[j]))
+			sum += d[j++];
+		memcpy(c->obuf + o, d + i, j - i);
+		o += j - i;
+		i = j;
+		if (i < len) {
 			c->obuf[o++] = '}';
-			sum = (uint8_t)(sum + '}');
-			b ^= 0x20;
+			c->obuf[o++] = (char)(d[i] ^ 0x20);
+			sum += '}' + (d[i] ^ 0x20u);
+			i++;
 		}
-		c->obuf[o++] = (char)b;
-		sum = (uint8_t)(sum + b);
 	}
+	sum &= 0xff;
 	c->obuf[o++] = '#';
-	rsp_tohex(&sum, 1, c->obuf + o);
+	uint8_t sb = (uint8_t)sum;
+	rsp_tohex(&sb, 1, c->obuf + o);
 	o += 2;
 	*ret_n = o;
 	return 0;

@@ -18,6 +18,9 @@
 
 /* The largest packet we accept; advertised as PacketSize. */
 #define RSP_MAX_PACKET (256 * 1024)
+/* What we tell gdb (PacketSize): gdb is quicker with packets of this
+ * order than with ones of RSP_MAX_PACKET (measured: dump binary memory). */
+#define RSP_ADVERTISED_PACKET 0x4000
 
 enum rsp_event {
 	RSP_EV_NONE = 0,   /* byte consumed, nothing complete yet */

@@ -1373,7 +1373,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
 		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
-		   RSP_MAX_PACKET);
+		   RSP_ADVERTISED_PACKET);
 }
 
 static void parse_signal_list(const char *p, uint8_t *tab)
@@ -1652,6 +1652,8 @@ static void mem_read(struct server *s, const char *p, struct buf *out, bool bina
 		return;
 	}
 	size_t max = binary ? RSP_MAX_PACKET / 2 : RSP_MAX_PACKET / 2 - 16;
+	if (getenv("DBG_SERVER_MAXREAD"))
+		max = (size_t)atol(getenv("DBG_SERVER_MAXREAD"));
 	if (len > max)
 		len = max;
 	if (binary && len == 0) {
@@ -2355,14 +2357,16 @@ int main(int argc, char **argv)
 			logmsg("dbg-server: unknown option %s\n", a);
 			usage();
 			return 2;
+		} else if (!comm) {
+			/* options may follow COMM too, before PROG (as gdbserver) */
+			comm = a;
 		} else
 			break;
 	}
-	if (i >= argc) {
+	if (!comm) {
 		usage();
 		return 2;
 	}
-	comm = argv[i++];
 	if (attach_flag && !attach_pid) {
 		if (i >= argc) {
 			usage();
