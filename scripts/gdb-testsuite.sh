@@ -13,15 +13,20 @@ set -eu
 build=$(cd "${1:?usage: $0 BUILD_DIR [--board B] [files...]}" && pwd)
 shift
 board=native-gdbserver
-if [ "${1:-}" = --board ]; then
-	board=$2
-	shift 2
-fi
+check=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--board) board=$2; shift 2 ;;
+	# --check: exit 1 when a gdb.server test passes with gdbserver only
+	--check) check=1; shift ;;
+	*) break ;;
+	esac
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 server=$build/examples/dbg-server
 [ -x "$server" ] || { echo "no $server: build first" >&2; exit 1; }
 for f in /usr/src/gdb.tar.xz /usr/bin/gdbserver /usr/bin/runtest /usr/bin/gdb; do
-	[ -e "$f" ] || { echo "missing $f (scripts/deps.sh gdbtest installs gdb-source gdbserver dejagnu)" >&2; exit 1; }
+	[ -e "$f" ] || { echo "missing $f (scripts/deps.sh installs gdb-source gdbserver dejagnu)" >&2; exit 77; }
 done
 cache=${DBG_GDBTEST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/libdbg-gdbtest}
 mkdir -p "$cache"
@@ -46,6 +51,16 @@ if [ $# -eq 0 ]; then
 		gdb.base/break.exp gdb.base/step-test.exp gdb.base/watchpoint.exp \
 		gdb.base/display.exp gdb.base/signals.exp gdb.base/catch-syscall.exp
 fi
+# A directory (gdb.server) stands for its .exp files.
+files=
+for f in "$@"; do
+	if [ -d "$ts/$f" ]; then
+		files="$files $(cd "$ts" && ls "$f"/*.exp | tr '\n' ' ')"
+	else
+		files="$files $f"
+	fi
+done
+set -- $files
 run=$cache/runs/$(date +%Y%m%d-%H%M%S)-$$
 mkdir -p "$run"
 # One wrapper per server so that the board's GDBSERVER names a program.
@@ -77,3 +92,11 @@ echo "-- pass with gdbserver, not with dbg-server:"
 comm -23 "$run/pass.gdbserver" "$run/pass.dbg-server" | sed 's/^PASS: /  /'
 echo "-- pass with dbg-server, not with gdbserver:"
 comm -13 "$run/pass.gdbserver" "$run/pass.dbg-server" | sed 's/^PASS: /  /'
+if [ "$check" = 1 ]; then
+	bad=$(comm -23 "$run/pass.gdbserver" "$run/pass.dbg-server" | grep -c '^PASS: gdb.server/' || true)
+	if [ "$bad" -gt 0 ]; then
+		echo "FAIL: $bad gdb.server tests pass with gdbserver only"
+		exit 1
+	fi
+	[ -s "$run/pass.dbg-server" ] || { echo "FAIL: no passes with dbg-server"; exit 1; }
+fi

@@ -1652,8 +1652,6 @@ static void mem_read(struct server *s, const char *p, struct buf *out, bool bina
 		return;
 	}
 	size_t max = binary ? RSP_MAX_PACKET / 2 : RSP_MAX_PACKET / 2 - 16;
-	if (getenv("DBG_SERVER_MAXREAD"))
-		max = (size_t)atol(getenv("DBG_SERVER_MAXREAD"));
 	if (len > max)
 		len = max;
 	if (binary && len == 0) {
