@@ -19,5 +19,6 @@
 #include <dbg/syscall.h>
 #include <dbg/prof.h>
 #include <dbg/watch.h>
+#include <dbg/bp.h>
 
 #endif /* DBG_H */

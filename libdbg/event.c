@@ -138,6 +138,21 @@ int dbg__reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status)
 	 * (four system calls an event, while stopping many threads). */
 	if (probe_interrupted(p, tid, status))
 		return 1;
+	/* A few threads: ask each running one directly first. A debugger
+	 * resuming one thread and waiting for its next stop (a breakpoint
+	 * round trip) mostly finds the stop already there, and this is one
+	 * system call where the signalfd path below takes six. */
+	if (p->nthreads <= 8)
+		for (size_t i = 0; i < p->nthreads; i++) {
+			const struct dbg__thread *t = &p->threads[i];
+			if (t->state != T_RUNNING && t->state != T_LISTENING)
+				continue;
+			pid_t r = waitpid(t->tid, status, __WALL | WNOHANG);
+			if (r > 0) {
+				*tid = r;
+				return 1;
+			}
+		}
 	sigset_t chld, old;
 	sigemptyset(&chld);
 	sigaddset(&chld, SIGCHLD);
@@ -227,15 +242,20 @@ static void on_exec(struct dbg_proc *p, struct dbg__thread *t, pid_t former)
 	dbg__hook_exec(p, t);
 }
 
-static void on_fork_child(struct dbg_proc *p, struct dbg__thread *t, pid_t child)
+static void on_fork_child(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool vfork)
 {
 	struct dbg__child *c = dbg__child_add(p, child);
+	p->vforking = vfork;
 	if (c && (p->flags & DBG_ATTACH_FOLLOW_FORK)) {
+		c->vfork = vfork;
 		dbg__hook_fork(p, t, child, true);
+		p->vforking = false;
 		return;
 	}
-	if (!c)
+	if (!c) {
+		p->vforking = false;
 		return;
+	}
 	/* Not followed: wait for the child's first stop (it comes at once)
 	 * and let it go untraced. */
 	int st;
@@ -246,10 +266,13 @@ static void on_fork_child(struct dbg_proc *p, struct dbg__thread *t, pid_t child
 		if (r == child && WIFSTOPPED(st))
 			c->stopped = true;
 	}
+	/* The hook first, while the child is stopped: run control takes
+	 * its breakpoints out of the child's memory before it runs. */
+	dbg__hook_fork(p, t, child, false);
+	p->vforking = false;
 	if (c->stopped)
 		ptrace(PTRACE_DETACH, child, 0, 0);
 	dbg__child_remove(p, c);
-	dbg__hook_fork(p, t, child, false);
 }
 
 static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
@@ -370,7 +393,7 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 			}
 			ev->kind = DBG_EVENT_CLONE;
 		} else {
-			on_fork_child(p, t, (pid_t)msg);
+			on_fork_child(p, t, (pid_t)msg, event == PTRACE_EVENT_VFORK);
 			ev->kind = event == PTRACE_EVENT_FORK ? DBG_EVENT_FORK : DBG_EVENT_VFORK;
 		}
 		return D_REPORT;
@@ -386,6 +409,11 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		ev->kind = DBG_EVENT_TRAP;
 		ev->signo = SIGTRAP | 0x80;
 		return dbg__hook_stop(p, t, ev);
+	case PTRACE_EVENT_VFORK_DONE:
+		/* The vfork child execed or exited: our memory is ours
+		 * again (run control puts its breakpoints back). */
+		dbg__hook_vfork_done(p, t);
+		return D_QUIET;
 	case 0:
 		break;
 	default:

@@ -67,6 +67,7 @@ struct dbg__thread {
 struct dbg__child {
 	pid_t pid;
 	bool stopped;
+	bool vfork; /* shares the parent's memory until it execs or exits */
 };
 
 struct dbg__event_queue {
@@ -149,6 +150,13 @@ struct dbg_proc {
 	int procmap_query; /* 1 works, 0 unknown, -1 unsupported */
 
 	struct dbg__mem mem;
+
+	/* The fork hooks are about a vfork (the child shares our memory). */
+	bool vforking;
+	/* Set while dbg_proc_attach_child() sets up the child's handle: the
+	 * parent's handle, and whether the child was vforked. */
+	struct dbg_proc *forked_from;
+	bool vfork_child;
 
 	/* Run-control modules' per-process state (their *-int.h). */
 	struct dbg__bp_proc bp;
@@ -259,9 +267,13 @@ struct dbg__hooks {
 				      struct dbg_event *ev);
 	/* @t execed: a new program; every other thread is gone. */
 	void (*exec)(struct dbg_proc *p, struct dbg__thread *t);
-	/* @t forked or vforked @child; followed: kept traced for
-	 * dbg_proc_attach_child(), else already detached and running. */
+	/* @t forked or vforked @child (p->vforking says which); followed:
+	 * kept traced for dbg_proc_attach_child(), else detached right
+	 * after this hook (the child is still stopped: a module may write
+	 * its memory, e.g. take breakpoints out). */
 	void (*fork)(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
+	/* @t's vfork child left the shared memory (exec or exit). */
+	void (*vfork_done)(struct dbg_proc *p, struct dbg__thread *t);
 	/* New thread @t entered the table: a clone child (not yet run),
 	 * or a thread found while attaching. */
 	void (*clone)(struct dbg_proc *p, struct dbg__thread *t);
@@ -284,6 +296,7 @@ enum dbg__disposition dbg__hook_stop(struct dbg_proc *p, struct dbg__thread *t,
 				     struct dbg_event *ev);
 void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
+void dbg__hook_vfork_done(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_detach(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_fini(struct dbg_proc *p);

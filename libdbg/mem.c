@@ -497,6 +497,9 @@ ssize_t dbg_mem_read(struct dbg_proc *p, uint64_t addr, void *buf, size_t len)
 		return 0;
 	ssize_t n = len <= CACHE_MAX_READ && cache_usable(p) ? read_cached(p, addr, buf, len)
 							     : read_planned(p, addr, buf, len);
+	/* Breakpoints are invisible: the one place every read passes. */
+	if (n > 0)
+		dbg__bp_shadow_read(p, addr, buf, (size_t)n);
 	if (n == -EFAULT)
 		dbg__fail(p, -EFAULT, "0x%llx is not readable in %d", (unsigned long long)addr, p->pid);
 	return n;
@@ -554,6 +557,7 @@ int dbg_mem_readv(struct dbg_proc *p, struct dbg_mem_range *ranges, size_t n)
 			if (left >= rg->len) {
 				rg->result = rg->len;
 				left -= rg->len;
+				dbg__bp_shadow_read(p, rg->addr, rg->buf, rg->len);
 				continue;
 			}
 			/* This one stopped short; it and the ones after it
@@ -637,6 +641,13 @@ ssize_t dbg_mem_write(struct dbg_proc *p, uint64_t addr, const void *buf, size_t
 		return r;
 	if (!len)
 		return 0;
+	/* Over a breakpoint: the saved original byte takes the new value,
+	 * the int3 stays in the target. */
+	void *copy;
+	const void *orig_buf = buf;
+	buf = dbg__bp_shadow_write(p, addr, orig_buf, len, &copy);
+	if (!buf)
+		return -ENOMEM;
 	struct dbg__mem *m = &p->mem;
 	m->generation++; /* the cache may hold these bytes */
 	m->stats.writes++;
@@ -654,6 +665,7 @@ ssize_t dbg_mem_write(struct dbg_proc *p, uint64_t addr, const void *buf, size_t
 				done = more;
 		}
 	}
+	free(copy);
 	if (done > 0)
 		m->stats.bytes_written += done;
 	if (done == 0)

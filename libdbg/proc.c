@@ -31,7 +31,7 @@
 extern char **environ;
 
 #define TRACE_OPTS (PTRACE_O_TRACECLONE | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | \
-		    PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD)
+		    PTRACE_O_TRACEEXEC | PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEVFORKDONE)
 #define DEFAULT_STOP_TIMEOUT_MS 5000
 
 static pid_t my_tid(void)
@@ -126,6 +126,11 @@ void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t)
 void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed)
 {
 	FOR_EACH_HOOK(fork, p, t, child, followed);
+}
+
+void dbg__hook_vfork_done(struct dbg_proc *p, struct dbg__thread *t)
+{
+	FOR_EACH_HOOK(vfork_done, p, t);
 }
 
 void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t)
@@ -254,7 +259,22 @@ static int check_arch(struct dbg_proc *p, bool stopped)
 
 /* ---- resuming ------------------------------------------------------ */
 
-static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
+/*
+ * Resuming is two steps so that a resume-all can ask every module first
+ * (run control steps threads off breakpoints while all the others are
+ * still stopped) and only then let the threads go: prepare gives the
+ * request to issue, 1 when a module resumed the thread (or left it
+ * stopped for a new event), or a negative errno.
+ */
+static int resume_prepare(struct dbg_proc *p, struct dbg__thread *t, bool step, int *req)
+{
+	*req = step ? PTRACE_SINGLESTEP : PTRACE_CONT;
+	if (t->state != T_STOPPED || (t->group_stop && !step))
+		return 0;
+	return dbg__hook_prepare(p, t, req);
+}
+
+static int resume_issue(struct dbg_proc *p, struct dbg__thread *t, bool step, int req)
 {
 	if (t->state != T_STOPPED)
 		return 0;
@@ -269,12 +289,6 @@ static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
 			t->group_stop = false; /* SIGCONT came first */
 	}
 	if (!t->group_stop || step) {
-		int req = step ? PTRACE_SINGLESTEP : PTRACE_CONT;
-		int h = dbg__hook_prepare(p, t, &req);
-		if (h < 0)
-			return h;
-		if (h > 0)
-			return 0; /* a module resumed it (and told its hooks) */
 		r = ptrace(req, t->tid, 0, t->pending_sig);
 		if (r == 0) {
 			t->pending_sig = 0;
@@ -292,6 +306,41 @@ static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
 		return -errno;
 	}
 	return 0;
+}
+
+static int resume_thread(struct dbg_proc *p, struct dbg__thread *t, bool step)
+{
+	pid_t tid = t->tid;
+	int req;
+	int h = resume_prepare(p, t, step, &req);
+	if (h < 0)
+		return h;
+	if (h > 0)
+		return 0; /* a module resumed it (and told its hooks) */
+	t = dbg__thread_find(p, tid);
+	return t ? resume_issue(p, t, step, req) : -ESRCH;
+}
+
+/* Is an event about @tid queued? */
+static bool queued_for(const struct dbg_proc *p, pid_t tid)
+{
+	const struct dbg__event_queue *q = &p->events;
+	for (size_t i = 0; i < q->len; i++)
+		if (q->ev[(q->head + i) % q->cap].tid == tid)
+			return true;
+	return false;
+}
+
+/* Is an event queued about a thread that is stopped? */
+static bool queued_stop(struct dbg_proc *p)
+{
+	const struct dbg__event_queue *q = &p->events;
+	for (size_t i = 0; i < q->len; i++) {
+		const struct dbg__thread *t = dbg__thread_find(p, q->ev[(q->head + i) % q->cap].tid);
+		if (t && t->state == T_STOPPED)
+			return true;
+	}
+	return false;
 }
 
 /* Outside stop-all, an internal stop is undone at once. */
@@ -841,7 +890,12 @@ int dbg_proc_attach_child(struct dbg_proc *p, pid_t child, struct dbg_proc **ret
 		return -ENOMEM;
 	}
 	t->state = T_STOPPED;
+	/* The modules' setup may take over what the parent had in the
+	 * child (run control: the breakpoints it inherited). */
+	n->forked_from = p;
+	n->vfork_child = c->vfork;
 	r = proc_finish_setup(n);
+	n->forked_from = NULL;
 	if (r < 0) {
 		proc_free(n);
 		return r;
@@ -880,13 +934,78 @@ int dbg_proc_resume(struct dbg_proc *p)
 		return r;
 	if (p->exited)
 		return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
+	/* All-stop: an event still queued about a stopped thread is
+	 * reported before anything runs again (see dbg/bp.h). */
+	if (p->bp.mode == DBG_RUNCTL_ALL_STOP && queued_stop(p))
+		return 0;
+	size_t n = p->nthreads;
+	struct { pid_t tid; int req; } *todo = calloc(n ? n : 1, sizeof(*todo));
+	if (!todo)
+		return -ENOMEM;
+	/* Prepare every thread first (steps off breakpoints happen while
+	 * the others are all still stopped), then let them go. */
+	size_t k = 0;
 	int err = 0;
-	for (size_t i = 0; i < p->nthreads; i++) {
-		r = resume_thread(p, &p->threads[i], false);
-		if (r < 0 && r != -ESRCH && !err)
-			err = dbg__fail(p, r, "resuming thread %d", p->threads[i].tid);
+	for (size_t i = 0; i < n && i < p->nthreads; i++) {
+		struct dbg__thread *t = &p->threads[i];
+		pid_t tid = t->tid;
+		int req;
+		r = resume_prepare(p, t, false, &req);
+		if (r == 0) {
+			todo[k].tid = tid;
+			todo[k++].req = req;
+		} else if (r < 0 && r != -ESRCH && !err) {
+			err = dbg__fail(p, r, "resuming thread %d", tid);
+		}
 	}
+	for (size_t i = 0; i < k; i++) {
+		struct dbg__thread *t = dbg__thread_find(p, todo[i].tid);
+		if (!t)
+			continue;
+		r = resume_issue(p, t, false, todo[i].req);
+		if (r < 0 && r != -ESRCH && !err)
+			err = dbg__fail(p, r, "resuming thread %d", todo[i].tid);
+	}
+	free(todo);
 	return err;
+}
+
+/* ---- run control: pausing the others ------------------------------------ */
+
+/* The threads that were not running before the pause (and @keep) stay
+ * as they are after it; every other one that stopped without an event to
+ * report (new threads born meanwhile too) runs on. */
+int dbg__runctl_pause(struct dbg_proc *p, pid_t keep, pid_t **ret_tids, size_t *ret_n)
+{
+	*ret_tids = NULL;
+	*ret_n = 0;
+	pid_t *tids = malloc((p->nthreads + 1) * sizeof(*tids));
+	if (!tids)
+		return -ENOMEM;
+	size_t n = 0;
+	tids[n++] = keep;
+	for (size_t i = 0; i < p->nthreads; i++)
+		if (p->threads[i].tid != keep && p->threads[i].state != T_RUNNING)
+			tids[n++] = p->threads[i].tid;
+	*ret_tids = tids;
+	*ret_n = n;
+	return stop_all(p, p->stop_timeout_ms);
+}
+
+void dbg__runctl_unpause(struct dbg_proc *p, pid_t *held, size_t n)
+{
+	for (size_t i = 0; i < p->nthreads; i++) {
+		struct dbg__thread *t = &p->threads[i];
+		bool was_held = false;
+		for (size_t k = 0; k < n && !was_held; k++)
+			was_held = held[k] == t->tid;
+		if (was_held || t->state != T_STOPPED || queued_for(p, t->tid))
+			continue;
+		size_t before = p->nthreads;
+		resume_thread(p, t, false);
+		if (p->nthreads != before)
+			i = (size_t)-1; /* the table changed: look again from the start */
+	}
 }
 
 static int resume_one(struct dbg_proc *p, pid_t tid, bool step)
@@ -974,6 +1093,19 @@ int dbg_proc_set_signal(struct dbg_proc *p, pid_t tid, int signo)
 	return 0;
 }
 
+/* All-stop mode: an event is reported with every thread stopped (the
+ * events met while stopping them are queued). A target that died
+ * meanwhile still gets its event reported. */
+static int all_stop(struct dbg_proc *p)
+{
+	if (p->bp.mode != DBG_RUNCTL_ALL_STOP || p->exited)
+		return 0;
+	int r = stop_all(p, p->stop_timeout_ms);
+	if (r < 0 && r != -ESRCH)
+		dbg__log(p, DBG_LOG_WARN, "all-stop: %s", p->errmsg);
+	return 0;
+}
+
 int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_event)
 {
 	int r = dbg__enter(p);
@@ -984,7 +1116,7 @@ int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_even
 	int64_t deadline = dbg__deadline_after(timeout_ms);
 	for (;;) {
 		if (dbg__event_pop(p, ret_event))
-			return 0;
+			return all_stop(p);
 		if (p->exited && p->final_pending) {
 			p->final_pending = false;
 			*ret_event = p->final_event;
@@ -1003,7 +1135,7 @@ int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_even
 		enum dbg__disposition d = dbg__handle_status(p, tid, status, &ev);
 		if (d == D_REPORT) {
 			*ret_event = ev;
-			return 0;
+			return all_stop(p);
 		}
 		settle(p, tid, d);
 	}

@@ -1,0 +1,154 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * Breakpoint options and the memory shadow, on 4 threads x 50 calls:
+ * - a write over a breakpoint changes the saved byte, the int3 stays;
+ * - a temporary breakpoint reports one hit and is gone;
+ * - a per-thread breakpoint reports only its thread's 50 hits, the other
+ *   threads step over it silently (the target's count stays exact);
+ * - single-stepping a thread that stands on a breakpoint executes the
+ *   original instruction (one TRAP, pc past it);
+ * - removing a breakpoint whose hits are still queued (all-stop) drops
+ *   them and no thread gets a SIGTRAP;
+ * - bad arguments get errors.
+ */
+#include "../harness.h"
+
+static uint8_t raw_byte(pid_t pid, uint64_t addr)
+{
+	char path[64];
+	uint8_t b = 0;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && pread(fd, &b, 1, (off_t)addr) == 1, "raw read");
+	close(fd);
+	return b;
+}
+
+static bool line_ready(struct inferior *inf)
+{
+	struct pollfd pfd = { .fd = fileno(inf->out), .events = POLLIN };
+	return poll(&pfd, 1, 0) == 1;
+}
+
+int main(void)
+{
+	struct inferior inf;
+	inferior_start(&inf, "bp_threads", "4", "50", NULL);
+	uint64_t insn = ready_field(&inf, "bp"), func = ready_field(&inf, "func");
+	struct dbg_proc *p = attach_or_skip(inf.pid, NULL);
+
+	/* Errors. */
+	struct dbg_bp *bp = NULL, *tmp = NULL, *mine = NULL;
+	CHECK(dbg_bp_insert(p, 8, NULL, &bp) == -EFAULT, "unmapped address");
+	DBG_OPTS(dbg_bp_opts, badf, .flags = 0x100);
+	CHECK(dbg_bp_insert(p, func, &badf, &bp) == -EINVAL, "bad flags");
+	DBG_OPTS(dbg_bp_opts, badt, .tid = 1);
+	CHECK(dbg_bp_insert(p, func, &badt, &bp) == -EINVAL, "bad tid");
+	CHECK(dbg_bp_remove(p, NULL) == -EINVAL, "remove NULL");
+	CHECK(dbg_bp_insert(p, func, NULL, NULL) == -EINVAL, "NULL ret");
+
+	/* Writes over a breakpoint. */
+	uint8_t orig, b;
+	OK(dbg_mem_read(p, func, &orig, 1));
+	OK(dbg_bp_insert(p, func, NULL, &bp));
+	CHECK(raw_byte(inf.pid, func) == 0xcc, "int3 not written");
+	uint8_t x = orig ^ 0x5a;
+	OK(dbg_mem_write(p, func, &x, 1));
+	CHECK(raw_byte(inf.pid, func) == 0xcc, "a write took the int3 out");
+	OK(dbg_mem_read(p, func, &b, 1));
+	CHECK(b == x, "read %#x after writing %#x", b, x);
+	OK(dbg_mem_write(p, func, &orig, 1));
+	OK(dbg_bp_remove(p, bp));
+	CHECK(raw_byte(inf.pid, func) == orig, "removal left %#x, want %#x", raw_byte(inf.pid, func), orig);
+
+	/* A temporary breakpoint at the function, then a per-thread one at
+	 * the instruction for the first thread that hit it. */
+	DBG_OPTS(dbg_bp_opts, to, .flags = DBG_BP_TEMPORARY);
+	OK(dbg_bp_insert(p, func, &to, &tmp));
+	OK(dbg_proc_resume(p));
+	inferior_say(&inf, "go\n");
+	struct dbg_event ev = wait_for(p, DBG_EVENT_BREAKPOINT, 10000);
+	CHECK(ev.bp == tmp && ev.addr == func, "temporary hit");
+	struct dbg_bp_info info;
+	OK(dbg_bp_info(tmp, &info));
+	CHECK(info.hits == 1 && !info.inserted && info.flags == DBG_BP_TEMPORARY, "temporary after hit");
+	CHECK(raw_byte(inf.pid, func) == orig, "temporary breakpoint still in");
+	pid_t who = ev.tid;
+	DBG_OPTS(dbg_bp_opts, mo, .tid = who);
+	OK(dbg_bp_insert(p, insn, &mo, &mine));
+	OK(dbg_proc_resume_thread(p, who));
+	long hits = 0;
+	bool stepped = false;
+	for (;;) {
+		int rc = dbg_proc_wait(p, 200, &ev);
+		if (rc == -ETIMEDOUT && line_ready(&inf))
+			break;
+		if (rc == -ETIMEDOUT)
+			continue;
+		CHECK(rc == 0, "wait %d: %s", rc, dbg_proc_errmsg(p));
+		CHECK(ev.kind != DBG_EVENT_KILLED && ev.kind != DBG_EVENT_EXITED, "target died");
+		CHECK(ev.kind != DBG_EVENT_TRAP || ev.tid == who, "stray TRAP in %d", ev.tid);
+		CHECK(ev.kind != DBG_EVENT_BREAKPOINT || (ev.bp == mine && ev.tid == who),
+		      "hit of %p by %d", (void *)ev.bp, ev.tid);
+		if (ev.kind == DBG_EVENT_BREAKPOINT && !stepped) {
+			stepped = true;
+			hits++;
+			OK(dbg_proc_step_thread(p, who));
+			struct dbg_event s = wait_for(p, DBG_EVENT_TRAP, 5000);
+			CHECK(s.tid == who, "step trap of %d", s.tid);
+			struct dbg_regs regs;
+			OK(dbg_regs_get(p, who, &regs));
+			CHECK(regs.rip == insn + 8, "pc %#llx after the step, want %#llx",
+			      (unsigned long long)regs.rip, (unsigned long long)insn + 8);
+			OK(dbg_proc_set_signal(p, who, 0));
+			OK(dbg_proc_resume_thread(p, who));
+			continue;
+		}
+		if (ev.kind == DBG_EVENT_BREAKPOINT)
+			hits++;
+		if (ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(p, ev.tid));
+	}
+	char line[256];
+	inferior_line(&inf, line, sizeof(line));
+	CHECK(!strcmp(line, "done count=200 data=200 sinks=200 leafs=200"), "'%s'", line);
+	CHECK(hits == 50 && dbg_bp_hits(mine) == 50, "%ld hits of the per-thread breakpoint", hits);
+	struct dbg_bp_stats st;
+	OK(dbg_bp_get_stats(p, &st));
+	CHECK(st.silent >= 150, "%llu silent step-overs", (unsigned long long)st.silent);
+	struct dbg_bp *list[4];
+	CHECK(dbg_bp_list(p, list, 4) == 2 && list[0] == tmp && list[1] == mine, "list");
+	OK(dbg_bp_remove(p, tmp));
+	OK(dbg_bp_remove(p, mine));
+
+	/* All-stop: remove a breakpoint while hits of it are queued. */
+	OK(dbg_runctl_set_mode(p, DBG_RUNCTL_ALL_STOP));
+	OK(dbg_bp_insert(p, insn, NULL, &bp));
+	inferior_say(&inf, "go\n");
+	long seen = 0;
+	for (;;) {
+		int rc = dbg_proc_wait(p, 200, &ev);
+		if (rc == -ETIMEDOUT && line_ready(&inf))
+			break;
+		if (rc == -ETIMEDOUT)
+			continue;
+		CHECK(rc == 0, "wait %d: %s", rc, dbg_proc_errmsg(p));
+		CHECK(ev.kind != DBG_EVENT_KILLED && ev.kind != DBG_EVENT_EXITED, "target died");
+		CHECK(ev.kind != DBG_EVENT_TRAP && ev.kind != DBG_EVENT_SIGNAL, "kind %d", ev.kind);
+		if (ev.kind == DBG_EVENT_BREAKPOINT) {
+			CHECK(bp && ev.bp == bp, "event of a removed breakpoint");
+			if (++seen == 20) {
+				OK(dbg_bp_remove(p, bp));
+				bp = NULL;
+			}
+		}
+		OK(dbg_proc_resume(p));
+	}
+	inferior_line(&inf, line, sizeof(line));
+	CHECK(!strcmp(line, "done count=200 data=200 sinks=200 leafs=200"), "'%s'", line);
+	dbg_proc_detach(p);
+	inferior_say(&inf, "exit\n");
+	inferior_kill(&inf);
+	printf("bp_options: write shadow, temporary, per-thread, step, removal with queued hits\n");
+	return 0;
+}
