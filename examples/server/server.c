@@ -535,6 +535,7 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 	case DBG_EVENT_FORK:
 	case DBG_EVENT_VFORK:
 	case EV_VFORK_DONE:
+	case DBG_EVENT_BREAKPOINT:
 	case DBG_EVENT_EXEC: {
 		int sig = ev->kind == DBG_EVENT_SIGNAL ? ev->signo
 			: ev->kind == DBG_EVENT_STOPPED ? 0 : SIGTRAP;
@@ -544,6 +545,8 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 				   (unsigned)ev->child, (unsigned)ev->child);
 		if (ev->kind == EV_VFORK_DONE)
 			buf_printf(b, "vforkdone:;");
+		if (ev->kind == DBG_EVENT_BREAKPOINT && s->swbreak)
+			buf_printf(b, "swbreak:;");
 		if (ev->kind == DBG_EVENT_SYSCALL_ENTRY || ev->kind == DBG_EVENT_SYSCALL_EXIT)
 			buf_printf(b, "%s:%lx;", ev->kind == DBG_EVENT_SYSCALL_ENTRY ? "syscall_entry"
 				   : "syscall_return", (unsigned long)ev->sysno);
@@ -598,6 +601,7 @@ static bool reportable(const struct dbg_event *ev)
 	case DBG_EVENT_FORK:
 	case DBG_EVENT_VFORK:
 	case EV_VFORK_DONE:
+	case DBG_EVENT_BREAKPOINT:
 		return true;
 	default:
 		return false;
@@ -1365,6 +1369,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 	s->exec_events = strstr(pkt, "exec-events+") != NULL;
 	s->fork_events = strstr(pkt, "fork-events+") != NULL;
 	s->vfork_events = strstr(pkt, "vfork-events+") != NULL;
+	s->swbreak = strstr(pkt, "swbreak+") != NULL;
 	/* lldb lists its architectures; gdb names only i386 */
 	s->lldb = strstr(pkt, "xmlRegisters=i386,") != NULL;
 	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"
@@ -1372,7 +1377,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
+		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;swbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
 		   RSP_ADVERTISED_PACKET);
 }
 
@@ -1768,18 +1773,24 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	char type = pkt[1];
 	const char *p = pkt + 3;
 	uint64_t addr, len;
-	if (type != '1' && type != '2' && type != '4')
+	/* Z0 reports hits with the pc at the breakpoint: gdb must know (swbreak) */
+	if (type == '0' && !s->swbreak && !s->lldb)
+		return;
+	if (type != '0' && type != '1' && type != '2' && type != '4')
 		return; /* empty: not supported */
 	if (pkt[2] != ',' || parse_addr_len(&p, &addr, &len) < 0 || (*p && *p != ';') || !s->p) {
 		buf_printf(out, "E01");
 		return;
 	}
-	if (type == '1')
+	if (type == '1' || type == '0')
 		len = 1;
 	if (pkt[0] == 'z') {
 		for (size_t i = 0; i < s->nzpts; i++)
 			if (s->zpts[i].type == type && s->zpts[i].addr == addr && s->zpts[i].len == len) {
-				dbg_watch_remove(s->p, s->zpts[i].w);
+				if (type == '0')
+					dbg_bp_remove(s->p, s->zpts[i].bp);
+				else
+					dbg_watch_remove(s->p, s->zpts[i].w);
 				s->zpts[i] = s->zpts[--s->nzpts];
 				buf_printf(out, "OK");
 				return;
@@ -1789,6 +1800,22 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	}
 	if (s->nzpts == sizeof(s->zpts) / sizeof(s->zpts[0])) {
 		buf_printf(out, "E01");
+		return;
+	}
+	if (type == '0') {
+		for (size_t i = 0; i < s->nzpts; i++)
+			if (s->zpts[i].type == '0' && s->zpts[i].addr == addr) {
+				buf_printf(out, "OK"); /* already there */
+				return;
+			}
+		struct dbg_bp *bp;
+		int r = dbg_bp_insert(s->p, addr, NULL, &bp);
+		if (r < 0) {
+			buf_printf(out, "E01");
+			return;
+		}
+		s->zpts[s->nzpts++] = (struct zpt){ .type = '0', .addr = addr, .len = 1, .bp = bp };
+		buf_printf(out, "OK");
 		return;
 	}
 	enum dbg_watch_kind k = type == '1' ? DBG_WATCH_EXEC

@@ -66,6 +66,7 @@ struct server {
 		pid_t parent_tid;
 	} kids[16];
 	bool vfork_events;
+	bool swbreak;            /* gdb said swbreak+: Z0 with the pc at the breakpoint */
 	bool lldb;               /* the client is lldb (qSupported's xmlRegisters list) */
 	size_t nkids;
 	pid_t last_tid;
@@ -94,10 +95,11 @@ struct server {
 
 	/* Z1, Z2, Z4: hardware breakpoints and watchpoints (dbg/watch.h) */
 	struct zpt {
-		char type;       /* '1', '2', '4' */
+		char type;       /* '0', '1', '2', '4' */
 		uint64_t addr, len;
 		struct dbg_watch *w;
-	} zpts[64];
+		struct dbg_bp *bp;
+	} zpts[1024];
 	size_t nzpts;
 
 	/* vFile */
