@@ -680,9 +680,22 @@ static void report(struct server *s, const struct dbg_event *ev, struct buf *b)
 	}
 }
 
+/* A vfork parent whose child gdb let go stays stopped until the child
+ * execs or exits (the kernel would block it in vfork anyway): its syscall
+ * exit then comes after vforkdone, with gdb's catch settings of then. */
+static bool vfork_held(struct server *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->nkids; i++)
+		if (s->kids[i].released && s->kids[i].parent_tid == tid)
+			return true;
+	return false;
+}
+
 /* Resume one thread by its action; the pending signal was set before. */
 static int resume_thr(struct server *s, struct thr *t)
 {
+	if (vfork_held(s, t->tid))
+		return 0;
 	if (t->act == 's' || t->act == 'r')
 		return dbg_proc_step_thread(s->p, t->tid);
 	if (t->act == 'c')
@@ -1784,6 +1797,20 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	}
 	if (type == '1' || type == '0')
 		len = 1;
+	if (gproc(s) != s->p) {
+		/* a fork child gdb cleans before letting it go: it inherited
+		 * the parent's int3s as its own (dbg_proc_attach_child), no
+		 * debug registers */
+		if (type == '0' && pkt[0] == 'z') {
+			struct dbg_bp *bps[1024];
+			int n = dbg_bp_list(gproc(s), bps, 1024);
+			for (int i = 0; i < n && i < 1024; i++)
+				if (dbg_bp_addr(bps[i]) == addr)
+					dbg_bp_remove(gproc(s), bps[i]);
+		}
+		buf_printf(out, pkt[0] == 'z' ? "OK" : "E01");
+		return;
+	}
 	if (pkt[0] == 'z') {
 		for (size_t i = 0; i < s->nzpts; i++)
 			if (s->zpts[i].type == type && s->zpts[i].addr == addr && s->zpts[i].len == len) {
