@@ -5,9 +5,10 @@
 #   threads  attach to a 1,000-thread process and info threads (server
 #            start to gdb's answer)
 #   hits     1,000 breakpoint hits, each a continue
-#   contend  64-byte reads by gdb while a target thread mprotect()s 1 GiB in
-#            a loop: p99 per read (the kernel's mmap_lock; the patched
-#            kernel of kernel/ removes the wait)
+#   contend  64-byte reads by gdb (non-stop, every thread running) while a
+#            target thread mprotect()s 1 GiB in a loop: p99 per read (the
+#            kernel's mmap_lock; the patched kernel of kernel/ removes the
+#            wait)
 # Usage: bench/server-bench.sh DBG_SERVER TARGET [ROUNDS]
 set -eu
 server=$1
@@ -82,9 +83,7 @@ contend_once() { # -> p99 in ms
 	cat > "$tmp/c.py" <<PY
 import time
 inf = gdb.selected_inferior()
-# the target runs (non-stop would be needed for gdb to read it running):
-# each read goes to the server while the protector thread is stopped, so
-# this measures the reader's path; see doc/server.md
+# non-stop: the protector thread runs while gdb reads
 ts = []
 for i in range(2000):
     t0 = time.monotonic()
@@ -93,7 +92,8 @@ for i in range(2000):
 ts.sort()
 print("T %.4f" % (ts[int(len(ts) * 0.99)] * 1000))
 PY
-	gdbq -ex "target remote 127.0.0.1:$p" -ex "source $tmp/c.py" -ex detach | awk '/^T /{print $2}'
+	gdbq -ex 'set non-stop on' -ex "target remote 127.0.0.1:$p" -ex 'continue -a &' \
+		-ex "source $tmp/c.py" -ex 'interrupt -a' -ex 'shell sleep 0.2' -ex detach | awk '/^T /{print $2}'
 	wait "$spid" 2>/dev/null || true
 	stop_target
 }

@@ -982,11 +982,16 @@ static void ns_status(struct server *s, struct buf *out)
 	}
 	pid_t first = any_thread(s);
 	struct buf b = { 0 };
-	for (int pass = 0; pass < 2; pass++)
+	/* One stop, the first thread's, as gdbserver: gdb 13 asserts (remote.c
+	 * wait: async_event_handler_marked) when '?' lists several at attach. */
+	for (int pass = 0; pass < 1; pass++)
 		for (int i = 0; i < n; i++) {
 			if ((tids[i] == first) != (pass == 0))
 				continue;
-			struct dbg_event ev = { .kind = tids[i] == first ? DBG_EVENT_TRAP : DBG_EVENT_STOPPED,
+			/* a spawned program's first thread stopped at its exec (SIGTRAP);
+			 * everything else was stopped by us (signal 0) */
+			bool trap = tids[i] == first && !s->attached;
+			struct dbg_event ev = { .kind = trap ? DBG_EVENT_TRAP : DBG_EVENT_STOPPED,
 						.tid = tids[i] };
 			stop_reply(s, &ev, &b);
 			if (s->nsq_n == s->nsq_cap) {
