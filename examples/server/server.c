@@ -2404,6 +2404,10 @@ int main(int argc, char **argv)
 			attach_flag = true;
 			if (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0]) && !strchr(argv[i + 1], ':'))
 				attach_pid = strtol(argv[++i], NULL, 10);
+		} else if (!strcmp(a, "--selftest")) {
+			/* gdbserver's own unit tests; dbg-server's are in ctest */
+			printf("Selftests have been disabled for this build.\n");
+			return 0;
 		} else if (!strcmp(a, "--version")) {
 			printf("dbg-server (libdbg %u)\n", dbg_version());
 			return 0;
