@@ -286,10 +286,12 @@ static int program(struct dbg_proc *p, struct dbg__thread *t)
 	return 0;
 }
 
-static bool event_queued(const struct dbg_proc *p, pid_t tid)
+/* Was an event of @tid queued after the first @since entries? (One queued
+ * before may name a thread the caller has resumed since.) */
+static bool event_queued(const struct dbg_proc *p, pid_t tid, size_t since)
 {
 	const struct dbg__event_queue *q = &p->events;
-	for (size_t i = 0; i < q->len; i++)
+	for (size_t i = since; i < q->len; i++)
 		if (q->ev[(q->head + i) % q->cap].tid == tid)
 			return true;
 	return false;
@@ -324,15 +326,18 @@ static int sync_all(struct dbg_proc *p)
 		if (t->state == T_STOPPED) {
 			r = program(p, t);
 		} else if (t->state == T_RUNNING && !t->expect_initial_stop) {
+			size_t queued = p->events.len;
 			r = dbg_proc_stop_thread(p, tids[i]);
 			t = dbg__thread_find(p, tids[i]);
-			if (r == -ESRCH || r == -ENOENT || !t)
-				continue; /* it exited: its exit is queued */
+			if (r == -ESRCH || r == -ENOENT || !t) {
+				gone++; /* it exited: its exit is queued */
+				continue;
+			}
 			if (r == 0 && t->state == T_STOPPED)
 				r = program(p, t);
 			else if (r == 0)
 				continue; /* group-stopped: the prepare hook does it */
-			if (t->state == T_STOPPED && !event_queued(p, tids[i])) {
+			if (t->state == T_STOPPED && !event_queued(p, tids[i], queued)) {
 				int rr = dbg_proc_resume_thread(p, tids[i]);
 				if (r == 0 && rr < 0 && rr != -ESRCH)
 					r = rr;
@@ -454,6 +459,7 @@ int dbg_watch_insert_thread(struct dbg_proc *p, pid_t tid, uint64_t addr, size_t
 	struct dbg_watch **pp = &p->watch.list;
 	while (*pp)
 		pp = &(*pp)->next;
+	w->next = NULL;
 	*pp = w;
 	p->watch.nactive++;
 	p->watch.used = true;
@@ -604,6 +610,8 @@ int dbg__watch_claim(struct dbg_proc *p, struct dbg__thread *t, struct dbg_event
 			w->hits++;
 	}
 	t->pending_sig = 0;
+	dbg__log(p, DBG_LOG_DEBUG, "watch: thread %d DR6 %#lx armed %#x fired %#x: %s", t->tid,
+		 dr6, armed, fired, hit ? "a watch" : "none of ours");
 	if (!hit) {
 		/* A register of a watch removed while this thread ran, not yet
 		 * reprogrammed: ours, and nobody's to report. A step that ended

@@ -2,7 +2,7 @@
 /*
  * A write watchpoint in every thread (issue 11, acceptance 2): set before
  * a thread exists, it fires in that thread; threads that exist when it is
- * inserted get it too; each hit names the thread, the watch and the
+ * inserted get it too (stopped, running, group-stopped); each hit names the thread, the watch and the
  * address. After removal DR7 is 0 in every thread (threads born since
  * included), read through libdbg; after detach, with a watch still
  * inserted, DR7 is 0 in every thread read with raw ptrace, and the target
@@ -45,18 +45,18 @@ int main(void)
 	ask(p, &inf, &s, "write 5\n", "wrote", line, sizeof(line));
 	CHECK(s.n == 1 && s.hit[0].tid == inf.pid && s.traps == 0, "%d hits in the leader", s.n);
 
-	/* Eight threads born with the watch in place, each writes once. */
+	/* 32 threads born with the watch in place, each writes once. */
 	seen_reset(&s);
-	ask(p, &inf, &s, "spawn 8\n", "spawned 8", line, sizeof(line));
+	ask(p, &inf, &s, "spawn 32\n", "spawned 32", line, sizeof(line));
 	ask(p, &inf, &s, "release\n", "released", line, sizeof(line));
 	CHECK(s.traps == 0, "a raw trap in %d", s.trap.tid);
-	CHECK(s.n == 8, "%d hits for 8 writing threads", s.n);
-	for (int i = 0; i < 8; i++) {
+	CHECK(s.n == 32, "%d hits for 32 writing threads", s.n);
+	for (int i = 0; i < 32; i++) {
 		CHECK(s.hit[i].tid != inf.pid && s.hit[i].watch == w, "hit %d in %d", i, s.hit[i].tid);
 		for (int j = 0; j < i; j++)
 			CHECK(s.hit[i].tid != s.hit[j].tid, "thread %d hit twice", s.hit[i].tid);
 	}
-	CHECK(dbg_watch_hits(w) == 10, "hit count %llu", (unsigned long long)dbg_watch_hits(w));
+	CHECK(dbg_watch_hits(w) == 34, "hit count %llu", (unsigned long long)dbg_watch_hits(w));
 
 	/* Remove it while threads exist; every DR7 is 0, and a write does
 	 * not stop anyone. */
@@ -85,11 +85,34 @@ int main(void)
 	ask(p, &inf, &s, "write 8\n", "wrote", line, sizeof(line));
 	CHECK(s.n == 0 && s.traps == 0, "%d hits after a removal while running", s.n);
 
+	/* A group-stopped (SIGSTOP) thread cannot be written: it is
+	 * programmed when SIGCONT lets it run. */
+	kill(inf.pid, SIGSTOP);
+	struct dbg_event ev;
+	do {
+		OK(dbg_proc_wait(p, 5000, &ev));
+		if (ev.kind != DBG_EVENT_GROUP_STOP && ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(p, ev.tid));
+	} while (ev.kind != DBG_EVENT_GROUP_STOP);
+	OK(dbg_proc_resume_thread(p, ev.tid));
+	CHECK(dbg_proc_thread_state(p, inf.pid) == DBG_THREAD_GROUP_STOPPED, "not group-stopped");
+	OK(dbg_watch_insert(p, var, 8, DBG_WATCH_WRITE, &w2));
+	kill(inf.pid, SIGCONT);
+	seen_reset(&s);
+	ask(p, &inf, &s, "write 11\n", "wrote", line, sizeof(line));
+	CHECK(s.n == 1 && s.hit[0].tid == inf.pid && s.traps == 0, "%d hits after SIGCONT", s.n);
+	OK(dbg_watch_remove(p, w2));
+
 	/* Inserted while it runs, then detach with it in place. */
+	seen_reset(&s);
 	ask(p, &inf, &s, "spawn 3\n", "spawned 3", line, sizeof(line));
 	OK(dbg_watch_insert(p, var, 8, DBG_WATCH_WRITE, &w2));
 	ask(p, &inf, &s, "write 9\n", "wrote", line, sizeof(line));
 	CHECK(s.n == 1 && s.hit[0].tid == inf.pid, "%d hits after an insert while running", s.n);
+	seen_reset(&s);
+	ask(p, &inf, &s, "release\n", "released", line, sizeof(line));
+	CHECK(s.n == 3 && s.traps == 0, "%d hits from 3 threads running at the insert", s.n);
+	ask(p, &inf, &s, "spawn 3\n", "spawned 3", line, sizeof(line));
 	dbg_proc_detach(p);
 	int nread = check_raw_dr7_zero(inf.pid, "after detach");
 	CHECK(nread == 4, "read DR7 of %d threads, want 4", nread);
@@ -101,7 +124,7 @@ int main(void)
 	inferior_line(&inf, line, sizeof(line));
 	CHECK(!strcmp(line, "wrote"), "after detach: '%s'", line);
 	inferior_kill(&inf);
-	printf("watch_threads: a watch fires in threads born after it, is 0 in every DR7 after "
+	printf("watch_threads: a watch fires in threads born after it (32 at once), is 0 in every DR7 after "
 	       "removal and detach\n");
 	return 0;
 }

@@ -40,6 +40,10 @@ static inline char *serve_line(struct dbg_proc *p, struct inferior *inf, struct 
 			return inferior_line(inf, buf, len);
 		struct dbg_event ev;
 		while (dbg_proc_wait(p, 0, &ev) == 0) {
+			if (getenv("DBG_TEST_VERBOSE"))
+				fprintf(stderr, "event kind %d tid %d signo %d code %d addr %#llx\n",
+					ev.kind, ev.tid, ev.signo, ev.siginfo.code,
+					(unsigned long long)ev.addr);
 			if (ev.kind == DBG_EVENT_WATCHPOINT) {
 				if (s->n < MAX_SEEN)
 					s->hit[s->n] = ev;
