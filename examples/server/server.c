@@ -500,6 +500,10 @@ static int do_attach(struct server *s, pid_t pid)
 static void expedite(struct server *s, struct buf *b, pid_t tid)
 {
 	struct dbg_regs r;
+	/* Register numbers mean something only once the client has our
+	 * description (a non-stop attach notifies before gdb reads it). */
+	if (!s->td_built)
+		return;
 	if (dbg_regs_get(s->p, tid, &r) < 0)
 		return;
 	buf_printf(b, "06:");
@@ -971,7 +975,7 @@ static void ns_status(struct server *s, struct buf *out)
 {
 	ns_clear(s);
 	if (!s->p) {
-		buf_printf(out, "W00");
+		buf_printf(out, "OK"); /* non-stop: nothing to report */
 		return;
 	}
 	pid_t *tids;
@@ -1097,7 +1101,9 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 			continue;
 		int st = dbg_proc_thread_state(s->p, tids[i]);
 		if (acts[k].a == 't') {
-			if (st == DBG_THREAD_RUNNING && dbg_proc_stop_thread(s->p, tids[i]) == 0) {
+			/* a stop is reported even for a thread that was stopped:
+			 * gdb waits for one per thread it asks to stop */
+			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(s->p, tids[i]) == 0) {
 				t->act = 0;
 				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
 				ns_report(s, &ev);
@@ -2031,6 +2037,13 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			if (do_attach(s, (pid_t)v) < 0) {
 				buf_printf(out, "E01");
 				break;
+			}
+			if (s->nonstop) {
+				/* non-stop: OK now, the stop as a notification */
+				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = s->pid };
+				send_reply(s, (buf_printf(out, "OK"), out));
+				ns_report(s, &ev);
+				return 0;
 			}
 			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = s->pid };
 			report(s, &ev, out);
