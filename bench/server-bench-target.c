@@ -2,7 +2,7 @@
 /*
  * Target of bench/server-bench.sh. Modes (each prints "ready PID ..."
  * when set up, then waits to be attached):
- *   big MiB        a buffer of MiB MiB, every page written; "ready PID ADDR"
+ *   big MiB        a buffer of MiB MiB of pseudo-random bytes; "ready PID ADDR"
  *   threads N      N threads blocked in read(); "ready PID"
  *   hits N         calls hit() N times (a breakpoint target), then exits 0
  *   mprotect MiB   one thread mprotect()s a MiB MiB region in a loop while
@@ -60,8 +60,15 @@ int main(int argc, char **argv)
 		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return 1;
-		for (size_t i = 0; i < len; i += 4096)
-			p[i] = (char)(i >> 12);
+		/* Bytes that do not repeat: gdbserver run-length encodes its
+		 * replies, so zeros would measure its RLE, not the reads. */
+		uint64_t x = 88172645463325252ull;
+		for (size_t i = 0; i + 8 <= len; i += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(p + i, &x, 8);
+		}
 		printf("ready %d %p\n", (int)getpid(), (void *)p);
 		fflush(stdout);
 		block();
