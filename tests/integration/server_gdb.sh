@@ -9,6 +9,8 @@
 #     x/i, p, a ^C while it spins (gdb's SIGINT), kill.
 # Usage: server_gdb.sh DBG_SERVER SRV_TARGET
 set -eu
+# An ASan build of the target: LeakSanitizer cannot run in a traced process.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 server=$1
 target=$2
 command -v gdbserver > /dev/null || { echo "SKIP: no gdbserver (scripts/deps.sh)"; exit 77; }
@@ -92,11 +94,11 @@ run_session() { # server-command out
 	wait_listen "$2.server"
 	timeout 90 gdb -nx -batch -ex 'set sysroot' -ex 'set width 0' -ex 'set height 0' \
 		-ex "target remote 127.0.0.1:$port" \
-		-ex 'break add' -ex 'continue' -ex 'bt' -ex 'info args' \
+		-ex 'break srv_add' -ex 'continue' -ex 'bt' -ex 'info args' \
 		-ex 'continue' -ex 'info args' -ex 'stepi' -ex 'x/i $pc' -ex 'finish' \
 		-ex 'delete' -ex 'p global_var' -ex 'set var global_var = 43' -ex 'p global_var' \
 		-ex 'p $rip = $rip' -ex 'info registers rip' \
-		-ex 'continue' -ex 'p spins > 0' -ex 'set var spinning = 0' \
+		-ex 'continue' -ex 'p (int)(spins > 0)' -ex 'set var spinning = 0' \
 		-ex 'continue' \
 		"$target" > "$2" 2>&1 &
 	gpid=$!
@@ -126,7 +128,7 @@ if ! diff -u "$tmp/r1" "$tmp/r2"; then
 	echo "FAIL: run session differs (gdbserver -, dbg-server +)"
 	exit 1
 fi
-for want in 'Breakpoint 1, add (a=0, b=0)' 'a = 0' 'b = 1' 'Value returned is \$1 = 1' '\$3 = 43' \
+for want in 'Breakpoint 1, srv_add (a=0, b=0)' 'a = 0' 'b = 1' 'Value returned is \$1 = 1' '\$3 = 43' \
 	'received signal SIGINT' 'exited with code 07'; do
 	grep -q "$want" "$tmp/r2" || { echo "FAIL: '$want' missing:"; cat "$tmp/r2"; exit 1; }
 done

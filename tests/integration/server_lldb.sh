@@ -7,6 +7,8 @@
 #     a zmm write read back), bt, kill.
 # Usage: server_lldb.sh DBG_SERVER SRV_TARGET
 set -eu
+# An ASan build of the target: LeakSanitizer cannot run in a traced process.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 server=$1
 target=$2
 command -v lldb > /dev/null || { echo "SKIP: no lldb (scripts/deps.sh)"; exit 77; }

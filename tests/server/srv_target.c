@@ -4,7 +4,7 @@
  * threads and main block in system calls (a pipe nobody writes) after
  * printing "ready PID"; every attach sees the same registers and stacks.
  * "srv_target run": a short deterministic program for breakpoints and
- * stepping: calls add() five times, then spins until interrupted or for
+ * stepping: calls srv_add() five times, then spins until interrupted or for
  * 30 s (for ^C), then exits 7.
  * "srv_target vec": loads a known pattern into zmm5 (bytes 0..63), ymm3
  * (0..31) and k2 (0x5a5a) where the CPU has AVX-512 (else exits 77), and
@@ -26,7 +26,7 @@ static int pipefd[2];
 volatile int spinning = 1;
 volatile uint64_t spins;
 
-__attribute__((noinline)) int add(int a, int b)
+__attribute__((noinline)) int srv_add(int a, int b)
 {
 	return a + b;
 }
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	}
 	int s = 0;
 	for (int i = 0; i < 5; i++)
-		s = add(s, i);
+		s = srv_add(s, i);
 	printf("sum %d\n", s);
 	fflush(stdout);
 	time_t end = time(NULL) + 30;
