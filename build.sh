@@ -14,6 +14,8 @@
 #                     (doc/memory.md) and the unwinding one (doc/unwinding.md)
 #   ./build.sh kernel the kernel harness alone (doc/kernel.md); variants
 #                     may follow
+#   ./build.sh gdb-testsuite [--board B] [files]  gdb's testsuite against
+#                     gdbserver and dbg-server, side by side (doc/server.md)
 set -eu
 cd "$(dirname "$0")"
 here=$(pwd)
@@ -77,9 +79,18 @@ bench)
 	case $what in
 	mem) build/bench/mem-bench "$@" ;;
 	stack) build/bench/stack-bench "$@" ;;
+	server) bench/server-bench.sh build/examples/dbg-server build/bench/server-bench-target "$@" ;;
 	all) build/bench/mem-bench && build/bench/stack-bench ;;
-	*) echo "usage: $0 bench [mem|stack|all] [args]" >&2; exit 2 ;;
+	*) echo "usage: $0 bench [mem|stack|server|all] [args]" >&2; exit 2 ;;
 	esac
+	;;
+gdb-testsuite)
+	# gdb's own testsuite against gdbserver and dbg-server (doc/server.md)
+	shift
+	scripts/deps.sh
+	mkdir -p build
+	build build
+	scripts/gdb-testsuite.sh build "$@"
 	;;
 kernel)
 	shift
@@ -89,7 +100,7 @@ kernel)
 	kernel/harness/run.sh build "$@"
 	;;
 *)
-	echo "usage: $0 demo|test|bench|kernel" >&2
+	echo "usage: $0 demo|test|bench|kernel|gdb-testsuite" >&2
 	exit 2
 	;;
 esac

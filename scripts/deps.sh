@@ -10,7 +10,8 @@ PKGS="build-essential cmake pkg-config
       libiberty-dev gcc-multilib
       g++ golang-go rustc busybox-static python3 nodejs libc6-dbg
       libprotobuf-c-dev protobuf-c-compiler zlib1g-dev linux-perf python3-jsonschema
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev
+      gdbserver gdb-source dejagnu lldb"
 if [ "${1:-}" = kernel ]; then
 	PKGS="$PKGS linux-source-6.12 qemu-system-x86 busybox-static cpio xz-utils
 	      bc flex bison libssl-dev libelf-dev python3"

@@ -1,0 +1,2542 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * dbg-server: a gdb remote-protocol server over libdbg's public API.
+ *
+ *   dbg-server [--once] [--multi] [--attach PID] HOST:PORT|stdio [PROG [ARGS...]]
+ *
+ * All-stop mode: when any thread reports an event, every thread is
+ * stopped (dbg_proc_stop) and the event is reported; events met while
+ * stopping are kept and reported, one per resume, before the target runs
+ * again. See doc/server.md.
+ */
+#define _GNU_SOURCE
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- buffers */
+
+void buf_add(struct buf *b, const void *d, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		char *nd = realloc(b->d, cap);
+		if (!nd) {
+			fprintf(stderr, "dbg-server: out of memory\n");
+			exit(1);
+		}
+		b->d = nd;
+		b->cap = cap;
+	}
+	memcpy(b->d + b->len, d, n);
+	b->len += n;
+	b->d[b->len] = 0;
+}
+
+void buf_printf(struct buf *b, const char *fmt, ...)
+{
+	char tmp[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof(tmp)) {
+		buf_add(b, tmp, (size_t)n);
+		return;
+	}
+	char *big = malloc((size_t)n + 1);
+	if (!big)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(big, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	buf_add(b, big, (size_t)n);
+	free(big);
+}
+
+void buf_hex(struct buf *b, const void *d, size_t n)
+{
+	char tmp[1024];
+	const uint8_t *p = d;
+	while (n) {
+		size_t k = n > sizeof(tmp) / 2 ? sizeof(tmp) / 2 : n;
+		rsp_tohex(p, k, tmp);
+		buf_add(b, tmp, 2 * k);
+		p += k;
+		n -= k;
+	}
+}
+
+void buf_reset(struct buf *b)
+{
+	b->len = 0;
+	if (b->d)
+		b->d[0] = 0;
+}
+
+/* ---------------------------------------------------------------- signals */
+
+static const struct { int lx, gdb; } sigmap[] = {
+	{ SIGHUP, 1 }, { SIGINT, 2 }, { SIGQUIT, 3 }, { SIGILL, 4 }, { SIGTRAP, 5 },
+	{ SIGABRT, 6 }, { SIGFPE, 8 }, { SIGKILL, 9 }, { SIGBUS, 10 }, { SIGSEGV, 11 },
+	{ SIGSYS, 12 }, { SIGPIPE, 13 }, { SIGALRM, 14 }, { SIGTERM, 15 }, { SIGURG, 16 },
+	{ SIGSTOP, 17 }, { SIGTSTP, 18 }, { SIGCONT, 19 }, { SIGCHLD, 20 }, { SIGTTIN, 21 },
+	{ SIGTTOU, 22 }, { SIGIO, 23 }, { SIGXCPU, 24 }, { SIGXFSZ, 25 }, { SIGVTALRM, 26 },
+	{ SIGPROF, 27 }, { SIGWINCH, 28 }, { SIGUSR1, 30 }, { SIGUSR2, 31 }, { SIGPWR, 32 },
+};
+
+int sig_to_gdb(int s)
+{
+	for (size_t i = 0; i < sizeof(sigmap) / sizeof(sigmap[0]); i++)
+		if (sigmap[i].lx == s)
+			return sigmap[i].gdb;
+	if (s == 32)
+		return 77;
+	if (s >= 33 && s <= 63)
+		return 45 + (s - 33);
+	if (s == 64)
+		return 78;
+	return s == 0 ? 0 : 143; /* GDB_SIGNAL_UNKNOWN */
+}
+
+int sig_from_gdb(int g)
+{
+	for (size_t i = 0; i < sizeof(sigmap) / sizeof(sigmap[0]); i++)
+		if (sigmap[i].gdb == g)
+			return sigmap[i].lx;
+	if (g == 77)
+		return 32;
+	if (g >= 45 && g <= 75)
+		return 33 + (g - 45);
+	if (g == 78)
+		return 64;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- state */
+
+/* Our own event kind: a vfork child let go of its parent's memory. */
+#define EV_VFORK_DONE ((enum dbg_event_kind)1000)
+
+static struct server S;
+static int g_listen_fd = -1;
+
+static void logmsg(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void logmsg(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+}
+
+static void lib_log(enum dbg_log_level lvl, const char *msg, void *ctx)
+{
+	(void)ctx;
+	if (S.debug && lvl <= DBG_LOG_WARN)
+		logmsg("dbg-server: libdbg: %s\n", msg);
+}
+
+static struct thr *thr_find(struct server *s, pid_t tid, bool create)
+{
+	for (size_t i = 0; i < s->nthr; i++)
+		if (s->thr[i].tid == tid)
+			return &s->thr[i];
+	if (!create)
+		return NULL;
+	if (s->nthr == s->capthr) {
+		size_t cap = s->capthr ? 2 * s->capthr : 64;
+		struct thr *n = realloc(s->thr, cap * sizeof(*n));
+		if (!n)
+			return NULL;
+		s->thr = n;
+		s->capthr = cap;
+	}
+	struct thr *t = &s->thr[s->nthr++];
+	memset(t, 0, sizeof(*t));
+	t->tid = tid;
+	return t;
+}
+
+static void thr_drop(struct server *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->nthr; i++)
+		if (s->thr[i].tid == tid) {
+			s->thr[i] = s->thr[--s->nthr];
+			return;
+		}
+}
+
+static struct kid *kid_find(struct server *s, pid_t pid)
+{
+	for (size_t i = 0; i < s->nkids; i++)
+		if (s->kids[i].pid == pid)
+			return &s->kids[i];
+	return NULL;
+}
+
+static void kid_drop(struct server *s, struct kid *k, bool kill_it)
+{
+	if (kill_it)
+		dbg_proc_kill(k->p);
+	else
+		dbg_proc_set_signal(k->p, k->pid, 0);
+	dbg_proc_detach(k->p);
+	*k = s->kids[--s->nkids];
+}
+
+/* The process Hg names: a fork child gdb is looking at, or ours. */
+static struct dbg_proc *gproc(struct server *s)
+{
+	struct kid *k = s->gpid && s->gpid != s->pid ? kid_find(s, s->gpid) : NULL;
+	return k ? k->p : s->p;
+}
+
+/* The live threads; *ret owned by the caller. */
+static int threads(struct server *s, pid_t **ret)
+{
+	*ret = NULL;
+	if (!s->p)
+		return 0;
+	size_t cap = 256;
+	for (;;) {
+		pid_t *t = malloc(cap * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		int n = dbg_proc_threads(s->p, t, cap);
+		if (n < 0) {
+			free(t);
+			return n;
+		}
+		if ((size_t)n <= cap) {
+			*ret = t;
+			return n;
+		}
+		free(t);
+		cap = (size_t)n + 64;
+	}
+}
+
+static bool thread_alive(struct server *s, pid_t tid)
+{
+	if (!s->p || tid <= 0)
+		return false;
+	int st = dbg_proc_thread_state(s->p, tid);
+	return st >= 0 && st != DBG_THREAD_EXITED;
+}
+
+/* A thread to use when gdb names none: the last event's, else the first. */
+static pid_t any_thread(struct server *s)
+{
+	if (thread_alive(s, s->last_tid))
+		return s->last_tid;
+	pid_t *t;
+	int n = threads(s, &t);
+	pid_t r = n > 0 ? t[0] : 0;
+	free(t);
+	return r;
+}
+
+static pid_t reg_thread(struct server *s)
+{
+	if (gproc(s) != s->p)
+		return s->gtid > 0 ? s->gtid : s->gpid;
+	if (s->gtid > 0 && thread_alive(s, s->gtid))
+		return s->gtid;
+	return any_thread(s);
+}
+
+static void fmt_ptid(struct server *s, struct buf *b, pid_t tid)
+{
+	if (s->mp)
+		buf_printf(b, "p%x.%x", (unsigned)s->pid, (unsigned)tid);
+	else
+		buf_printf(b, "%x", (unsigned)tid);
+}
+
+/*
+ * Parse a thread id: "p<pid>.<tid>", "p<pid>", "<tid>", "-1", "0".
+ * *ret_tid: -1 all, 0 any, else the tid; *ret_pid likewise (0 when absent).
+ */
+static int parse_ptid(const char **sp, pid_t *ret_pid, pid_t *ret_tid)
+{
+	const char *s = *sp;
+	uint64_t v;
+	pid_t pid = 0, tid;
+
+	if (*s == 'p') {
+		s++;
+		if (!strncmp(s, "-1", 2)) {
+			pid = -1;
+			s += 2;
+		} else {
+			if (rsp_parse_hex(&s, &v) < 0 || v > INT_MAX)
+				return -1;
+			pid = (pid_t)v;
+		}
+		if (*s != '.') {
+			*ret_pid = pid;
+			*ret_tid = -1;
+			*sp = s;
+			return 0;
+		}
+		s++;
+	}
+	if (!strncmp(s, "-1", 2)) {
+		tid = -1;
+		s += 2;
+	} else {
+		if (rsp_parse_hex(&s, &v) < 0 || v > INT_MAX)
+			return -1;
+		tid = (pid_t)v;
+	}
+	*ret_pid = pid;
+	*ret_tid = tid;
+	*sp = s;
+	return 0;
+}
+
+/* ---------------------------------------------------------------- target */
+
+static int ensure_tdesc(struct server *s)
+{
+	if (s->td_built)
+		return 0;
+	uint64_t xcr0 = 0;
+	pid_t tid = any_thread(s);
+	struct dbg_xstate xs;
+	if (tid > 0 && dbg_regs_get_xstate(s->p, tid, &xs) == 0)
+		xcr0 = xs.xcr0;
+	else if (!s->p)
+		return -ESRCH;
+	int r = tdesc_build(&s->td, xcr0, s->lldb);
+	if (r == 0)
+		s->td_built = true;
+	return r;
+}
+
+static void reset_target_state(struct server *s)
+{
+	s->nzpts = 0; /* the watches die with their dbg_proc */
+	s->nthr = 0;
+	s->npending = 0;
+	s->last_tid = 0;
+	s->gtid = s->ctid = 0;
+	s->running = false;
+	free(s->last_stop);
+	s->last_stop = NULL;
+}
+
+static void release_target(struct server *s, bool kill_it)
+{
+	while (s->nkids)
+		kid_drop(s, &s->kids[0], kill_it);
+	if (!s->p)
+		return;
+	if (kill_it)
+		dbg_proc_kill(s->p);
+	dbg_proc_detach(s->p);
+	s->p = NULL;
+	s->pid = 0;
+	reset_target_state(s);
+}
+
+static void save_argv(struct server *s, char **argv)
+{
+	if (s->last_argv == argv)
+		return;
+	if (s->last_argv) {
+		for (char **a = s->last_argv; *a; a++)
+			free(*a);
+		free(s->last_argv);
+	}
+	int n = 0;
+	while (argv[n])
+		n++;
+	s->last_argv = calloc((size_t)n + 1, sizeof(char *));
+	if (!s->last_argv)
+		return;
+	for (int i = 0; i < n; i++)
+		s->last_argv[i] = strdup(argv[i]);
+}
+
+/* Run the wrapper's exec through to the program's (one more exec). */
+static int through_wrapper(struct dbg_proc *p)
+{
+	struct dbg_event ev;
+	if (dbg_proc_resume(p) < 0)
+		return -1;
+	for (;;) {
+		int r = dbg_proc_wait(p, 10000, &ev);
+		if (r < 0)
+			return r;
+		switch (ev.kind) {
+		case DBG_EVENT_EXEC:
+			return 0;
+		case DBG_EVENT_EXITED:
+		case DBG_EVENT_KILLED:
+			return -ECHILD;
+		default:
+			dbg_proc_set_signal(p, ev.tid, ev.kind == DBG_EVENT_SIGNAL ? ev.signo : 0);
+			dbg_proc_resume_thread(p, ev.tid);
+		}
+	}
+}
+
+static int do_spawn(struct server *s, char **argv)
+{
+	int saved = -1;
+	char *path0 = NULL;
+	save_argv(s, argv);
+	/* A name without '/' that exists here is this directory's, as
+	 * gdbserver makes it absolute; else PATH is searched. */
+	if (!strchr(argv[0], '/') && access(argv[0], X_OK) == 0) {
+		char cwd[PATH_MAX];
+		if (getcwd(cwd, sizeof(cwd)) && asprintf(&path0, "%s/%s", cwd, argv[0]) < 0)
+			path0 = NULL;
+	}
+	char **run = argv;
+	char *wargv[512];
+	if (s->nwrapper) {
+		int k = 0;
+		for (int i = 0; i < s->nwrapper && k < 255; i++)
+			wargv[k++] = s->wrapper[i];
+		for (int i = 0; argv[i] && k < 511; i++)
+			wargv[k++] = i == 0 && path0 ? path0 : argv[i];
+		wargv[k] = NULL;
+		run = wargv;
+	}
+	if (s->disable_aslr) {
+		saved = personality(0xffffffff);
+		if (saved >= 0)
+			personality((unsigned long)saved | ADDR_NO_RANDOMIZE);
+	}
+	DBG_OPTS(dbg_spawn_opts, o, .log_fn = lib_log, .envp = s->env,
+		 .cwd = s->cwd, .flags = DBG_ATTACH_FOLLOW_FORK);
+	/* stdio mode: the protocol owns our stdout; the program writes to stderr. */
+	if (s->stdio) {
+		o.stdout_fd = 2;
+		logmsg("stdin/stdout redirected\n");
+	}
+	struct dbg_proc *p;
+	const char *file = run == argv && path0 ? path0 : run[0];
+	int r = dbg_proc_spawn(file, run, &o, &p);
+	if (saved >= 0)
+		personality((unsigned long)saved);
+	if (r == 0 && s->nwrapper && through_wrapper(p) < 0) {
+		dbg_proc_kill(p);
+		dbg_proc_detach(p);
+		logmsg("During startup program exited.\n");
+		free(path0);
+		return -ECHILD;
+	}
+	if (r < 0) {
+		/* the shape of gdbserver's message, which scripts look for */
+		logmsg("gdbserver: Cannot exec %s\ngdbserver: Error: %s\n\n"
+		       "During startup program exited with code 127.\n",
+		       argv[0], strerror(-r < 4000 ? -r : ENOEXEC));
+		free(path0);
+		return r;
+	}
+	reset_target_state(s);
+	s->p = p;
+	s->pid = dbg_proc_pid(p);
+	s->attached = false;
+	s->last_tid = s->pid;
+	logmsg("Process %s created; pid = %d\n", path0 ? path0 : argv[0], (int)s->pid);
+	free(path0);
+	return 0;
+}
+
+static int do_attach(struct server *s, pid_t pid)
+{
+	DBG_OPTS(dbg_attach_opts, o, .log_fn = lib_log, .flags = DBG_ATTACH_FOLLOW_FORK);
+	struct dbg_proc *p;
+	int r = dbg_proc_attach(pid, &o, &p);
+	if (r < 0) {
+		logmsg("Cannot attach to process %d: %s\n", (int)pid, dbg_strerror(r));
+		return r;
+	}
+	reset_target_state(s);
+	s->p = p;
+	s->pid = pid;
+	s->attached = true;
+	s->last_tid = pid;
+	/* Signals met while stopping are gdb's to see; the stop itself is ours. */
+	struct dbg_event ev;
+	while (dbg_proc_wait(p, 0, &ev) == 0) {
+		if (ev.kind == DBG_EVENT_SIGNAL && s->npending < MAX_PENDING)
+			s->pending[s->npending++] = ev;
+	}
+	logmsg("Attached; pid = %d\n", (int)pid);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- stop replies */
+
+static void expedite(struct server *s, struct buf *b, pid_t tid)
+{
+	struct dbg_regs r;
+	/* Register numbers mean something only once the client has our
+	 * description (a non-stop attach notifies before gdb reads it). */
+	if (!s->td_built)
+		return;
+	if (dbg_regs_get(s->p, tid, &r) < 0)
+		return;
+	buf_printf(b, "06:");
+	buf_hex(b, &r.rbp, 8);
+	buf_printf(b, ";07:");
+	buf_hex(b, &r.rsp, 8);
+	buf_printf(b, ";10:");
+	buf_hex(b, &r.rip, 8);
+	buf_printf(b, ";");
+}
+
+/* Build the stop reply for an event; false for events with none. */
+static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf *b)
+{
+	buf_reset(b);
+	switch ((int)ev->kind) {
+	case DBG_EVENT_EXITED:
+		buf_printf(b, "W%02x", ev->status & 0xff);
+		if (s->mp)
+			buf_printf(b, ";process:%x", (unsigned)s->pid);
+		return true;
+	case DBG_EVENT_KILLED:
+		buf_printf(b, "X%02x", sig_to_gdb(ev->signo));
+		if (s->mp)
+			buf_printf(b, ";process:%x", (unsigned)s->pid);
+		return true;
+	case DBG_EVENT_SIGNAL:
+	case DBG_EVENT_TRAP:
+	case DBG_EVENT_STOPPED:
+	case DBG_EVENT_WATCHPOINT:
+	case DBG_EVENT_SYSCALL_ENTRY:
+	case DBG_EVENT_SYSCALL_EXIT:
+	case DBG_EVENT_FORK:
+	case DBG_EVENT_VFORK:
+	case EV_VFORK_DONE:
+	case DBG_EVENT_BREAKPOINT:
+	case DBG_EVENT_EXEC: {
+		int sig = ev->kind == DBG_EVENT_SIGNAL ? ev->signo
+			: ev->kind == DBG_EVENT_STOPPED ? 0 : SIGTRAP;
+		buf_printf(b, "T%02x", sig_to_gdb(sig));
+		if (ev->kind == DBG_EVENT_FORK || ev->kind == DBG_EVENT_VFORK)
+			buf_printf(b, "%s:p%x.%x;", ev->kind == DBG_EVENT_FORK ? "fork" : "vfork",
+				   (unsigned)ev->child, (unsigned)ev->child);
+		if (ev->kind == EV_VFORK_DONE)
+			buf_printf(b, "vforkdone:;");
+		if (ev->kind == DBG_EVENT_BREAKPOINT && s->swbreak)
+			buf_printf(b, "swbreak:;");
+		if (ev->kind == DBG_EVENT_SYSCALL_ENTRY || ev->kind == DBG_EVENT_SYSCALL_EXIT)
+			buf_printf(b, "%s:%lx;", ev->kind == DBG_EVENT_SYSCALL_ENTRY ? "syscall_entry"
+				   : "syscall_return", (unsigned long)ev->sysno);
+		if (ev->kind == DBG_EVENT_WATCHPOINT) {
+			enum dbg_watch_kind k = ev->watch ? dbg_watch_kind(ev->watch) : DBG_WATCH_WRITE;
+			if (k == DBG_WATCH_EXEC)
+				buf_printf(b, "hwbreak:;");
+			else
+				buf_printf(b, "%s:%" PRIx64 ";", k == DBG_WATCH_WRITE ? "watch" : "awatch",
+					   ev->addr);
+		}
+		if (ev->kind == DBG_EVENT_EXEC && s->exec_events) {
+			char path[64], exe[PATH_MAX];
+			snprintf(path, sizeof(path), "/proc/%d/exe", (int)s->pid);
+			ssize_t n = readlink(path, exe, sizeof(exe));
+			if (n > 0) {
+				buf_printf(b, "exec:");
+				buf_hex(b, exe, (size_t)n);
+				buf_printf(b, ";");
+			}
+		}
+		buf_printf(b, "thread:");
+		fmt_ptid(s, b, ev->tid);
+		buf_printf(b, ";");
+		expedite(s, b, ev->tid);
+		return true;
+	}
+	default:
+		return false;
+	}
+}
+
+static void set_last_stop(struct server *s, const char *r)
+{
+	free(s->last_stop);
+	s->last_stop = strdup(r);
+}
+
+/* Is this event one gdb hears of (else it is handled here)? */
+static bool reportable(const struct dbg_event *ev)
+{
+	switch ((int)ev->kind) {
+	case DBG_EVENT_SIGNAL:
+	case DBG_EVENT_TRAP:
+	case DBG_EVENT_STOPPED:
+	case DBG_EVENT_EXEC:
+	case DBG_EVENT_EXITED:
+	case DBG_EVENT_KILLED:
+	case DBG_EVENT_WATCHPOINT:
+	case DBG_EVENT_SYSCALL_ENTRY:
+	case DBG_EVENT_SYSCALL_EXIT:
+	case DBG_EVENT_FORK:
+	case DBG_EVENT_VFORK:
+	case EV_VFORK_DONE:
+	case DBG_EVENT_BREAKPOINT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void note_event(struct server *s, const struct dbg_event *ev)
+{
+	switch (ev->kind) {
+	case DBG_EVENT_THREAD_EXIT:
+		thr_drop(s, ev->tid);
+		break;
+	case DBG_EVENT_EXEC:
+		/* every other thread is gone; the pid goes on */
+		s->nthr = 0;
+		break;
+	case DBG_EVENT_SIGNAL:
+	case DBG_EVENT_TRAP: {
+		struct thr *t = thr_find(s, ev->tid, true);
+		if (t) {
+			t->has_si = 1;
+			t->si = ev->siginfo;
+		}
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+static bool take_fork(struct server *s, const struct dbg_event *ev);
+
+/* After a reportable event: stop everything, keep what came on the way. */
+static void stop_all_and_collect(struct server *s)
+{
+	struct dbg_event ev;
+	if (dbg_proc_stop(s->p) < 0)
+		return;
+	while (dbg_proc_wait(s->p, 0, &ev) == 0) {
+		note_event(s, &ev);
+		if (ev.kind == DBG_EVENT_SIGNAL && ev.signo < 128 && s->pass_sig[ev.signo]) {
+			struct thr *t = thr_find(s, ev.tid, true);
+			if (t)
+				t->keep_sig = ev.signo;
+			continue;
+		}
+		if (ev.kind == DBG_EVENT_STOPPED)
+			continue;
+		if ((ev.kind == DBG_EVENT_FORK || ev.kind == DBG_EVENT_VFORK) && !take_fork(s, &ev))
+			continue;
+		if (reportable(&ev) && s->npending < MAX_PENDING)
+			s->pending[s->npending++] = ev;
+	}
+}
+
+static int send_reply(struct server *s, struct buf *b)
+{
+	return rsp_send(s->c, b->d ? b->d : "", b->len);
+}
+
+/* Report one event to gdb (the target is stopped). */
+static void report(struct server *s, const struct dbg_event *ev, struct buf *b)
+{
+	stop_reply(s, ev, b);
+	set_last_stop(s, b->d);
+	s->running = false;
+	if (ev->kind == DBG_EVENT_EXITED || ev->kind == DBG_EVENT_KILLED) {
+		if (ev->kind == DBG_EVENT_EXITED)
+			logmsg("\nChild exited with status %d\n", ev->status);
+		else
+			logmsg("\nChild terminated with signal = %d\n", ev->signo);
+		release_target(s, false);
+	} else {
+		s->last_tid = ev->tid;
+		s->gtid = ev->tid;
+	}
+}
+
+/* A vfork parent whose child gdb let go stays stopped until the child
+ * execs or exits (the kernel would block it in vfork anyway): its syscall
+ * exit then comes after vforkdone, with gdb's catch settings of then. */
+static bool vfork_held(struct server *s, pid_t tid)
+{
+	for (size_t i = 0; i < s->nkids; i++)
+		if (s->kids[i].released && s->kids[i].parent_tid == tid)
+			return true;
+	return false;
+}
+
+/* Resume one thread by its action; the pending signal was set before. */
+static int resume_thr(struct server *s, struct thr *t)
+{
+	if (vfork_held(s, t->tid))
+		return 0;
+	if (t->act == 's' || t->act == 'r')
+		return dbg_proc_step_thread(s->p, t->tid);
+	if (t->act == 'c')
+		return dbg_proc_resume_thread(s->p, t->tid);
+	return 0;
+}
+
+/* A fork child is gdb's to clean of breakpoints and let go (fork-events+);
+ * a vfork child, or any without fork events, is let go at once. */
+static bool take_fork(struct server *s, const struct dbg_event *ev)
+{
+	struct dbg_proc *cp = NULL;
+	if (dbg_proc_attach_child(s->p, ev->child, &cp) < 0)
+		return false;
+	bool vf = ev->kind == DBG_EVENT_VFORK;
+	if ((vf ? s->vfork_events : s->fork_events) && s->mp &&
+	    s->nkids < sizeof(s->kids) / sizeof(s->kids[0])) {
+		s->kids[s->nkids++] = (struct kid){ .pid = ev->child, .p = cp, .vfork = vf,
+						    .parent_tid = ev->tid };
+		return true;
+	}
+	dbg_proc_set_signal(cp, ev->child, 0);
+	dbg_proc_detach(cp);
+	return false;
+}
+
+/* Handle an event while running; true when it is to be reported. */
+static bool handle_running_event(struct server *s, struct dbg_event *ev)
+{
+	struct thr *t;
+
+	note_event(s, ev);
+	switch (ev->kind) {
+	case DBG_EVENT_SIGNAL:
+		if (ev->signo < 128 && s->pass_sig[ev->signo]) {
+			/* QPassSignals: delivered without a word to gdb */
+			t = thr_find(s, ev->tid, true);
+			if (t && t->act)
+				resume_thr(s, t);
+			else
+				dbg_proc_resume_thread(s->p, ev->tid);
+			return false;
+		}
+		return true;
+	case DBG_EVENT_TRAP:
+		t = thr_find(s, ev->tid, false);
+		if (t && t->act == 'r' && ev->siginfo.code == 2 /* TRAP_TRACE */) {
+			struct dbg_regs r;
+			if (dbg_regs_get(s->p, ev->tid, &r) == 0 && r.rip >= t->r0 && r.rip < t->r1) {
+				dbg_proc_set_signal(s->p, ev->tid, 0);
+				dbg_proc_step_thread(s->p, ev->tid);
+				return false;
+			}
+		}
+		return true;
+	case DBG_EVENT_CLONE: {
+		struct thr *parent = thr_find(s, ev->tid, true);
+		struct thr *child = thr_find(s, ev->child, true);
+		if (child) {
+			child->act = 'c';
+			child->sig = 0;
+			dbg_proc_resume_thread(s->p, ev->child);
+		}
+		if (parent && parent->act)
+			resume_thr(s, parent);
+		else
+			dbg_proc_resume_thread(s->p, ev->tid);
+		return false;
+	}
+	case DBG_EVENT_FORK:
+	case DBG_EVENT_VFORK: {
+		/* A fork child is gdb's to clean of breakpoints and let go
+		 * (fork-events+); a vfork child, or any without fork events,
+		 * is let go at once. */
+		if (take_fork(s, ev))
+			return true;
+		t = thr_find(s, ev->tid, true);
+		if (t && t->act)
+			resume_thr(s, t);
+		else
+			dbg_proc_resume_thread(s->p, ev->tid);
+		return false;
+	}
+	case DBG_EVENT_GROUP_STOP:
+		dbg_proc_resume_thread(s->p, ev->tid);
+		return false;
+	case DBG_EVENT_THREAD_EXIT:
+	case DBG_EVENT_NONE:
+		return false;
+	default:
+		return true;
+	}
+}
+
+/* A released vfork child: run it until it execs or exits (then the
+ * parent has its memory back: vforkdone). */
+static bool poll_kids(struct server *s, struct dbg_event *ret)
+{
+	for (size_t i = 0; i < s->nkids; i++) {
+		struct kid *k = &s->kids[i];
+		struct dbg_event e;
+		if (!k->released)
+			continue;
+		int r;
+		while ((r = dbg_proc_wait(k->p, 0, &e)) == 0) {
+			if (e.kind == DBG_EVENT_EXEC || e.kind == DBG_EVENT_EXITED ||
+			    e.kind == DBG_EVENT_KILLED)
+				break;
+			if (e.kind == DBG_EVENT_SIGNAL)
+				dbg_proc_resume_thread(k->p, e.tid);
+			else if (e.kind != DBG_EVENT_THREAD_EXIT) {
+				dbg_proc_set_signal(k->p, e.tid, 0);
+				dbg_proc_resume_thread(k->p, e.tid);
+			}
+		}
+		if (r == 0 || r == -ESRCH) {
+			*ret = (struct dbg_event){ .kind = EV_VFORK_DONE, .tid = k->parent_tid };
+			dbg_proc_detach(k->p);
+			*k = s->kids[--s->nkids];
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Wait for the running target's next reported stop and send it.
+ * Returns -1 when the connection ended. */
+static int wait_and_report(struct server *s, struct buf *b)
+{
+	struct dbg_event ev;
+	struct pollfd pf[2];
+
+	while (s->running) {
+		if (poll_kids(s, &ev)) {
+			stop_all_and_collect(s);
+			report(s, &ev, b);
+			return send_reply(s, b);
+		}
+		int r = dbg_proc_wait(s->p, 0, &ev);
+		if (r == 0) {
+			if (!handle_running_event(s, &ev))
+				continue;
+			if (ev.kind != DBG_EVENT_EXITED && ev.kind != DBG_EVENT_KILLED)
+				stop_all_and_collect(s);
+			report(s, &ev, b);
+			return send_reply(s, b);
+		}
+		if (r == -ESRCH) {
+			/* gone without a final event we saw */
+			struct dbg_event x = { .kind = DBG_EVENT_EXITED };
+			report(s, &x, b);
+			return send_reply(s, b);
+		}
+		if (r != -EAGAIN && r != -EINTR && r != -ETIMEDOUT) {
+			logmsg("dbg-server: wait: %s\n", dbg_strerror(r));
+			struct dbg_event x = { .kind = DBG_EVENT_KILLED, .signo = SIGKILL };
+			dbg_proc_kill(s->p);
+			report(s, &x, b);
+			return send_reply(s, b);
+		}
+		int ci = rsp_conn_buffered(s->c);
+		if (!ci) {
+			pf[0] = (struct pollfd){ .fd = s->c->in_fd, .events = POLLIN };
+			pf[1] = (struct pollfd){ .fd = dbg_proc_fd(s->p), .events = POLLIN };
+			int pr = poll(pf, 2, 100);
+			if (pr <= 0)
+				continue;
+			ci = pf[0].revents != 0;
+		}
+		if (ci) {
+			int e = rsp_conn_next(s->c, 0);
+			if (e < 0)
+				return -1;
+			if (e == RSP_EV_INTERRUPT ||
+			    (e == RSP_EV_PACKET && !strcmp(s->c->p.data, "vCtrlC"))) {
+				if (e == RSP_EV_PACKET)
+					rsp_send_str(s->c, "OK");
+				stop_all_and_collect(s);
+				if (s->npending) {
+					ev = s->pending[0];
+					memmove(s->pending, s->pending + 1, --s->npending * sizeof(ev));
+				} else {
+					ev = (struct dbg_event){ .kind = DBG_EVENT_SIGNAL,
+						.signo = SIGINT, .tid = any_thread(s) };
+				}
+				report(s, &ev, b);
+				return send_reply(s, b);
+			}
+			/* anything else while running is ignored (all-stop) */
+		}
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- non-stop */
+
+/* Queue a stop reply; the first of a batch goes out as %Stop at once. */
+static void ns_queue(struct server *s, const char *reply)
+{
+	if (s->nsq_n == s->nsq_cap) {
+		size_t cap = s->nsq_cap ? 2 * s->nsq_cap : 16;
+		char **n = realloc(s->nsq, cap * sizeof(*n));
+		if (!n)
+			return;
+		s->nsq = n;
+		s->nsq_cap = cap;
+	}
+	s->nsq[s->nsq_n++] = strdup(reply);
+	if (s->nsq_n == 1 && s->c) {
+		struct buf b = { 0 };
+		buf_printf(&b, "Stop:%s", reply);
+		rsp_send_notif(s->c, b.d);
+		free(b.d);
+	}
+}
+
+static void ns_clear(struct server *s)
+{
+	for (size_t i = 0; i < s->nsq_n; i++)
+		free(s->nsq[i]);
+	s->nsq_n = 0;
+}
+
+/* vStopped: the head was seen; answer with the next, or OK. */
+static void ns_vstopped(struct server *s, struct buf *out)
+{
+	if (s->nsq_n) {
+		free(s->nsq[0]);
+		memmove(s->nsq, s->nsq + 1, --s->nsq_n * sizeof(*s->nsq));
+	}
+	if (s->nsq_n)
+		buf_printf(out, "%s", s->nsq[0]);
+	else
+		buf_printf(out, "OK");
+}
+
+static void ns_report(struct server *s, const struct dbg_event *ev)
+{
+	struct buf b = { 0 };
+	stop_reply(s, ev, &b);
+	if (ev->kind == DBG_EVENT_EXITED || ev->kind == DBG_EVENT_KILLED) {
+		struct buf tmp = { 0 };
+		report(s, ev, &tmp); /* releases the target */
+		free(tmp.d);
+	} else {
+		s->last_tid = ev->tid;
+	}
+	ns_queue(s, b.d ? b.d : "");
+	free(b.d);
+}
+
+/* Take every event libdbg has now; reportable ones are queued. */
+static void ns_poll_events(struct server *s)
+{
+	struct dbg_event ev;
+	while (s->p) {
+		int r = dbg_proc_wait(s->p, 0, &ev);
+		if (r == -ESRCH) {
+			struct dbg_event x = { .kind = DBG_EVENT_EXITED };
+			ns_report(s, &x);
+			return;
+		}
+		if (r < 0)
+			return;
+		if (!handle_running_event(s, &ev))
+			continue;
+		ns_report(s, &ev);
+	}
+}
+
+/* '?' in non-stop: every thread stopped, one stop reply each. */
+static void ns_status(struct server *s, struct buf *out)
+{
+	ns_clear(s);
+	if (!s->p) {
+		buf_printf(out, "OK"); /* non-stop: nothing to report */
+		return;
+	}
+	pid_t *tids;
+	int n = threads(s, &tids);
+	for (int i = 0; i < n; i++) {
+		if (dbg_proc_thread_state(s->p, tids[i]) == DBG_THREAD_RUNNING)
+			dbg_proc_stop_thread(s->p, tids[i]);
+	}
+	pid_t first = any_thread(s);
+	struct buf b = { 0 };
+	/* One stop, the first thread's, as gdbserver: gdb 13 asserts (remote.c
+	 * wait: async_event_handler_marked) when '?' lists several at attach. */
+	for (int pass = 0; pass < 1; pass++)
+		for (int i = 0; i < n; i++) {
+			if ((tids[i] == first) != (pass == 0))
+				continue;
+			/* a spawned program's first thread stopped at its exec (SIGTRAP);
+			 * everything else was stopped by us (signal 0) */
+			bool trap = tids[i] == first && !s->attached;
+			struct dbg_event ev = { .kind = trap ? DBG_EVENT_TRAP : DBG_EVENT_STOPPED,
+						.tid = tids[i] };
+			stop_reply(s, &ev, &b);
+			if (s->nsq_n == s->nsq_cap) {
+				size_t cap = s->nsq_cap ? 2 * s->nsq_cap : 16;
+				char **nq = realloc(s->nsq, cap * sizeof(*nq));
+				if (!nq)
+					break;
+				s->nsq = nq;
+				s->nsq_cap = cap;
+			}
+			s->nsq[s->nsq_n++] = strdup(b.d);
+		}
+	free(b.d);
+	free(tids);
+	if (s->nsq_n)
+		buf_printf(out, "%s", s->nsq[0]);
+	else
+		buf_printf(out, "OK");
+}
+
+/* ---------------------------------------------------------------- resume */
+
+struct action {
+	char a;
+	int sig;
+	uint64_t r0, r1;
+	pid_t tid;  /* -1 all, else one thread */
+};
+
+/* Apply resume actions to every thread and wait for the next stop. */
+static int resume_nonstop(struct server *s, struct action *acts, int nact, struct buf *b);
+
+static int resume(struct server *s, struct action *acts, int nact, struct buf *b)
+{
+	if (s->nonstop)
+		return resume_nonstop(s, acts, nact, b);
+	pid_t *tids;
+	int n = threads(s, &tids);
+	if (n <= 0) {
+		free(tids);
+		buf_reset(b);
+		buf_printf(b, "E01");
+		return send_reply(s, b);
+	}
+	for (int i = 0; i < n; i++) {
+		struct thr *t = thr_find(s, tids[i], true);
+		if (!t)
+			continue;
+		t->act = 0;
+		for (int k = 0; k < nact; k++)
+			if (acts[k].tid == -1 || acts[k].tid == tids[i]) {
+				t->act = acts[k].a == 't' ? 0 : acts[k].a;
+				t->sig = acts[k].sig;
+				t->r0 = acts[k].r0;
+				t->r1 = acts[k].r1;
+				break;
+			}
+	}
+	/* A kept event of a thread gdb resumes is reported first. */
+	for (size_t i = 0; i < s->npending; i++) {
+		struct dbg_event ev = s->pending[i];
+		struct thr *t = thr_find(s, ev.tid, false);
+		if (ev.kind == DBG_EVENT_EXITED || ev.kind == DBG_EVENT_KILLED || (t && t->act)) {
+			memmove(s->pending + i, s->pending + i + 1, (s->npending - i - 1) * sizeof(ev));
+			s->npending--;
+			free(tids);
+			if (t && ev.kind == DBG_EVENT_SIGNAL)
+				t->keep_sig = 0;
+			report(s, &ev, b);
+			return send_reply(s, b);
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		struct thr *t = thr_find(s, tids[i], false);
+		if (!t || !t->act)
+			continue;
+		int sig = t->sig ? t->sig : t->keep_sig;
+		t->keep_sig = 0;
+		dbg_proc_set_signal(s->p, tids[i], sig);
+		t->has_si = 0;
+		resume_thr(s, t);
+	}
+	free(tids);
+	s->running = true;
+	return wait_and_report(s, b);
+}
+
+/* Non-stop vCont: each thread as its action says, at once; OK. */
+static int resume_nonstop(struct server *s, struct action *acts, int nact, struct buf *b)
+{
+	pid_t *tids;
+	int n = threads(s, &tids);
+	buf_reset(b);
+	for (int i = 0; i < n; i++) {
+		int k;
+		for (k = 0; k < nact; k++)
+			if (acts[k].tid == -1 || acts[k].tid == tids[i])
+				break;
+		if (k == nact)
+			continue;
+		struct thr *t = thr_find(s, tids[i], true);
+		if (!t)
+			continue;
+		int st = dbg_proc_thread_state(s->p, tids[i]);
+		if (acts[k].a == 't') {
+			/* a stop is reported even for a thread that was stopped:
+			 * gdb waits for one per thread it asks to stop */
+			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(s->p, tids[i]) == 0) {
+				t->act = 0;
+				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
+				ns_report(s, &ev);
+			}
+			continue;
+		}
+		if (st != DBG_THREAD_STOPPED && st != DBG_THREAD_GROUP_STOPPED)
+			continue;
+		t->act = acts[k].a;
+		t->sig = acts[k].sig;
+		t->r0 = acts[k].r0;
+		t->r1 = acts[k].r1;
+		int sig = t->sig ? t->sig : t->keep_sig;
+		t->keep_sig = 0;
+		dbg_proc_set_signal(s->p, tids[i], sig);
+		resume_thr(s, t);
+	}
+	free(tids);
+	buf_printf(b, "OK");
+	return send_reply(s, b);
+}
+
+static int parse_vcont(struct server *s, const char *p, struct action *acts, int cap)
+{
+	int n = 0;
+	while (*p == ';') {
+		p++;
+		if (n == cap)
+			return -1;
+		struct action *a = &acts[n];
+		memset(a, 0, sizeof(*a));
+		a->tid = -1;
+		a->a = *p++;
+		uint64_t v;
+		switch (a->a) {
+		case 'C':
+		case 'S':
+			if (rsp_parse_hex(&p, &v) < 0 || v > 255)
+				return -1;
+			a->sig = sig_from_gdb((int)v);
+			a->a = (char)tolower(a->a);
+			break;
+		case 'c':
+		case 's':
+		case 't':
+			break;
+		case 'r':
+			if (rsp_parse_hex(&p, &a->r0) < 0 || *p++ != ',' ||
+			    rsp_parse_hex(&p, &a->r1) < 0)
+				return -1;
+			break;
+		default:
+			return -1;
+		}
+		if (*p == ':') {
+			p++;
+			pid_t pid, tid;
+			if (parse_ptid(&p, &pid, &tid) < 0)
+				return -1;
+			if (pid > 0 && s->pid && pid != s->pid)
+				continue; /* another process: not ours */
+			a->tid = tid <= 0 ? -1 : tid;
+		}
+		n++;
+	}
+	if (*p)
+		return -1;
+	return n;
+}
+
+/* ---------------------------------------------------------------- qXfer */
+
+static void xfer_slice(struct buf *out, const char *obj, size_t len, uint64_t off, uint64_t want)
+{
+	if (off >= len) {
+		buf_add(out, "l", 1);
+		return;
+	}
+	size_t n = len - off;
+	if (n > want)
+		n = want;
+	buf_add(out, off + n < len ? "m" : "l", 1);
+	buf_add(out, obj + off, n);
+}
+
+static int read_file(const char *path, struct buf *b)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char tmp[8192];
+	ssize_t n;
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		buf_add(b, tmp, (size_t)n);
+	close(fd);
+	return 0;
+}
+
+static void xml_escape(struct buf *b, const char *s)
+{
+	for (; *s; s++) {
+		switch (*s) {
+		case '<': buf_printf(b, "&lt;"); break;
+		case '>': buf_printf(b, "&gt;"); break;
+		case '&': buf_printf(b, "&amp;"); break;
+		case '"': buf_printf(b, "&quot;"); break;
+		default:
+			if ((unsigned char)*s >= 32)
+				buf_add(b, s, 1);
+		}
+	}
+}
+
+static int thread_core(pid_t pid, pid_t tid)
+{
+	char path[64], tmp[1024];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, tmp, sizeof(tmp) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	tmp[n] = 0;
+	char *p = strrchr(tmp, ')');
+	if (!p)
+		return -1;
+	/* field 39 is processor; p points at field 2's end */
+	int field = 2;
+	for (; *p && field < 39; p++)
+		if (*p == ' ')
+			field++;
+	return atoi(p);
+}
+
+static void thread_name(pid_t pid, pid_t tid, char *out, size_t cap)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/comm", (int)pid, (int)tid);
+	out[0] = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	ssize_t n = read(fd, out, cap - 1);
+	close(fd);
+	if (n < 0)
+		n = 0;
+	out[n] = 0;
+	char *nl = strchr(out, '\n');
+	if (nl)
+		*nl = 0;
+}
+
+static void build_threads_xml(struct server *s, struct buf *x)
+{
+	pid_t *tids;
+	int n = threads(s, &tids);
+	buf_printf(x, "<?xml version=\"1.0\"?>\n<threads>\n");
+	for (int i = 0; i < n; i++) {
+		char name[64];
+		buf_printf(x, "<thread id=\"");
+		fmt_ptid(s, x, tids[i]);
+		buf_printf(x, "\" core=\"%d\"", thread_core(s->pid, tids[i]));
+		thread_name(s->pid, tids[i], name, sizeof(name));
+		if (name[0]) {
+			buf_printf(x, " name=\"");
+			xml_escape(x, name);
+			buf_printf(x, "\"");
+		}
+		buf_printf(x, "/>\n");
+	}
+	buf_printf(x, "</threads>\n");
+	free(tids);
+}
+
+static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
+{
+	/* qXfer:object:read:annex:offset,length */
+	char obj[32], annex[256];
+	const char *p = pkt + 6;
+	const char *c1 = strchr(p, ':');
+	if (!c1 || (size_t)(c1 - p) >= sizeof(obj)) {
+		buf_printf(out, "E00");
+		return;
+	}
+	memcpy(obj, p, (size_t)(c1 - p));
+	obj[c1 - p] = 0;
+	if (strncmp(c1 + 1, "read:", 5)) {
+		buf_reset(out); /* writes are not supported */
+		return;
+	}
+	const char *a = c1 + 6;
+	const char *c2 = strchr(a, ':');
+	if (!c2 || (size_t)(c2 - a) >= sizeof(annex)) {
+		buf_printf(out, "E00");
+		return;
+	}
+	memcpy(annex, a, (size_t)(c2 - a));
+	annex[c2 - a] = 0;
+	const char *q = c2 + 1;
+	uint64_t off, len;
+	if (rsp_parse_hex(&q, &off) < 0 || *q++ != ',' || rsp_parse_hex(&q, &len) < 0) {
+		buf_printf(out, "E00");
+		return;
+	}
+	struct buf x = { 0 };
+	if (!strcmp(obj, "features")) {
+		if (strcmp(annex, "target.xml") || ensure_tdesc(s) < 0) {
+			buf_printf(out, "E00");
+			return;
+		}
+		xfer_slice(out, s->td.xml, s->td.xml_len, off, len);
+		return;
+	}
+	if (!s->p) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (!strcmp(obj, "auxv")) {
+		char path[64];
+		snprintf(path, sizeof(path), "/proc/%d/auxv", (int)s->pid);
+		if (read_file(path, &x) < 0) {
+			buf_printf(out, "E01");
+			goto done;
+		}
+	} else if (!strcmp(obj, "exec-file")) {
+		uint64_t pid = (uint64_t)s->pid;
+		const char *ap = annex;
+		if (*ap)
+			rsp_parse_hex(&ap, &pid);
+		char path[64], exe[PATH_MAX];
+		snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+		ssize_t n = readlink(path, exe, sizeof(exe));
+		if (n <= 0) {
+			buf_printf(out, "E01");
+			goto done;
+		}
+		buf_add(&x, exe, (size_t)n);
+	} else if (!strcmp(obj, "threads")) {
+		build_threads_xml(s, &x);
+	} else if (!strcmp(obj, "siginfo")) {
+		uint8_t si[DBG_SIGINFO_SIZE];
+		if (dbg_signal_siginfo(s->p, reg_thread(s), si) < 0) {
+			buf_printf(out, "E01");
+			goto done;
+		}
+		buf_add(&x, si, sizeof(si));
+	} else {
+		buf_reset(out);
+		goto done;
+	}
+	xfer_slice(out, x.d ? x.d : "", x.len, off, len);
+done:
+	free(x.d);
+}
+
+/* ---------------------------------------------------------------- packets */
+
+static void reply_thread_list(struct server *s, struct buf *out, bool first)
+{
+	static pid_t *list;
+	static int nlist, pos;
+	if (first) {
+		free(list);
+		list = NULL;
+		nlist = threads(s, &list);
+		if (nlist < 0)
+			nlist = 0;
+		pos = 0;
+	}
+	if (pos >= nlist) {
+		buf_printf(out, "l");
+		return;
+	}
+	buf_printf(out, "m");
+	for (int k = 0; pos < nlist && k < 512; k++, pos++) {
+		if (k)
+			buf_printf(out, ",");
+		fmt_ptid(s, out, list[pos]);
+	}
+}
+
+static void q_supported(struct server *s, const char *pkt, struct buf *out)
+{
+	s->mp = strstr(pkt, "multiprocess+") != NULL;
+	s->exec_events = strstr(pkt, "exec-events+") != NULL;
+	s->fork_events = strstr(pkt, "fork-events+") != NULL;
+	s->vfork_events = strstr(pkt, "vfork-events+") != NULL;
+	s->swbreak = strstr(pkt, "swbreak+") != NULL;
+	/* lldb lists its architectures; gdb names only i386 */
+	s->lldb = strstr(pkt, "xmlRegisters=i386,") != NULL;
+	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"
+		   "qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
+		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
+		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
+		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
+		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;swbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
+		   RSP_ADVERTISED_PACKET);
+}
+
+static void parse_signal_list(const char *p, uint8_t *tab)
+{
+	memset(tab, 0, 128);
+	while (*p) {
+		uint64_t v;
+		if (rsp_parse_hex(&p, &v) < 0)
+			return;
+		int lx = sig_from_gdb((int)v);
+		if (lx > 0 && lx < 128)
+			tab[lx] = 1;
+		if (*p == ';')
+			p++;
+		else
+			return;
+	}
+}
+
+/* QCatchSyscalls:0, :1 (all), :1;NR;NR... (hex) */
+static void q_catch_syscalls(struct server *s, const char *p, struct buf *out)
+{
+	long nrs[DBG_SYSCALL_NR_MAX];
+	size_t n = 0;
+	unsigned flags = 0;
+	if (!s->p || (*p != '0' && *p != '1')) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (*p == '1') {
+		p++;
+		if (!*p)
+			flags = DBG_SYSCALL_CATCH_ALL;
+		while (*p == ';') {
+			uint64_t v;
+			p++;
+			if (rsp_parse_hex(&p, &v) < 0 || v >= DBG_SYSCALL_NR_MAX || n == DBG_SYSCALL_NR_MAX) {
+				buf_printf(out, "E01");
+				return;
+			}
+			nrs[n++] = (long)v;
+		}
+		if (*p) {
+			buf_printf(out, "E01");
+			return;
+		}
+	} else if (p[1]) {
+		buf_printf(out, "E01");
+		return;
+	}
+	int r = dbg_syscall_catch(s->p, nrs, n, flags);
+	buf_printf(out, r < 0 ? "E01" : "OK");
+}
+
+static char *unhex_str(const char *p, size_t n)
+{
+	char *r = malloc(n / 2 + 1);
+	if (!r)
+		return NULL;
+	if (rsp_unhex(p, n / 2, (uint8_t *)r) < 0 || (n & 1)) {
+		free(r);
+		return NULL;
+	}
+	r[n / 2] = 0;
+	return r;
+}
+
+static void env_set(struct server *s, const char *kv)
+{
+	if (!s->env) {
+		extern char **environ;
+		size_t n = 0;
+		while (environ[n])
+			n++;
+		s->env = calloc(n + 2, sizeof(char *));
+		if (!s->env)
+			return;
+		for (size_t i = 0; i < n; i++)
+			s->env[i] = strdup(environ[i]);
+		s->nenv = n;
+	}
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+	for (size_t i = 0; i < s->nenv; i++)
+		if (!strncmp(s->env[i], kv, klen) && s->env[i][klen] == '=') {
+			free(s->env[i]);
+			if (eq) {
+				s->env[i] = strdup(kv);
+			} else {
+				s->env[i] = s->env[--s->nenv];
+				s->env[s->nenv] = NULL;
+			}
+			return;
+		}
+	if (!eq)
+		return;
+	char **n = realloc(s->env, (s->nenv + 2) * sizeof(char *));
+	if (!n)
+		return;
+	s->env = n;
+	s->env[s->nenv++] = strdup(kv);
+	s->env[s->nenv] = NULL;
+}
+
+/* Monitor output: an O packet of hex text. */
+static void o_printf(struct server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void o_printf(struct server *s, const char *fmt, ...)
+{
+	char tmp[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	struct buf o = { 0 };
+	buf_printf(&o, "O");
+	buf_hex(&o, tmp, strlen(tmp));
+	rsp_send(s->c, o.d, o.len);
+	free(o.d);
+}
+
+static void q_rcmd(struct server *s, const char *hex, struct buf *out)
+{
+	char *cmd = unhex_str(hex, strlen(hex));
+	if (!cmd) {
+		buf_printf(out, "E01");
+		return;
+	}
+	const char *msg = NULL;
+	bool unknown = false;
+	if (!strcmp(cmd, "exit")) {
+		s->exit_requested = true;
+	} else if (!strcmp(cmd, "help")) {
+		msg = "The following monitor commands are supported:\n"
+		      "  exit  -- Quit dbg-server (the target is killed, or detached if attached)\n"
+		      "  help  -- Print this message\n"
+		      "  set debug 0|1 -- Print packets to stderr\n";
+	} else if (!strcmp(cmd, "set debug 1") || !strcmp(cmd, "set debug 0")) {
+		s->debug = cmd[10] == '1';
+		msg = s->debug ? "Debug output enabled.\n" : "Debug output disabled.\n";
+	} else if (!strcmp(cmd, "set remote-debug 1") || !strcmp(cmd, "set remote-debug 0")) {
+		s->c->trace = cmd[17] == '1';
+		msg = s->c->trace ? "Protocol debug output enabled.\n" : "Protocol debug output disabled.\n";
+	} else if (!strncmp(cmd, "set libthread-db-search-path", 28)) {
+		/* no libthread_db here: accepted, as gdbserver words it */
+		const char *path = cmd[28] == ' ' ? cmd + 29 : "";
+		o_printf(s, "libthread-db-search-path set to `%s'\n", path);
+	} else if (!strcmp(cmd, "set debug-format all")) {
+		msg = "All extra debug format options enabled.\n";
+	} else if (!strcmp(cmd, "set debug-format none")) {
+		msg = "All extra debug format options disabled.\n";
+	} else {
+		msg = "Unknown monitor command.\n\n";
+		unknown = true;
+	}
+	if (msg) {
+		struct buf o = { 0 };
+		buf_printf(&o, "O");
+		buf_hex(&o, msg, strlen(msg));
+		rsp_send(s->c, o.d, o.len);
+		free(o.d);
+	}
+	buf_printf(out, unknown ? "E01" : "OK");
+	free(cmd);
+}
+
+static void read_regs(struct server *s, struct buf *out)
+{
+	pid_t tid = reg_thread(s);
+	struct regbuf rb;
+	if (!s->p || ensure_tdesc(s) < 0 || regbuf_read(gproc(s), tid, &rb) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	uint8_t tmp[64];
+	for (int i = 0; i < s->td.nregs; i++) {
+		int sz = tdesc_reg_size(&s->td, i);
+		tdesc_reg_get(&s->td, i, &rb, tmp);
+		buf_hex(out, tmp, (size_t)sz);
+	}
+}
+
+static void write_regs(struct server *s, const char *hex, size_t len, struct buf *out)
+{
+	pid_t tid = reg_thread(s);
+	struct regbuf rb;
+	if (!s->p || ensure_tdesc(s) < 0 || regbuf_read(gproc(s), tid, &rb) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	size_t pos = 0;
+	uint8_t tmp[64];
+	for (int i = 0; i < s->td.nregs && pos < len; i++) {
+		int sz = tdesc_reg_size(&s->td, i);
+		if (pos + 2 * (size_t)sz > len)
+			break;
+		/* "xx" marks a register gdb does not have: left as it is */
+		if (hex[pos] != 'x') {
+			if (rsp_unhex(hex + pos, (size_t)sz, tmp) < 0) {
+				buf_printf(out, "E01");
+				return;
+			}
+			tdesc_reg_set(&s->td, i, &rb, tmp);
+		}
+		pos += 2 * (size_t)sz;
+	}
+	if (regbuf_write(gproc(s), tid, &rb, 1, 1) < 0)
+		buf_printf(out, "E01");
+	else
+		buf_printf(out, "OK");
+}
+
+static void read_reg(struct server *s, const char *p, struct buf *out)
+{
+	uint64_t n;
+	struct regbuf rb;
+	if (rsp_parse_hex(&p, &n) < 0 || *p || !s->p || ensure_tdesc(s) < 0 ||
+	    tdesc_reg_size(&s->td, (int)n) < 0 || n > INT_MAX) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (regbuf_read(gproc(s), reg_thread(s), &rb) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	uint8_t tmp[64];
+	tdesc_reg_get(&s->td, (int)n, &rb, tmp);
+	buf_hex(out, tmp, (size_t)tdesc_reg_size(&s->td, (int)n));
+}
+
+static void write_reg(struct server *s, const char *p, struct buf *out)
+{
+	uint64_t n;
+	struct regbuf rb;
+	uint8_t tmp[64];
+	if (rsp_parse_hex(&p, &n) < 0 || *p++ != '=' || !s->p || ensure_tdesc(s) < 0 ||
+	    n > INT_MAX || tdesc_reg_size(&s->td, (int)n) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	int sz = tdesc_reg_size(&s->td, (int)n);
+	if (strlen(p) != 2 * (size_t)sz || rsp_unhex(p, (size_t)sz, tmp) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	pid_t tid = reg_thread(s);
+	if (regbuf_read(gproc(s), tid, &rb) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	tdesc_reg_set(&s->td, (int)n, &rb, tmp);
+	int gp = tdesc_reg_is_gp(&s->td, (int)n);
+	if (regbuf_write(gproc(s), tid, &rb, gp, !gp) < 0)
+		buf_printf(out, "E01");
+	else
+		buf_printf(out, "OK");
+}
+
+static int parse_addr_len(const char **p, uint64_t *addr, uint64_t *len)
+{
+	if (rsp_parse_hex(p, addr) < 0 || *(*p)++ != ',' || rsp_parse_hex(p, len) < 0)
+		return -1;
+	return 0;
+}
+
+static void mem_read(struct server *s, const char *p, struct buf *out, bool binary)
+{
+	uint64_t addr, len;
+	if (parse_addr_len(&p, &addr, &len) < 0 || *p) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (!s->p) {
+		buf_printf(out, "E01");
+		return;
+	}
+	size_t max = binary ? RSP_MAX_PACKET / 2 : RSP_MAX_PACKET / 2 - 16;
+	if (len > max)
+		len = max;
+	if (binary && len == 0) {
+		buf_printf(out, "b");
+		return;
+	}
+	uint8_t *tmp = malloc(len ? len : 1);
+	if (!tmp) {
+		buf_printf(out, "E01");
+		return;
+	}
+	ssize_t n = len ? dbg_mem_read(gproc(s), addr, tmp, len) : 0;
+	if (n < 0 || (n == 0 && len)) {
+		buf_printf(out, "E01");
+	} else if (binary) {
+		buf_add(out, "b", 1);
+		buf_add(out, tmp, (size_t)n);
+	} else {
+		buf_hex(out, tmp, (size_t)n);
+	}
+	free(tmp);
+}
+
+static void mem_write(struct server *s, const char *p, size_t plen, const char *pkt, struct buf *out, bool binary)
+{
+	uint64_t addr, len;
+	if (parse_addr_len(&p, &addr, &len) < 0 || *p++ != ':' || !s->p) {
+		buf_printf(out, "E01");
+		return;
+	}
+	size_t avail = plen - (size_t)(p - pkt);
+	if ((binary && avail != len) || (!binary && avail != 2 * len)) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (len == 0) {
+		buf_printf(out, "OK");
+		return;
+	}
+	uint8_t *tmp = malloc(len);
+	if (!tmp) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (binary)
+		memcpy(tmp, p, len);
+	else if (rsp_unhex(p, len, tmp) < 0) {
+		free(tmp);
+		buf_printf(out, "E01");
+		return;
+	}
+	ssize_t n = dbg_mem_write(gproc(s), addr, tmp, len);
+	free(tmp);
+	buf_printf(out, n == (ssize_t)len ? "OK" : "E01");
+}
+
+static void v_run(struct server *s, const char *p, struct buf *out)
+{
+	char *argv[256];
+	int argc = 0;
+	p += 4;
+	while (*p == ';' && argc < 255) {
+		p++;
+		const char *e = strchr(p, ';');
+		size_t n = e ? (size_t)(e - p) : strlen(p);
+		char *a = unhex_str(p, n);
+		if (!a)
+			goto bad;
+		argv[argc++] = a;
+		p += n;
+	}
+	argv[argc] = NULL;
+	if (argc == 0 || !argv[0][0]) {
+		if (!s->prog_argc)
+			goto bad;
+		if (argc)
+			free(argv[0]);
+		/* the command line's program, with gdb's arguments if any */
+		char *nargv[256];
+		int k = 0;
+		nargv[k++] = strdup(s->prog_argv[0]);
+		if (argc > 1)
+			for (int i = 1; i < argc && k < 255; i++)
+				nargv[k++] = argv[i];
+		else
+			for (int i = 1; i < s->prog_argc && k < 255; i++)
+				nargv[k++] = strdup(s->prog_argv[i]);
+		nargv[k] = NULL;
+		memcpy(argv, nargv, sizeof(char *) * ((size_t)k + 1));
+		argc = k;
+	}
+	release_target(s, true);
+	int r = do_spawn(s, argv);
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	if (r < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = s->pid, .signo = SIGTRAP };
+	report(s, &ev, out);
+	return;
+bad:
+	for (int i = 0; i < argc; i++)
+		free(argv[i]);
+	buf_printf(out, "E01");
+}
+
+/* Z1/z1 hardware breakpoints, Z2/z2 write and Z4/z4 access watchpoints
+ * (x86 has no read-only watch: Z3 is not supported, as with gdbserver).
+ * Z0 is left to gdb, which then writes int3 itself. */
+static void z_packet(struct server *s, const char *pkt, struct buf *out)
+{
+	char type = pkt[1];
+	const char *p = pkt + 3;
+	uint64_t addr, len;
+	/* Z0 reports hits with the pc at the breakpoint: gdb must know (swbreak) */
+	if (type == '0' && !s->swbreak && !s->lldb)
+		return;
+	if (type != '0' && type != '1' && type != '2' && type != '4')
+		return; /* empty: not supported */
+	if (pkt[2] != ',' || parse_addr_len(&p, &addr, &len) < 0 || (*p && *p != ';') || !s->p) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (type == '1' || type == '0')
+		len = 1;
+	if (gproc(s) != s->p) {
+		/* a fork child gdb cleans before letting it go: it inherited
+		 * the parent's int3s as its own (dbg_proc_attach_child), no
+		 * debug registers */
+		if (type == '0' && pkt[0] == 'z') {
+			struct dbg_bp *bps[1024];
+			int n = dbg_bp_list(gproc(s), bps, 1024);
+			for (int i = 0; i < n && i < 1024; i++)
+				if (dbg_bp_addr(bps[i]) == addr)
+					dbg_bp_remove(gproc(s), bps[i]);
+		}
+		buf_printf(out, pkt[0] == 'z' ? "OK" : "E01");
+		return;
+	}
+	if (pkt[0] == 'z') {
+		for (size_t i = 0; i < s->nzpts; i++)
+			if (s->zpts[i].type == type && s->zpts[i].addr == addr && s->zpts[i].len == len) {
+				if (type == '0')
+					dbg_bp_remove(s->p, s->zpts[i].bp);
+				else
+					dbg_watch_remove(s->p, s->zpts[i].w);
+				s->zpts[i] = s->zpts[--s->nzpts];
+				buf_printf(out, "OK");
+				return;
+			}
+		buf_printf(out, "E01");
+		return;
+	}
+	if (s->nzpts == sizeof(s->zpts) / sizeof(s->zpts[0])) {
+		buf_printf(out, "E01");
+		return;
+	}
+	if (type == '0') {
+		for (size_t i = 0; i < s->nzpts; i++)
+			if (s->zpts[i].type == '0' && s->zpts[i].addr == addr) {
+				buf_printf(out, "OK"); /* already there */
+				return;
+			}
+		struct dbg_bp *bp;
+		int r = dbg_bp_insert(s->p, addr, NULL, &bp);
+		if (r < 0) {
+			buf_printf(out, "E01");
+			return;
+		}
+		s->zpts[s->nzpts++] = (struct zpt){ .type = '0', .addr = addr, .len = 1, .bp = bp };
+		buf_printf(out, "OK");
+		return;
+	}
+	enum dbg_watch_kind k = type == '1' ? DBG_WATCH_EXEC
+		: type == '2' ? DBG_WATCH_WRITE : DBG_WATCH_READWRITE;
+	struct dbg_watch *w;
+	int r = dbg_watch_insert(s->p, addr, (size_t)len, k, &w);
+	if (r < 0) {
+		if (s->debug)
+			logmsg("dbg-server: Z%c %" PRIx64 ",%" PRIu64 ": %s\n", type, addr, len,
+			       dbg_proc_errmsg(s->p));
+		buf_printf(out, "E01");
+		return;
+	}
+	s->zpts[s->nzpts++] = (struct zpt){ .type = type, .addr = addr, .len = len, .w = w };
+	buf_printf(out, "OK");
+}
+
+static void detach_target(struct server *s)
+{
+	pid_t *tids;
+	int n = threads(s, &tids);
+	for (int i = 0; i < n; i++) {
+		struct thr *t = thr_find(s, tids[i], false);
+		dbg_proc_set_signal(s->p, tids[i], t ? t->keep_sig : 0);
+	}
+	free(tids);
+	logmsg("Detaching from process %d\n", (int)s->pid);
+	release_target(s, false);
+}
+
+/* Handle one packet; returns -1 when the connection is to end. */
+static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
+{
+	buf_reset(out);
+	const char *p;
+	pid_t pid, tid;
+	uint64_t v;
+
+	switch (pkt[0]) {
+	case '!':
+		s->extended = true;
+		buf_printf(out, "OK");
+		break;
+	case '?':
+		if (s->nonstop)
+			ns_status(s, out);
+		else if (!s->p)
+			buf_printf(out, "W00");
+		else if (s->last_stop)
+			buf_printf(out, "%s", s->last_stop);
+		else {
+			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = any_thread(s) };
+			stop_reply(s, &ev, out);
+			set_last_stop(s, out->d);
+		}
+		break;
+	case 'g':
+		if (len != 1)
+			buf_printf(out, "E01");
+		else
+			read_regs(s, out);
+		break;
+	case 'G':
+		write_regs(s, pkt + 1, len - 1, out);
+		break;
+	case 'p':
+		read_reg(s, pkt + 1, out);
+		break;
+	case 'P':
+		write_reg(s, pkt + 1, out);
+		break;
+	case 'm':
+		mem_read(s, pkt + 1, out, false);
+		break;
+	case 'x':
+		mem_read(s, pkt + 1, out, true);
+		break;
+	case 'M':
+		mem_write(s, pkt + 1, len, pkt, out, false);
+		break;
+	case 'X':
+		mem_write(s, pkt + 1, len, pkt, out, true);
+		break;
+	case 'H':
+		p = pkt + 2;
+		if ((pkt[1] != 'g' && pkt[1] != 'c') || parse_ptid(&p, &pid, &tid) < 0 || *p) {
+			buf_printf(out, "E01");
+			break;
+		}
+		if (pid > 0 && pid != s->pid && kid_find(s, pid)) {
+			/* a fork child gdb cleans before it lets it go */
+		} else if (tid > 0 && !thread_alive(s, tid)) {
+			buf_printf(out, "E01");
+			break;
+		}
+		if (pkt[1] == 'g') {
+			s->gtid = tid;
+			s->gpid = pid > 0 ? pid : s->pid;
+		} else {
+			s->ctid = tid;
+		}
+		buf_printf(out, "OK");
+		break;
+	case 'T':
+		p = pkt + 1;
+		if (parse_ptid(&p, &pid, &tid) < 0 || *p ||
+		    (!thread_alive(s, tid) && !(pid > 0 && kid_find(s, pid) && tid == pid)))
+			buf_printf(out, "E01");
+		else
+			buf_printf(out, "OK");
+		break;
+	case 'c':
+	case 's':
+	case 'C':
+	case 'S': {
+		if (!s->p) {
+			buf_printf(out, "E01");
+			break;
+		}
+		struct action a[2] = { 0 };
+		int n = 0;
+		int sig = 0;
+		p = pkt + 1;
+		if (pkt[0] == 'C' || pkt[0] == 'S') {
+			if (rsp_parse_hex(&p, &v) < 0 || v > 255) {
+				buf_printf(out, "E01");
+				break;
+			}
+			sig = sig_from_gdb((int)v);
+		}
+		pid_t step = s->ctid > 0 ? s->ctid : any_thread(s);
+		if (tolower(pkt[0]) == 's')
+			a[n++] = (struct action){ .a = 's', .sig = sig, .tid = step };
+		else if (s->ctid > 0)
+			a[n++] = (struct action){ .a = 'c', .sig = sig, .tid = s->ctid };
+		a[n++] = (struct action){ .a = 'c', .tid = -1, .sig = tolower(pkt[0]) == 's' || s->ctid > 0 ? 0 : sig };
+		return resume(s, a, n, out);
+	}
+	case 'v':
+		if (!strncmp(pkt, "vCont?", 6)) {
+			buf_printf(out, "vCont;c;C;s;S;t;r");
+		} else if (!strncmp(pkt, "vCont;", 6)) {
+			struct action acts[64];
+			int n = parse_vcont(s, pkt + 5, acts, 64);
+			if (n < 0 || !s->p) {
+				buf_printf(out, "E01");
+				break;
+			}
+			return resume(s, acts, n, out);
+		} else if (!strncmp(pkt, "vCont", 5)) {
+			buf_printf(out, "E01");
+		} else if (!strcmp(pkt, "vStopped")) {
+			ns_vstopped(s, out);
+		} else if (!strcmp(pkt, "vCtrlC")) {
+			buf_printf(out, "OK");
+			if (s->nonstop && s->p) {
+				pid_t *tids;
+				int n = threads(s, &tids);
+				for (int i = 0; i < n; i++)
+					if (dbg_proc_thread_state(s->p, tids[i]) == DBG_THREAD_RUNNING &&
+					    dbg_proc_stop_thread(s->p, tids[i]) == 0) {
+						struct thr *t = thr_find(s, tids[i], true);
+						if (t)
+							t->act = 0;
+						send_reply(s, out);
+						struct dbg_event ev = { .kind = DBG_EVENT_SIGNAL,
+							.signo = SIGINT, .tid = tids[i] };
+						ns_report(s, &ev);
+						free(tids);
+						return 0;
+					}
+				free(tids);
+			}
+		} else if (!strncmp(pkt, "vAttach;", 8)) {
+			p = pkt + 8;
+			if (rsp_parse_hex(&p, &v) < 0 || *p || v > INT_MAX || v == 0) {
+				buf_printf(out, "E01");
+				break;
+			}
+			release_target(s, !s->attached);
+			if (do_attach(s, (pid_t)v) < 0) {
+				buf_printf(out, "E01");
+				break;
+			}
+			if (s->nonstop) {
+				/* non-stop: OK now, the stop as a notification */
+				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = s->pid };
+				send_reply(s, (buf_printf(out, "OK"), out));
+				ns_report(s, &ev);
+				return 0;
+			}
+			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = s->pid };
+			report(s, &ev, out);
+		} else if (!strncmp(pkt, "vRun;", 5)) {
+			v_run(s, pkt, out);
+		} else if (!strncmp(pkt, "vKill;", 6)) {
+			p = pkt + 6;
+			struct kid *k;
+			if (rsp_parse_hex(&p, &v) == 0 && (k = kid_find(s, (pid_t)v))) {
+				kid_drop(s, k, true);
+				buf_printf(out, "OK");
+				break;
+			}
+			if (!s->p) {
+				buf_printf(out, "E01");
+				break;
+			}
+			release_target(s, true);
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "vFile:", 6)) {
+			vfile_packet(s, pkt, len, out);
+		} else if (!strcmp(pkt, "vMustReplyEmpty")) {
+			/* empty */
+		}
+		break;
+	case 'Z':
+	case 'z':
+		z_packet(s, pkt, out);
+		break;
+	case 'R':
+		/* extended-remote restart: run the last program again; no reply */
+		if (s->extended && s->last_argv) {
+			release_target(s, !s->attached);
+			do_spawn(s, s->last_argv);
+		}
+		return 0;
+	case 'k':
+		/* gdb does not wait for an answer to k; lldb does */
+		if (s->lldb && s->p) {
+			buf_printf(out, "X09");
+			if (s->mp)
+				buf_printf(out, ";process:%x", (unsigned)s->pid);
+			send_reply(s, out);
+		}
+		release_target(s, true);
+		if (!s->extended)
+			return -1;
+		return 0;
+	case 'D':
+		if (pkt[1] == ';') {
+			p = pkt + 2;
+			struct kid *k;
+			if (rsp_parse_hex(&p, &v) == 0 && (k = kid_find(s, (pid_t)v))) {
+				if (k->vfork && !k->released) {
+					/* it runs on our parent's memory: keep it
+					 * traced until it execs or exits */
+					k->released = true;
+					dbg_proc_set_signal(k->p, k->pid, 0);
+					dbg_proc_resume(k->p);
+				} else {
+					kid_drop(s, k, false);
+				}
+				buf_printf(out, "OK");
+				break;
+			}
+		}
+		if (!s->p) {
+			buf_printf(out, "E01");
+			break;
+		}
+		size_t nk = s->nkids;
+		struct kid k0 = nk ? s->kids[0] : (struct kid){ 0 };
+		if (nk)
+			s->kids[0] = s->kids[--s->nkids];
+		detach_target(s);
+		if (nk) {
+			/* follow-fork-mode child: the child is the target now */
+			reset_target_state(s);
+			s->p = k0.p;
+			s->pid = k0.pid;
+			s->attached = true;
+			s->last_tid = s->gtid = s->gpid = s->pid;
+			s->td_built = s->td_built; /* same machine, same description */
+			buf_printf(out, "OK");
+			break;
+		}
+		buf_printf(out, "OK");
+		if (!s->extended) {
+			send_reply(s, out);
+			return -1;
+		}
+		break;
+	case 'q':
+		if (!strncmp(pkt, "qSupported", 10)) {
+			q_supported(s, pkt, out);
+		} else if (!strcmp(pkt, "qC")) {
+			if (s->p) {
+				buf_printf(out, "QC");
+				fmt_ptid(s, out, any_thread(s));
+			}
+		} else if (!strcmp(pkt, "qfThreadInfo")) {
+			reply_thread_list(s, out, true);
+		} else if (!strcmp(pkt, "qsThreadInfo")) {
+			reply_thread_list(s, out, false);
+		} else if (!strncmp(pkt, "qAttached", 9)) {
+			buf_printf(out, s->attached ? "1" : "0");
+		} else if (!strncmp(pkt, "qXfer:", 6)) {
+			handle_qxfer(s, pkt, out);
+		} else if (!strncmp(pkt, "qRcmd,", 6)) {
+			q_rcmd(s, pkt + 6, out);
+		} else if (!strncmp(pkt, "qGetTLSAddr:", 12)) {
+			/* no libthread_db: thread-local storage cannot be found */
+			buf_printf(out, "E01");
+		} else if (!strncmp(pkt, "qSymbol:", 8)) {
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "qThreadExtraInfo,", 17)) {
+			p = pkt + 17;
+			if (parse_ptid(&p, &pid, &tid) == 0 && s->p) {
+				char name[64];
+				thread_name(s->pid, tid, name, sizeof(name));
+				buf_hex(out, name, strlen(name));
+			} else {
+				buf_printf(out, "E01");
+			}
+		}
+		/* qTStatus, qOffsets, qCRC, ...: empty, not supported */
+		break;
+	case 'Q':
+		if (!strcmp(pkt, "QStartNoAckMode")) {
+			buf_printf(out, "OK");
+			s->noack_pending = true;
+		} else if (!strncmp(pkt, "QPassSignals:", 13)) {
+			parse_signal_list(pkt + 13, s->pass_sig);
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "QCatchSyscalls:", 15)) {
+			q_catch_syscalls(s, pkt + 15, out);
+		} else if (!strncmp(pkt, "QProgramSignals:", 16)) {
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "QDisableRandomization:", 22)) {
+			s->disable_aslr = pkt[22] == '1';
+			buf_printf(out, "OK");
+		} else if (!strcmp(pkt, "QEnvironmentReset")) {
+			if (s->env) {
+				for (size_t i = 0; i < s->nenv; i++)
+					free(s->env[i]);
+				free(s->env);
+				s->env = NULL;
+				s->nenv = 0;
+			}
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "QEnvironmentHexEncoded:", 23) ||
+			   !strncmp(pkt, "QEnvironmentUnset:", 18)) {
+			const char *h = strchr(pkt, ':') + 1;
+			char *kv = unhex_str(h, strlen(h));
+			if (!kv) {
+				buf_printf(out, "E01");
+				break;
+			}
+			if (pkt[12] == 'U') {
+				char *eq = strchr(kv, '=');
+				if (eq)
+					*eq = 0;
+			}
+			env_set(s, kv);
+			free(kv);
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "QSetWorkingDir:", 15)) {
+			free(s->cwd);
+			s->cwd = pkt[15] ? unhex_str(pkt + 15, strlen(pkt + 15)) : NULL;
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "QStartupWithShell:", 18)) {
+			buf_printf(out, "OK");
+		} else if (!strncmp(pkt, "QNonStop:", 9)) {
+			if (pkt[9] == '1' && !s->nonstop && s->p) {
+				/* everything is stopped now: gdb sees that with '?' */
+			}
+			if (pkt[9] == '0' && s->nonstop && s->p) {
+				dbg_proc_stop(s->p); /* all-stop: everything stops */
+				s->npending = 0;
+			}
+			s->nonstop = pkt[9] == '1';
+			ns_clear(s);
+			buf_printf(out, "OK");
+		}
+		break;
+	default:
+		/* unknown: empty reply */
+		break;
+	}
+	if (send_reply(s, out) < 0)
+		return -1;
+	if (s->noack_pending) {
+		s->c->noack = true;
+		s->noack_pending = false;
+	}
+	return 0;
+}
+
+static void serve(struct server *s, struct rsp_conn *c)
+{
+	struct buf out = { 0 };
+	s->c = c;
+	s->extended = false;
+	s->mp = false;
+	s->lldb = false;
+	if (s->td_built) {
+		/* the next client may want another description */
+		tdesc_free(&s->td);
+		s->td_built = false;
+	}
+	for (;;) {
+		int e;
+		if (s->nonstop && s->p) {
+			/* threads may run: their events and gdb's packets, as they come */
+			ns_poll_events(s);
+			if (!rsp_conn_buffered(c)) {
+				struct pollfd pf[2] = {
+					{ .fd = c->in_fd, .events = POLLIN },
+					{ .fd = s->p ? dbg_proc_fd(s->p) : -1, .events = POLLIN },
+				};
+				if (poll(pf, 2, 100) <= 0 || !pf[0].revents)
+					continue;
+			}
+			e = rsp_conn_next(c, 0);
+			if (e == RSP_EV_NONE)
+				continue;
+		} else {
+			e = rsp_conn_next(c, -1);
+		}
+		if (e < 0)
+			break;
+		if (e == RSP_EV_INTERRUPT || e != RSP_EV_PACKET)
+			continue; /* nothing runs: nothing to interrupt */
+		if (c->p.len == 0) {
+			rsp_send_str(c, "");
+			continue;
+		}
+		if (handle(s, c->p.data, c->p.len, &out) < 0)
+			break;
+		if (s->exit_requested)
+			break;
+	}
+	free(out.d);
+	s->c = NULL;
+}
+
+/* ---------------------------------------------------------------- main */
+
+/* Listen on HOST:PORT, [V6]:PORT, V6ADDR:PORT or :PORT (every address). */
+static int listen_on(const char *spec, int *ret_port)
+{
+	char host[256] = "";
+	const char *colon = strrchr(spec, ':');
+	const char *port = colon ? colon + 1 : spec;
+	if (colon) {
+		size_t n = (size_t)(colon - spec);
+		if (n >= sizeof(host))
+			n = sizeof(host) - 1;
+		memcpy(host, spec, n);
+		host[n] = 0;
+	}
+	if (host[0] == '[') {
+		char *rb = strchr(host, ']');
+		if (rb)
+			*rb = 0;
+		memmove(host, host + 1, strlen(host));
+	}
+	char *end;
+	long pn = strtol(port, &end, 10);
+	if (*port == 0 || *end || pn < 0 || pn > 65535) {
+		logmsg("dbg-server: bad port '%s'\n", spec);
+		return -1;
+	}
+	struct sockaddr_storage ss;
+	socklen_t sl;
+	memset(&ss, 0, sizeof(ss));
+	if (!host[0]) {
+		struct sockaddr_in *sa = (struct sockaddr_in *)&ss;
+		sa->sin_family = AF_INET;
+		sa->sin_addr.s_addr = htonl(INADDR_ANY);
+		sl = sizeof(*sa);
+	} else {
+		/* IPv4 first (gdb tries every address of "localhost"), then IPv6. */
+		struct addrinfo hints = { .ai_family = AF_INET, .ai_socktype = SOCK_STREAM }, *ai;
+		int g = getaddrinfo(host, NULL, &hints, &ai);
+		if (g != 0) {
+			hints.ai_family = AF_INET6;
+			g = getaddrinfo(host, NULL, &hints, &ai);
+		}
+		if (g != 0) {
+			logmsg("%s: cannot resolve name: %s\n", host, gai_strerror(g));
+			return -1;
+		}
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		sl = ai->ai_addrlen;
+		freeaddrinfo(ai);
+	}
+	if (ss.ss_family == AF_INET)
+		((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)pn);
+	else
+		((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)pn);
+	int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -1;
+	int one = 1;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, sl) < 0) {
+		logmsg("Can't bind address: %s.\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (listen(fd, 1) < 0) {
+		logmsg("Can't listen on socket: %s.\n", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	sl = sizeof(ss);
+	getsockname(fd, (struct sockaddr *)&ss, &sl);
+	*ret_port = ntohs(ss.ss_family == AF_INET ? ((struct sockaddr_in *)&ss)->sin_port
+			  : ((struct sockaddr_in6 *)&ss)->sin6_port);
+	return fd;
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"Usage: dbg-server [--once] [--multi] [--debug] COMM PROG [ARGS...]\n"
+		"       dbg-server [--once] [--multi] [--debug] --attach COMM PID\n"
+		"       dbg-server [--once] --attach PID COMM\n"
+		"       dbg-server --multi COMM\n"
+		"COMM is HOST:PORT, :PORT or 'stdio'.\n");
+}
+
+int main(int argc, char **argv)
+{
+	struct server *s = &S;
+	const char *comm = NULL;
+	long attach_pid = 0;
+	bool attach_flag = false;
+	int i;
+
+	memset(s->fds, -1, sizeof(s->fds));
+	s->disable_aslr = true; /* as gdbserver, until gdb says otherwise */
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--once"))
+			s->once = true;
+		else if (!strcmp(a, "--multi"))
+			s->multi = true;
+		else if (!strcmp(a, "--debug") || !strcmp(a, "--remote-debug"))
+			s->debug = true;
+		else if (!strncmp(a, "--debug", 7) || !strncmp(a, "--remote-debug", 14) ||
+			 !strncmp(a, "--debug-file=", 13) || !strncmp(a, "--debug-format=", 15) ||
+			 !strcmp(a, "--no-startup-with-shell") || !strcmp(a, "--startup-with-shell") ||
+			 !strncmp(a, "--disable-packet", 16))
+			; /* accepted for compatibility */
+		else if (!strcmp(a, "--disable-randomization"))
+			s->disable_aslr = true;
+		else if (!strcmp(a, "--no-disable-randomization"))
+			s->disable_aslr = false;
+		else if (!strcmp(a, "--wrapper")) {
+			s->wrapper = argv + i + 1;
+			while (i + 1 < argc && strcmp(argv[i + 1], "--"))
+				i++, s->nwrapper++;
+			if (i + 1 >= argc) {
+				logmsg("dbg-server: --wrapper needs a closing --\n");
+				return 2;
+			}
+			i++;
+		} else if (!strcmp(a, "--attach")) {
+			attach_flag = true;
+			if (i + 1 < argc && isdigit((unsigned char)argv[i + 1][0]) && !strchr(argv[i + 1], ':'))
+				attach_pid = strtol(argv[++i], NULL, 10);
+		} else if (!strcmp(a, "--selftest")) {
+			/* gdbserver's own unit tests; dbg-server's are in ctest */
+			printf("Selftests have been disabled for this build.\n");
+			return 0;
+		} else if (!strcmp(a, "--version")) {
+			printf("dbg-server (libdbg %u)\n", dbg_version());
+			return 0;
+		} else if (!strcmp(a, "--help")) {
+			usage();
+			return 0;
+		} else if (a[0] == '-' && a[1] == '-') {
+			logmsg("dbg-server: unknown option %s\n", a);
+			usage();
+			return 2;
+		} else if (!comm) {
+			/* options may follow COMM too, before PROG (as gdbserver) */
+			comm = a;
+		} else
+			break;
+	}
+	if (!comm) {
+		usage();
+		return 2;
+	}
+	if (attach_flag && !attach_pid) {
+		if (i >= argc) {
+			usage();
+			return 2;
+		}
+		attach_pid = strtol(argv[i++], NULL, 10);
+		if (attach_pid <= 0) {
+			usage();
+			return 2;
+		}
+	}
+	if (i < argc) {
+		s->prog_argv = argv + i;
+		s->prog_argc = argc - i;
+	}
+	if (!attach_flag && !s->prog_argc && !s->multi) {
+		logmsg("dbg-server: no program to run (PROG, --attach PID or --multi)\n");
+		usage();
+		return 2;
+	}
+
+	/* dbg_proc_fd() is a signalfd: SIGCHLD stays blocked. */
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	/* gdb's ^C reaches the terminal's process group, us too */
+	signal(SIGINT, SIG_IGN);
+
+	bool stdio = !strcmp(comm, "stdio") || !strcmp(comm, "-");
+	s->stdio = stdio;
+	if (attach_flag) {
+		if (do_attach(s, (pid_t)attach_pid) < 0)
+			return 1;
+	} else if (s->prog_argc) {
+		if (do_spawn(s, s->prog_argv) < 0) {
+			logmsg("Exiting\n");
+			return 1;
+		}
+	}
+
+	int port = 0;
+	if (!stdio) {
+		g_listen_fd = listen_on(comm, &port);
+		if (g_listen_fd < 0) {
+			release_target(s, !s->attached);
+			return 1;
+		}
+	}
+	for (;;) {
+		struct rsp_conn *c = malloc(sizeof(*c));
+		if (!c)
+			return 1;
+		if (stdio) {
+			logmsg("Remote debugging using stdio\n");
+			rsp_conn_init(c, 0, 1);
+		} else {
+			logmsg("Listening on port %d\n", port);
+			int cfd;
+			do
+				cfd = accept4(g_listen_fd, NULL, NULL, SOCK_CLOEXEC);
+			while (cfd < 0 && errno == EINTR);
+			if (cfd < 0) {
+				logmsg("dbg-server: accept: %s\n", strerror(errno));
+				free(c);
+				break;
+			}
+			int one = 1;
+			setsockopt(cfd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+			struct sockaddr_storage peer;
+			socklen_t pl = sizeof(peer);
+			char hbuf[128], pbuf[16];
+			if (getpeername(cfd, (struct sockaddr *)&peer, &pl) == 0 &&
+			    getnameinfo((struct sockaddr *)&peer, pl, hbuf, sizeof(hbuf), pbuf,
+					sizeof(pbuf), NI_NUMERICHOST | NI_NUMERICSERV) == 0)
+				logmsg("Remote debugging from host %s, port %s\n", hbuf, pbuf);
+			rsp_conn_init(c, cfd, cfd);
+		}
+		c->trace = s->debug;
+		serve(s, c);
+		if (!stdio)
+			close(c->in_fd);
+		rsp_conn_fini(c);
+		free(c);
+		vfile_close_all(s);
+		if (stdio || s->once || s->exit_requested || (!s->multi && !s->p))
+			break;
+	}
+	if (s->p) {
+		if (s->attached)
+			detach_target(s);
+		else
+			release_target(s, true);
+	}
+	if (g_listen_fd >= 0)
+		close(g_listen_fd);
+	return 0;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* dbg-server's state, shared by its source files. */
+#ifndef DBG_SERVER_SERVER_H
+#define DBG_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <dbg.h>
+
+#include "rsp.h"
+#include "tdesc.h"
+
+/* A growing reply buffer. */
+struct buf {
+	char *d;
+	size_t len, cap;
+};
+void buf_add(struct buf *b, const void *d, size_t n);
+void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void buf_hex(struct buf *b, const void *d, size_t n);
+void buf_reset(struct buf *b);
+
+/* What the server knows of one thread beyond libdbg. */
+struct thr {
+	pid_t tid;
+	char act;            /* resume action: 'c', 's', 'r', or 0 (stay) */
+	int sig;             /* Linux signal to resume with */
+	uint64_t r0, r1;     /* range-stepping range */
+	int keep_sig;        /* a signal of an unreported or passed stop */
+	int has_si;
+	struct dbg_siginfo si;
+};
+
+#define MAX_PENDING 4096
+
+struct server {
+	struct rsp_conn *c;
+	bool multi, once, debug;
+	bool extended;           /* the client sent '!' */
+	bool mp;                 /* multiprocess+ agreed */
+	bool exec_events;
+	bool no_ack_ok;
+	bool exit_requested;     /* monitor exit */
+	bool noack_pending;
+	/* non-stop (QNonStop:1): stop replies queued for %Stop / vStopped */
+	bool nonstop;
+	char **nsq;
+	size_t nsq_n, nsq_cap;
+	bool stdio;
+
+	struct dbg_proc *p;
+	pid_t pid;
+	bool attached;           /* attached (detach on quit) vs spawned (kill) */
+	bool running;
+	pid_t gtid, ctid;        /* Hg, Hc: 0 any, -1 all */
+	pid_t gpid;              /* Hg's process: ours or a fork child */
+	bool fork_events;        /* gdb said fork-events+ */
+	/* fork children reported to gdb, until it detaches or kills them */
+	struct kid {
+		pid_t pid;
+		struct dbg_proc *p;
+		bool vfork;      /* a vfork child: shares the parent's memory */
+		bool released;   /* gdb detached it; kept until it execs or exits */
+		pid_t parent_tid;
+	} kids[16];
+	bool vfork_events;
+	bool swbreak;            /* gdb said swbreak+: Z0 with the pc at the breakpoint */
+	bool lldb;               /* the client is lldb (qSupported's xmlRegisters list) */
+	size_t nkids;
+	pid_t last_tid;
+	struct thr *thr;
+	size_t nthr, capthr;
+	struct dbg_event pending[MAX_PENDING];
+	size_t npending;
+	char *last_stop;         /* for '?' */
+
+	struct tdesc td;
+	bool td_built;
+	uint8_t pass_sig[128];   /* QPassSignals, Linux numbers */
+
+	/* --wrapper ARGS -- : run the program through it */
+	char **wrapper;
+	int nwrapper;
+	/* the last program run, for R (restart) */
+	char **last_argv;
+	/* vRun's defaults: the command line program */
+	char **prog_argv;
+	int prog_argc;
+	bool disable_aslr;
+	char **env;              /* QEnvironment*; NULL: ours */
+	size_t nenv;
+	char *cwd;
+
+	/* Z1, Z2, Z4: hardware breakpoints and watchpoints (dbg/watch.h) */
+	struct zpt {
+		char type;       /* '0', '1', '2', '4' */
+		uint64_t addr, len;
+		struct dbg_watch *w;
+		struct dbg_bp *bp;
+	} zpts[1024];
+	size_t nzpts;
+
+	/* vFile */
+	pid_t fs_pid;
+	int fds[64];
+};
+
+/* Linux signal <-> gdb's signal numbers. */
+int sig_to_gdb(int linux_sig);
+int sig_from_gdb(int gdb_sig);
+
+/* vfile.c */
+void vfile_packet(struct server *s, const char *pkt, size_t len, struct buf *out);
+void vfile_close_all(struct server *s);
+
+#endif
