@@ -62,7 +62,10 @@ test)
 	(cd build && ctest --output-on-failure -j "$jobs")
 	step "the same suite under ASan+UBSan"
 	build build-asan -DDBG_WERROR=ON -DDBG_SANITIZE=ON -DDBG_BUILD_BENCH=OFF
-	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz_maps_parser')
+	# gdb's testsuite against both servers runs once, in the build above:
+	# it judges protocol behaviour, and the server's own tests
+	# (server_fuzz, server_gdb, ...) run here under the sanitizers.
+	(cd build-asan && ctest --output-on-failure -j "$jobs" -E 'install_consumers|fuzz_maps_parser|server_gdb_testsuite')
 	step "waiting for the kernel builds"
 	wait "$kernels" || { tail -n 30 build/kernels.log; exit 1; }
 	step "QEMU: stock 6.12 (baseline), patched (whole suite), debug kernel (stress)"

@@ -428,11 +428,6 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		ev->kind = DBG_EVENT_TRAP;
 		ev->signo = SIGTRAP | 0x80;
 		return dbg__hook_stop(p, t, ev);
-	case PTRACE_EVENT_VFORK_DONE:
-		/* The vfork child execed or exited: our memory is ours
-		 * again (run control puts its breakpoints back). */
-		dbg__hook_vfork_done(p, t);
-		return D_QUIET;
 	case 0:
 		break;
 	default:
