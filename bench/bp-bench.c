@@ -20,6 +20,9 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <stdint.h>
+#include <sys/user.h>
+#include <sys/ptrace.h>
 #include <unistd.h>
 
 #include <dbg.h>
@@ -126,6 +129,72 @@ static double bench_dbg(const char *threads, bool allstop, int rounds, long n,
 	return median(v, rounds);
 }
 
+/*
+ * The floor: a raw ptrace loop doing the least a debugger can for the same
+ * hit (wait4, GETREGS, PEEKDATA of the loaded word, SETREGS with the
+ * instruction emulated, CONT: no siginfo, no breakpoint table), on the
+ * one-thread target in the same run. What libdbg adds is the difference.
+ */
+static double bench_raw(int rounds, long n)
+{
+	struct target t;
+	start(&t, "1");
+	pid_t pid = t.pid;
+	int st;
+	if (ptrace(PTRACE_SEIZE, pid, 0, 0) < 0 || ptrace(PTRACE_INTERRUPT, pid, 0, 0) < 0 ||
+	    waitpid(pid, &st, __WALL) != pid) {
+		stop(&t);
+		return 0;
+	}
+	/* bp_here starts with mov disp32(%rip),%rax (48 8b 05 disp32). */
+	errno = 0;
+	long word = ptrace(PTRACE_PEEKDATA, pid, (void *)t.bp, 0);
+	const uint8_t *b = (const uint8_t *)&word;
+	if (errno || b[0] != 0x48 || b[1] != 0x8b || b[2] != 0x05) {
+		fprintf(stderr, "raw: bp_here does not start with a rip-relative mov to rax\n");
+		stop(&t);
+		return 0;
+	}
+	int32_t disp;
+	memcpy(&disp, b + 3, 4);
+	uint64_t var = t.bp + 7 + (int64_t)disp;
+	long patched = (word & ~0xffL) | 0xcc;
+	ptrace(PTRACE_POKEDATA, pid, (void *)t.bp, (void *)patched);
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	double v[64];
+	for (int i = 0; i <= rounds; i++) {
+		long want = i ? n : n / 10;
+		char cmd[64], line[128];
+		snprintf(cmd, sizeof(cmd), "go %ld\n", want);
+		if (write(t.in, cmd, strlen(cmd)) < 0)
+			exit(1);
+		for (long h = 0; h < want; h++) {
+			if (waitpid(pid, &st, __WALL) != pid || !WIFSTOPPED(st)) {
+				stop(&t);
+				return 0;
+			}
+			struct user_regs_struct r;
+			ptrace(PTRACE_GETREGS, pid, 0, &r);
+			if (WSTOPSIG(st) != SIGTRAP || r.rip != t.bp + 1) {
+				ptrace(PTRACE_CONT, pid, 0, 0); /* not our hit */
+				h--;
+				continue;
+			}
+			r.rax = (uint64_t)ptrace(PTRACE_PEEKDATA, pid, (void *)var, 0);
+			r.rip = t.bp + 7;
+			ptrace(PTRACE_SETREGS, pid, 0, &r);
+			ptrace(PTRACE_CONT, pid, 0, 0);
+		}
+		double secs;
+		if (!fgets(line, sizeof(line), t.out) || sscanf(line, "done n=%*d secs=%lf", &secs) != 1)
+			exit(1);
+		if (i)
+			v[i - 1] = secs / n;
+	}
+	stop(&t);
+	return median(v, rounds);
+}
+
 /* gdb runs the target itself, with a script of rounds on its stdin. */
 static double bench_gdb(const char *threads, int rounds, long n)
 {
@@ -189,6 +258,10 @@ int main(int argc, char **argv)
 		printf("%-34s %12.2f %12.2f %9.1fx %7.0fx\n", name, non * 1e6, gdb * 1e6,
 		       gdb ? gdb / non : 0, GOAL);
 	}
+	double raw = bench_raw(rounds, n);
+	if (raw > 0)
+		printf("%-34s %12.2f %12s %10s   (libdbg's 1-thread rows over it: the library's share)\n",
+		       "raw ptrace floor, 1 thread", raw * 1e6, "-", "-");
 	if (!have_gdb)
 		printf("(no /usr/bin/gdb: no ratios)\n");
 	return 0;
