@@ -29,20 +29,6 @@
 
 /* ---- sites and handles ---------------------------------------------- */
 
-struct dbg__bp_site *dbg__bp_site_find(struct dbg_proc *p, uint64_t addr)
-{
-	struct dbg__bp_proc *b = &p->bp;
-	size_t lo = 0, hi = b->nsites;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (b->sites[mid].addr < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < b->nsites && b->sites[lo].addr == addr ? &b->sites[lo] : NULL;
-}
-
 /* The index of the first site at or above @addr. */
 static size_t site_lower(const struct dbg__bp_proc *b, uint64_t addr)
 {
@@ -55,6 +41,13 @@ static size_t site_lower(const struct dbg__bp_proc *b, uint64_t addr)
 			hi = mid;
 	}
 	return lo;
+}
+
+struct dbg__bp_site *dbg__bp_site_find(struct dbg_proc *p, uint64_t addr)
+{
+	struct dbg__bp_proc *b = &p->bp;
+	size_t lo = site_lower(b, addr);
+	return lo < b->nsites && b->sites[lo].addr == addr ? &b->sites[lo] : NULL;
 }
 
 /* Write one byte into the target, past page protections: /proc/PID/mem

@@ -184,29 +184,8 @@ int dbg__bp_emulate(struct dbg_proc *p, struct dbg__thread *t, uint64_t a)
 
 static uint64_t find_syscall(struct dbg_proc *p)
 {
-	if (p->bp.syscall_insn)
-		return p->bp.syscall_insn;
-	const struct dbg_maps *m;
-	if (dbg_proc_maps(p, &m) < 0)
-		return 0;
-	for (size_t i = 0; i < dbg_maps_count(m); i++) {
-		const struct dbg_vma *v = dbg_maps_get(m, i);
-		if (strcmp(v->name, "[vdso]") || !(v->prot & DBG_PROT_EXEC))
-			continue;
-		size_t len = v->end - v->start;
-		uint64_t start = v->start;
-		uint8_t *buf = malloc(len);
-		if (!buf)
-			return 0;
-		ssize_t n = dbg_mem_read(p, start, buf, len);
-		for (ssize_t k = 0; k + 1 < n; k++)
-			if (buf[k] == 0x0f && buf[k + 1] == 0x05) {
-				p->bp.syscall_insn = start + k;
-				break;
-			}
-		free(buf);
-		break;
-	}
+	if (!p->bp.syscall_insn)
+		p->bp.syscall_insn = dbg__find_syscall_insn(p);
 	return p->bp.syscall_insn;
 }
 

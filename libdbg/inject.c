@@ -17,7 +17,7 @@
 static const uint8_t syscall_insn[2] = { 0x0f, 0x05 };
 
 /* A `syscall` instruction in the [vdso] (its fallback paths have one). */
-static uint64_t find_syscall(struct dbg_proc *p)
+uint64_t dbg__find_syscall_insn(struct dbg_proc *p)
 {
 	const struct dbg_maps *m;
 	if (dbg_proc_maps(p, &m) < 0)
@@ -65,7 +65,7 @@ int dbg_inject_syscall(struct dbg_proc *p, pid_t tid, long nr, const uint64_t ar
 	r = dbg_regs_get(p, tid, &saved);
 	if (r < 0)
 		return r;
-	uint64_t at = find_syscall(p);
+	uint64_t at = dbg__find_syscall_insn(p);
 	uint8_t orig[2];
 	bool patched = false;
 	if (!at) {

@@ -215,6 +215,10 @@ int dbg__reap_one(struct dbg_proc *p, int64_t deadline, pid_t *tid, int *status)
 enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int status,
 					 struct dbg_event *ev);
 
+/* The address of a `syscall` instruction in the target's [vdso], or 0
+ * (inject.c; displaced.c runs its one-thread system calls there too). */
+uint64_t dbg__find_syscall_insn(struct dbg_proc *p);
+
 /* ---- proc: lifecycle (proc.c) ---------------------------------------- */
 
 /* NULL for an x86_64 program, else what @pid runs ("32-bit (i386)"). */
