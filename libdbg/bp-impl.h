@@ -32,8 +32,6 @@ void dbg__bp_free(struct dbg_proc *p, struct dbg_bp *bp);
 /* Wait for @tid alone after a step of ours (bp.c): 1 stepped, 0 stopped
  * for something else (*ret_pending: left inside a slow call), -ESRCH. */
 int dbg__bp_wait_step(struct dbg_proc *p, pid_t tid, uint64_t addr, bool slow, bool *ret_pending);
-/* waitpid() for @tid that returns 0 for a dying leader (bp.c). */
-pid_t dbg__bp_waitpid(struct dbg_proc *p, pid_t tid, int *st, bool nohang);
 int dbg__bp_get_pc(struct dbg__thread *t, uint64_t *ret);
 int dbg__bp_set_pc(struct dbg__thread *t, uint64_t pc);
 
@@ -75,9 +73,6 @@ const struct dbg__insn *dbg__bp_site_insn(struct dbg_proc *p, uint64_t a);
 int dbg__bp_emulate(struct dbg_proc *p, struct dbg__thread *t, uint64_t a);
 void dbg__displaced_unmap(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__displaced_fini(struct dbg_proc *p);
-/* A system call in stopped thread @t, waiting for @t alone. */
-int dbg__bp_syscall(struct dbg_proc *p, struct dbg__thread *t, long nr, const uint64_t a[6],
-		    int64_t *ret);
 
 /* rdebug.c */
 int dbg__rdebug_arm(struct dbg_proc *p);

@@ -14,9 +14,8 @@
  * (bp.c then stops the other threads for an in-place step).
  *
  * The scratch pages are mapped by a system call injected into the
- * stepping thread, waiting for that thread alone: the public
- * dbg_inject_syscall() waits through dbg_proc_wait(), which would take
- * (and drop) other running threads' events in non-stop mode.
+ * stepping thread (inject.c's loop, which waits for that thread alone and
+ * so can run inside the wait path).
  */
 #include "internal.h"
 #include "bp-impl.h"
@@ -182,76 +181,13 @@ int dbg__bp_emulate(struct dbg_proc *p, struct dbg__thread *t, uint64_t a)
 
 /* ---- system calls in one thread ------------------------------------------ */
 
-static uint64_t find_syscall(struct dbg_proc *p)
+static int scratch_syscall(struct dbg_proc *p, struct dbg__thread *t, long nr,
+			   const uint64_t a[6], int64_t *ret)
 {
-	if (!p->bp.syscall_insn)
-		p->bp.syscall_insn = dbg__find_syscall_insn(p);
-	return p->bp.syscall_insn;
-}
-
-int dbg__bp_syscall(struct dbg_proc *p, struct dbg__thread *t, long nr, const uint64_t a[6],
-		    int64_t *ret)
-{
-	uint64_t at = find_syscall(p);
+	uint64_t at = dbg__find_syscall_insn(p);
 	if (!at)
 		return -ENOTSUP;
-	pid_t tid = t->tid;
-	struct user_regs_struct saved, call;
-	if (ptrace(PTRACE_GETREGS, tid, 0, &saved) < 0)
-		return -errno;
-	call = saved;
-	call.rax = nr;
-	/* No restart of a call the thread was stopped in (see inject.c). */
-	call.orig_rax = (unsigned long long)-1;
-	call.rdi = a[0];
-	call.rsi = a[1];
-	call.rdx = a[2];
-	call.r10 = a[3];
-	call.r8 = a[4];
-	call.r9 = a[5];
-	call.rip = at;
-	if (ptrace(PTRACE_SETREGS, tid, 0, &call) < 0)
-		return -errno;
-	t->regs_valid = false;
-	int keep_sig = 0, r = 0;
-	if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
-		r = -errno;
-	while (r == 0) {
-		int st;
-		pid_t w = dbg__bp_waitpid(p, tid, &st, false);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 || !WIFSTOPPED(st)) {
-			if (w == tid) {
-				struct dbg_event ev;
-				t->state = T_RUNNING;
-				if (dbg__handle_status(p, tid, st, &ev) == D_REPORT)
-					dbg__event_push(p, &ev);
-			}
-			return -ESRCH;
-		}
-		struct user_regs_struct now;
-		if (ptrace(PTRACE_GETREGS, tid, 0, &now) < 0)
-			return -ESRCH;
-		if (now.rip == at + 2) {
-			*ret = (int64_t)now.rax;
-			break;
-		}
-		/* A signal before the call ran: keep it for later. */
-		if (((unsigned)st >> 16) == 0 && WSTOPSIG(st) != SIGTRAP && !keep_sig)
-			keep_sig = WSTOPSIG(st);
-		if (((unsigned)st >> 16) == PTRACE_EVENT_STOP)
-			t->interrupt_pending = false;
-		if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) < 0)
-			r = -ESRCH;
-	}
-	if (ptrace(PTRACE_SETREGS, tid, 0, &saved) < 0 && r == 0)
-		r = -errno;
-	t->regs_valid = false;
-	p->mem.generation++;
-	if (keep_sig && !t->pending_sig)
-		t->pending_sig = keep_sig;
-	return r;
+	return dbg__syscall_in_thread(p, t, at, nr, a, ret, NULL, NULL);
 }
 
 /* ---- scratch pages -------------------------------------------------------- */
@@ -282,7 +218,7 @@ static uint64_t scratch_near(struct dbg_proc *p, struct dbg__thread *t, uint64_t
 		uint64_t args[6] = { hint, DBG__PAGE_SIZE, PROT_READ | PROT_EXEC,
 				     MAP_PRIVATE | MAP_ANONYMOUS, (uint64_t)-1, 0 };
 		int64_t res;
-		int r = dbg__bp_syscall(p, t, SYS_mmap, args, &res);
+		int r = scratch_syscall(p, t, SYS_mmap, args, &res);
 		if (r < 0) {
 			if (r == -ENOTSUP)
 				b->scratch_failed = true;
@@ -299,7 +235,7 @@ static uint64_t scratch_near(struct dbg_proc *p, struct dbg__thread *t, uint64_t
 			return (uint64_t)res;
 		}
 		uint64_t un[6] = { (uint64_t)res, DBG__PAGE_SIZE, 0, 0, 0, 0 };
-		dbg__bp_syscall(p, t, SYS_munmap, un, &res);
+		scratch_syscall(p, t, SYS_munmap, un, &res);
 	}
 	return 0;
 }
@@ -310,7 +246,7 @@ void dbg__displaced_unmap(struct dbg_proc *p, struct dbg__thread *t)
 	for (unsigned int i = 0; i < b->nscratch; i++) {
 		uint64_t un[6] = { b->scratch[i], DBG__PAGE_SIZE, 0, 0, 0, 0 };
 		int64_t res = 0;
-		if (p->exited || dbg__bp_syscall(p, t, SYS_munmap, un, &res) < 0 || res != 0)
+		if (p->exited || scratch_syscall(p, t, SYS_munmap, un, &res) < 0 || res != 0)
 			dbg__log(p, DBG_LOG_WARN, "scratch page %#llx left mapped in %d",
 				 (unsigned long long)b->scratch[i], p->pid);
 	}

@@ -216,8 +216,14 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 					 struct dbg_event *ev);
 
 /* The address of a `syscall` instruction in the target's [vdso], or 0
- * (inject.c; displaced.c runs its one-thread system calls there too). */
+ * (inject.c). */
 uint64_t dbg__find_syscall_insn(struct dbg_proc *p);
+/* Stopped thread @t runs system call @nr at @at, waiting for @t alone
+ * (inject.c; dbg_inject_syscall() and displaced stepping). */
+int dbg__syscall_in_thread(struct dbg_proc *p, struct dbg__thread *t, uint64_t at, long nr,
+			   const uint64_t a[6], int64_t *ret, pid_t *ret_child, int *ret_sig);
+/* waitpid() for @tid that returns 0 for a dying leader (bp.c). */
+pid_t dbg__bp_waitpid(struct dbg_proc *p, pid_t tid, int *st, bool nohang);
 
 /* ---- proc: lifecycle (proc.c) ---------------------------------------- */
 

@@ -25,8 +25,10 @@ struct dbg_proc;
  * stopped threads stay stopped), then its general registers are restored
  * exactly, so an interrupted system call restarts as it would have. The
  * thread must not be in a signal-delivery-stop with a signal to deliver
- * (-EBUSY: resume or filter it first). A fork or clone the call makes is
- * reported as its DBG_EVENT_FORK/CLONE would be; with
+ * (-EBUSY: resume or filter it first). Only @tid is waited for: in
+ * non-stop mode other threads keep running and their events stay queued
+ * for dbg_proc_wait(). A fork or clone the call makes is tracked as its
+ * DBG_EVENT_FORK/CLONE would be (the event itself is consumed); with
  * DBG_ATTACH_FOLLOW_FORK the child stays stopped before its first
  * instruction, and its pid is in *ret_child (may be NULL).
  *

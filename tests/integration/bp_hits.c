@@ -8,10 +8,13 @@
  * breakpoint is on an `incq x(%rip)`, which a displaced copy must fix up).
  * Then detach: the text is byte-identical to before the attach (through
  * /proc/PID/mem), no signal is pending, and the target runs another round
- * untraced.
+ * untraced. In non-stop, a system call is injected into every 97th
+ * stopped thread while the others run: none of their events is lost.
  * Usage: test_bp_hits allstop|nonstop [threads iters]
  */
 #include "../harness.h"
+
+#include <sys/syscall.h>
 
 static uint8_t *read_text(pid_t pid, uint64_t start, uint64_t end)
 {
@@ -143,6 +146,15 @@ int main(int argc, char **argv)
 				OK(dbg_mem_readv(p, &rg, 1));
 				CHECK(rg.result == 1 && b[0] != 0xcc, "readv returned 0xCC");
 				reads++;
+				if (!allstop) {
+					/* A system call injected into this thread
+					 * while the others run and hit: their
+					 * events must stay queued for us. */
+					const uint64_t none[6] = { 0 };
+					int64_t res = 0;
+					OK(dbg_inject_syscall(p, ev.tid, SYS_getpid, none, &res, NULL));
+					CHECK(res == inf.pid, "injected getpid = %lld", (long long)res);
+				}
 			}
 		}
 		if (allstop)
