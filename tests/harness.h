@@ -156,6 +156,26 @@ static inline uint64_t peek_u64(pid_t pid, uint64_t addr)
 	return v;
 }
 
+/* One byte as the target has it (a breakpoint's 0xCC shows), through
+ * /proc/PID/mem: not through libdbg's shadowing reads. */
+static inline uint8_t raw_byte(pid_t pid, uint64_t addr)
+{
+	char path[64];
+	uint8_t b = 0;
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	CHECK(fd >= 0 && pread(fd, &b, 1, (off_t)addr) == 1, "raw read");
+	close(fd);
+	return b;
+}
+
+/* The inferior has printed a line we have not read yet. */
+static inline bool line_ready(struct inferior *inf)
+{
+	struct pollfd pfd = { .fd = fileno(inf->out), .events = POLLIN };
+	return poll(&pfd, 1, 0) == 1;
+}
+
 static inline void sleep_ms(int ms)
 {
 	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };

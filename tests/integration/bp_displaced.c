@@ -12,12 +12,6 @@
  */
 #include "../harness.h"
 
-static bool line_ready(struct inferior *inf)
-{
-	struct pollfd pfd = { .fd = fileno(inf->out), .events = POLLIN };
-	return poll(&pfd, 1, 0) == 1;
-}
-
 static void run(struct dbg_proc *p, struct inferior *inf, struct dbg_bp **bps, int nbps,
 		bool allstop)
 {

@@ -65,12 +65,6 @@ static int anon_exec(pid_t pid)
 	return n;
 }
 
-static bool line_ready(struct inferior *inf)
-{
-	struct pollfd pfd = { .fd = fileno(inf->out), .events = POLLIN };
-	return poll(&pfd, 1, 0) == 1;
-}
-
 int main(int argc, char **argv)
 {
 	bool allstop = argc > 1 && !strcmp(argv[1], "allstop");

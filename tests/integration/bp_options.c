@@ -13,23 +13,6 @@
  */
 #include "../harness.h"
 
-static uint8_t raw_byte(pid_t pid, uint64_t addr)
-{
-	char path[64];
-	uint8_t b = 0;
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	CHECK(fd >= 0 && pread(fd, &b, 1, (off_t)addr) == 1, "raw read");
-	close(fd);
-	return b;
-}
-
-static bool line_ready(struct inferior *inf)
-{
-	struct pollfd pfd = { .fd = fileno(inf->out), .events = POLLIN };
-	return poll(&pfd, 1, 0) == 1;
-}
-
 int main(void)
 {
 	struct inferior inf;
