@@ -1078,6 +1078,15 @@ static void bp_fini(struct dbg_proc *p)
 	memset(b, 0, sizeof(*b));
 }
 
+/* A thread that ends while running free to its internal breakpoint (a
+ * finish out of a function that calls pthread_exit) takes it along; the
+ * last thread's exit leaves nothing to write to. */
+static void bp_thread_exit(struct dbg_proc *p, struct dbg__thread *t)
+{
+	if (t->bp.internal_addr && p->nthreads > 1)
+		dbg__bp_internal_remove(p, t);
+}
+
 const struct dbg__hooks dbg__bp_hooks = {
 	.name = "bp",
 	.setup = bp_setup,
@@ -1087,6 +1096,7 @@ const struct dbg__hooks dbg__bp_hooks = {
 	.exec = bp_exec,
 	.fork = bp_fork,
 	.vfork_done = bp_vfork_done,
+	.thread_exit = bp_thread_exit,
 	.detach = bp_detach,
 	.fini = bp_fini,
 };

@@ -332,6 +332,7 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		bool leader = tid == p->pid;
 		p->reaped[p->nreaped++ % DBG__ARRAY_SIZE(p->reaped)] = tid;
+		dbg__hook_thread_exit(p, t);
 		dbg__thread_remove(p, t);
 		dbg__mark_exited_if_empty(p);
 		if (leader) {

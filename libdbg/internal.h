@@ -287,6 +287,10 @@ struct dbg__hooks {
 	/* New thread @t entered the table: a clone child (not yet run),
 	 * or a thread found while attaching. */
 	void (*clone)(struct dbg_proc *p, struct dbg__thread *t);
+	/* @t ended (its exit status came, or it is gone without one) and
+	 * leaves the table after this hook; other threads may be running.
+	 * Drop what the module keeps in the process for it. */
+	void (*thread_exit)(struct dbg_proc *p, struct dbg__thread *t);
 	/* @t, in a ptrace-stop, is about to be detached: undo what the
 	 * module changed in it. */
 	void (*detach)(struct dbg_proc *p, struct dbg__thread *t);
@@ -308,6 +312,7 @@ void dbg__hook_exec(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed);
 void dbg__hook_vfork_done(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t);
+void dbg__hook_thread_exit(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_detach(struct dbg_proc *p, struct dbg__thread *t);
 void dbg__hook_fini(struct dbg_proc *p);
 

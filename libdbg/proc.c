@@ -141,6 +141,11 @@ void dbg__hook_clone(struct dbg_proc *p, struct dbg__thread *t)
 	FOR_EACH_HOOK(clone, p, t);
 }
 
+void dbg__hook_thread_exit(struct dbg_proc *p, struct dbg__thread *t)
+{
+	FOR_EACH_HOOK(thread_exit, p, t);
+}
+
 void dbg__hook_detach(struct dbg_proc *p, struct dbg__thread *t)
 {
 	FOR_EACH_HOOK(detach, p, t);
@@ -441,6 +446,7 @@ static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
 	int st;
 	pid_t r = waitpid(t->tid, &st, __WALL | WNOHANG | WNOWAIT);
 	if (r < 0 && errno == ECHILD) {
+		dbg__hook_thread_exit(p, t);
 		dbg__thread_remove(p, t);
 		dbg__mark_exited_if_empty(p);
 	}

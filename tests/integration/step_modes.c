@@ -7,6 +7,7 @@
  *    keeps moving), and two threads stepping at once;
  *  - a signal during a step ends it (reported as the signal), cancelling
  *    a step, and argument errors;
+ *  - a thread that ends while running free leaves no int3 behind;
  *  - the target killed mid-step (from outside and with dbg_proc_kill):
  *    every call returns an error, nothing hangs.
  */
@@ -37,6 +38,17 @@ static void raw_main(struct stepper *s, pid_t pid, uint8_t *buf, size_t n)
 	CHECK(fd >= 0, "open %s", path);
 	CHECK(pread(fd, buf, n, (off_t)s->main_addr) == (ssize_t)n, "pread main");
 	close(fd);
+}
+
+static bool raw_read(pid_t pid, uint64_t addr, uint8_t *buf, size_t n)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	bool ok = fd >= 0 && pread(fd, buf, n, (off_t)addr) == (ssize_t)n;
+	if (fd >= 0)
+		close(fd);
+	return ok;
 }
 
 /* The int3s in main now that were not in @before. */
@@ -340,6 +352,62 @@ static void test_free_interrupted(void)
 	stepper_end(&s);
 }
 
+/* A thread that ends while it runs free (a finish out of a function
+ * that calls pthread_exit) takes its internal breakpoint with it: no int3
+ * stays in the text while the process runs on. */
+static void test_exit_free(void)
+{
+	struct stepper s;
+	stepper_start(&s, "step_clone", "exit");
+	OK(dbg_runctl_set_mode(s.p, DBG_RUNCTL_NON_STOP));
+	pid_t pid = dbg_proc_pid(s.p);
+	uint64_t at[2] = { sym_addr(&s, "dies"), sym_addr(&s, "dying") };
+	uint8_t before[2][128], now[128];
+	for (int i = 0; i < 2; i++)
+		CHECK(raw_read(pid, at[i], before[i], sizeof(now)), "raw read");
+	struct dbg_bp *bp;
+	OK(dbg_bp_insert(s.p, at[0], NULL, &bp));
+	OK(dbg_proc_resume_thread(s.p, s.tid));
+	pid_t w = 0;
+	while (!w) {
+		struct dbg_event ev = next_event(s.p);
+		CHECK(ev.kind != DBG_EVENT_EXITED && ev.kind != DBG_EVENT_KILLED, "target ended");
+		if (ev.kind == DBG_EVENT_BREAKPOINT && ev.bp == bp)
+			w = ev.tid;
+		else if (ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(s.p, ev.tid));
+	}
+	OK(dbg_bp_remove(s.p, bp));
+	struct dbg_step_opts so = { .sz = sizeof(so), .sym = s.sym };
+	OK(dbg_step(s.p, w, DBG_STEP_OUT, &so));
+	bool gone = false;
+	for (;;) {
+		struct dbg_event ev = next_event(s.p);
+		CHECK(ev.kind != DBG_EVENT_EXITED && ev.kind != DBG_EVENT_KILLED, "target ended");
+		CHECK(ev.kind != DBG_EVENT_STEP, "the finish out of dies() ended");
+		if (ev.kind == DBG_EVENT_THREAD_EXIT && ev.tid == w)
+			gone = true;
+		if (ev.kind == DBG_EVENT_TRAP && ev.tid == s.tid)
+			break; /* main joined it and is in start_here() again */
+		if (ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(s.p, ev.tid));
+	}
+	OK(dbg_proc_set_signal(s.p, s.tid, 0));
+	/* pthread_join returns before the kernel reports the exit. */
+	while (!gone) {
+		struct dbg_event ev = next_event(s.p);
+		gone = ev.kind == DBG_EVENT_THREAD_EXIT && ev.tid == w;
+	}
+	for (int i = 0; i < 2; i++) {
+		CHECK(raw_read(pid, at[i], now, sizeof(now)), "raw read");
+		for (size_t k = 0; k < sizeof(now); k++)
+			CHECK(now[k] == before[i][k], "%s+%zu is 0x%02x, was 0x%02x, after its thread ended",
+			      i ? "dying" : "dies", k, now[k], before[i][k]);
+	}
+	printf("exit while running free: the thread's internal int3 went with it\n");
+	stepper_end(&s);
+}
+
 static void test_killed(bool from_outside)
 {
 	struct stepper s;
@@ -493,6 +561,7 @@ int main(void)
 	test_free_interrupted();
 	test_allstop();
 	test_clone();
+	test_exit_free();
 	test_range();
 	test_nonstop();
 	test_signal_cancel_errors();
