@@ -49,6 +49,12 @@ struct dbg__thread {
 	/* We sent PTRACE_INTERRUPT and have not seen its trap yet; an
 	 * interrupt trap may still come after the next resume. */
 	bool interrupt_pending;
+	/* Its last stop was the trap of our PTRACE_INTERRUPT (a stop of
+	 * every thread, dbg_proc_stop_thread(), a stale interrupt after a
+	 * resume): nothing of its own happened; run control goes on with
+	 * what the thread was doing (a single-step in flight is asked
+	 * again, not taken as ended). */
+	bool interrupted;
 	/* A new clone child: its first stop is the auto-attach trap. */
 	bool expect_initial_stop;
 	bool regs_valid;

@@ -478,6 +478,19 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 		*req = PTRACE_SINGLESTEP;
 		return 0;
 	}
+	if (st->inflight && t->interrupted) {
+		/* Our interrupt stopped it (a stop of every thread in
+		 * all-stop, dbg_proc_stop(), a stale interrupt after the
+		 * resume) before the single-step's trap: either the
+		 * instruction has not run, or it has and its SIGTRAP is
+		 * still pending (the kernel takes a jobctl trap before
+		 * dequeuing signals). Either way asking again is right: the
+		 * step runs the instruction, or the pending trap is reported
+		 * at once. Not re-armed: the trap belongs to the instruction
+		 * decoded before. */
+		*req = PTRACE_SINGLESTEP;
+		return 0;
+	}
 	if (st->inflight) {
 		/* Our last single-step's trap never reached us. If the
 		 * thread ran into a breakpoint that the bp module swallowed
@@ -689,7 +702,7 @@ static void ended_elsewhere(struct dbg_proc *p, struct dbg__thread *t)
 		return;
 	}
 	if (st->active && st->inflight && !st->primed && t->state == T_STOPPED &&
-	    !dbg__bp_stepping_off(t) && !in_syscall_stop(p, t))
+	    !t->interrupted && !dbg__bp_stepping_off(t) && !in_syscall_stop(p, t))
 		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 }
 
