@@ -939,8 +939,11 @@ int dbg_proc_resume(struct dbg_proc *p)
 		return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
 	/* All-stop: an event still queued about a stopped thread is
 	 * reported before anything runs again (see dbg/bp.h). */
-	if (p->bp.mode == DBG_RUNCTL_ALL_STOP && queued_stop(p))
+	if (p->bp.mode == DBG_RUNCTL_ALL_STOP && queued_stop(p)) {
+		p->bp.resume_held = true;
 		return 0;
+	}
+	p->bp.resume_held = false;
 	size_t n = p->nthreads;
 	struct { pid_t tid; int req; } *todo = calloc(n ? n : 1, sizeof(*todo));
 	if (!todo)
@@ -1112,6 +1115,7 @@ int dbg_proc_set_signal(struct dbg_proc *p, pid_t tid, int signo)
  * meanwhile still gets its event reported. */
 static int all_stop(struct dbg_proc *p)
 {
+	p->bp.resume_held = false; /* an event is reported: the caller resumes again */
 	if (p->bp.mode != DBG_RUNCTL_ALL_STOP || p->exited)
 		return 0;
 	int r = stop_all(p, p->stop_timeout_ms);
