@@ -60,23 +60,24 @@ struct prog {
 	bool watch_scan;    /* watch a word of that object seen changing */
 	int hits;
 	int min_threads;    /* distinct threads among the hits */
+	bool step_odd_arg;  /* step from a hit whose first argument is odd */
 };
 
 static const struct prog progs[] = {
 	{ "go", "/usr/bin/go", "golang-go", "rc_go", NULL, "main.hot", "main.worker",
-	  "main.counter", false, 40, 2 },
-	{ "rust", "/usr/bin/rustc", "rustc", "rc_rust", NULL, "rc_hot", "rc_rust::main",
-	  "RC_COUNTER", false, 40, 2 },
+	  "main.counter", false, 40, 2, false },
+	{ "rust", "/usr/bin/rustc", "rustc", "rc_rust", NULL, "rc_hot", "__rust_begin_short_backtrace",
+	  "RC_COUNTER", false, 40, 2, false },
 	{ "cxx", "/usr/bin/g++", "g++", "rc_cxx", NULL, "_Z7catcheri", "main",
-	  "rc_counter", false, 40, 2 },
+	  "rc_counter", false, 40, 2, true },
 	{ "static", "/usr/bin/gcc", "gcc", "rc_static", NULL, "rc_hot", "worker", "rc_counter",
-	  false, 40, 2 },
+	  false, 40, 2, false },
 	{ "1000", "/usr/bin/gcc", "gcc", "rc_1000", "1000", "rc_hot", "worker", "rc_counter",
-	  false, 12, 2 },
+	  false, 12, 2, false },
 	{ "python", "/usr/bin/python3", "python3", "@rc_py.py", NULL, "write", NULL,
-	  "_PyRuntime", true, 40, 2 },
+	  "_PyRuntime", true, 40, 2, false },
 	{ "node", "/usr/bin/node", "nodejs", "@rc_node.js", NULL, "malloc", NULL, "main_arena",
-	  true, 40, 2 },
+	  true, 40, 2, false },
 };
 
 static const struct prog *P;
@@ -402,13 +403,20 @@ static int phase_steps(void)
 {
 	struct dbg_event ev;
 	struct dbg_frame caller;
-	ev_wait(want_bp, NULL, &ev, 20000, "breakpoint hit to step from");
-	check_hit(&ev, &caller);
-	pid_t tid = ev.tid;
 	struct dbg_regs r;
-	OK(dbg_regs_get(proc, tid, &r));
+	for (;;) {
+		ev_wait(want_bp, NULL, &ev, 20000, "breakpoint hit to step from");
+		check_hit(&ev, &caller);
+		OK(dbg_regs_get(proc, ev.tid, &r));
+		/* C++: from a call whose thrower(int) throws (odd argument). */
+		if (!P->step_odd_arg || (r.rdi & 1))
+			break;
+		resume_after(&ev);
+	}
+	pid_t tid = ev.tid;
 	uint64_t entry_sp = r.rsp;
 	int nsteps = 0;
+	bool threw = false;
 
 	/* One instruction. */
 	struct dbg_insn in;
@@ -444,8 +452,18 @@ static int phase_steps(void)
 		      "%s: step over '%s' at %" PRIx64 " ended at %" PRIx64 " sp %" PRIx64
 		      ", want %" PRIx64 " sp %" PRIx64,
 		      P->name, in.text, in.addr, r.rip, r.rsp, in.addr + in.len, sp0);
+		/* The call of thrower(odd) threw; the step ends where the
+		 * catch rejoins the frame, with what() 's first letter. */
+		if (P->step_odd_arg && in.kind == DBG_INSN_CALL) {
+			CHECK((r.rax & 0xffffffff) == 'o',
+			      "%s: after stepping over the throwing call eax is %#" PRIx64
+			      ", not 'o' (caught)", P->name, r.rax);
+			threw = true;
+		}
 		nsteps++;
 	}
+
+	CHECK(!P->step_odd_arg || threw, "%s: no step over the throwing call", P->name);
 
 	/* Finish: the caller's return address, the frame popped. */
 	struct dbg_step_opts so = { .sz = sizeof(so), .sym = sym, .unwinder = unw };
@@ -525,7 +543,9 @@ static void phase_watch(void)
 	OK(dbg_watch_insert(proc, a, 8, DBG_WATCH_WRITE, &watch));
 	struct dbg_event ev;
 	for (int i = 0; i < 4; i++) {
-		ev_wait(want_watch, NULL, &ev, 20000, "watchpoint hit");
+		char what[64];
+		snprintf(what, sizeof(what), "watchpoint hit %d", i + 1);
+		ev_wait(want_watch, NULL, &ev, 20000, what);
 		CHECK(ev.addr == watch_addr, "%s: watch event addr %" PRIx64 " != %" PRIx64,
 		      P->name, ev.addr, watch_addr);
 		uint64_t v = peek_u64(inf.pid, a);
