@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Run-control corpus: node. The main thread writes one byte to /dev/null
-// (fs.writeSync: libc's write) and allocates every millisecond; two
-// worker threads allocate and JIT-compile in a loop (V8's compiler and
-// GC threads run too, all calling malloc). Prints "ready" once the
+// (fs.writeSync: libc's write) and allocates (a buffer outside V8's
+// heap too: malloc from libc's main arena) every millisecond; two
+// worker threads allocate JS objects and, every millisecond, buffers
+// outside V8's heap (malloc), and JIT-compile; V8's compiler and GC
+// threads run too. Prints "ready" once the
 // workers run; on a line (or EOF) on stdin it stops them and prints
 // "done ok TICKS" if every write returned 1, then exits 0.
 'use strict';
@@ -15,7 +17,7 @@ if (isMainThread) {
   const timer = setInterval(() => {
     if (fs.writeSync(fd, 'x') !== 1)
       bad++;
-    keep.push(new Array(64).fill(ticks));
+    keep.push(new Array(64).fill(ticks), Buffer.allocUnsafeSlow(3000 + (ticks & 255)));
     if (keep.length > 256)
       keep = [];
     ticks++;
@@ -49,6 +51,9 @@ if (isMainThread) {
     let a = [];
     for (let i = 0; i < 2000; i++)
       a.push({ i, s: 'v' + (i + n) });
+    // Outside V8's heap: node's ArrayBuffer allocator, malloc.
+    for (let i = 0; i < 4; i++)
+      a.push(Buffer.allocUnsafeSlow(4096 + i));
     n += a.length;
     setTimeout(step, 1);
   };

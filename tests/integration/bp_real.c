@@ -524,7 +524,14 @@ static uint64_t scan_changing(uint64_t base, uint64_t size)
 				return base + i * 8;
 			}
 	}
-	CHECK(0, "%s: no word of %s changed", P->name, P->watch);
+	char states[256] = "";
+	pid_t tids[64];
+	int nt = list_tids(inf.pid, tids, 64);
+	for (int i = 0; i < nt && i < 40; i++) {
+		size_t o = strlen(states);
+		snprintf(states + o, sizeof(states) - o, "%d:%c ", tids[i], thread_state(inf.pid, tids[i]));
+	}
+	CHECK(0, "%s: no word of %s changed (threads %s)", P->name, P->watch, states);
 	return 0;
 }
 
