@@ -2,8 +2,8 @@
 /*
  * Run control on real programs: Go (async preemption by SIGURG, many
  * runtime threads), Rust, C++ -O2 throwing and catching, gcc -static,
- * 1,000 threads, python3 and node (their JIT, GC and worker threads),
- * in all-stop and non-stop mode.
+ * 1,000 threads, busybox (static, stripped), python3 and node (their JIT,
+ * GC and worker threads), in all-stop and non-stop mode.
  *
  * The programs are tests/corpus/rc_* (built here by rc_build.sh; each
  * calls one function over and over in several threads, writes a byte to
@@ -13,12 +13,15 @@
  *      catcher(int), rc_hot in the static and 1,000-thread programs,
  *      libc's write under python3 and malloc under node), its address
  *      checked against the symbol table of the file (nm) plus the load
- *      bias from /proc/PID/maps; the int3 seen in /proc/PID/mem, never in
- *      dbg_mem_read();
+ *      bias from /proc/PID/maps; busybox has no symbols: the syscall
+ *      instruction of its write(2) wrapper, found by catching a write
+ *      (0f 05 before the entry stop's pc); the int3 seen in
+ *      /proc/PID/mem, never in dbg_mem_read();
  *   2. N hits, each: event.addr == rip == the address, the symbol there
  *      is the function at offset 0, the unwinder's frame 1 is the return
  *      address the raw stack holds at *(rsp) with sp == rsp + 8 (and for
  *      our own programs, the caller's symbol); hits from several threads;
+ *      in C++ from a call whose callee throws;
  *   3. at one more hit: a single-step (pc = next instruction, or the
  *      callee's entry), step-overs (a call runs to its return: pc = the
  *      instruction after it), a finish (pc = that return address, rsp =
@@ -26,7 +29,8 @@
  *   4. the breakpoint removed: no hit after, the original byte back;
  *   5. a hardware write watchpoint on a global that changes (the
  *      program's counter; for python3 a word of _PyRuntime, for node one
- *      of libc's main_arena, picked by watching it change): hits at that
+ *      of libc's main_arena, for busybox, whose data does not change, one
+ *      of its heap; picked by watching them change): hits at that
  *      address, the value moved;
  *   6. write(2) caught: entries with orig_rax == sysno and exits in the
  *      same thread returning the count asked for;
@@ -38,7 +42,7 @@
  * program (DBG_EVENT_TRAP or a SIGTRAP signal) fails the test.
  *
  * Usage: test_bp_real allstop|nonstop PROGRAM...
- *        (PROGRAM: go rust cxx static 1000 python node; none: all)
+ *        (PROGRAM: go rust cxx static 1000 busybox python node; none: all)
  * Exit 77 only when a program's toolchain is missing (saying which).
  */
 #include "../harness.h"
@@ -47,6 +51,13 @@
 #include <inttypes.h>
 
 #define NOW_MS() now_ms()
+
+/* busybox: ash reads stdin with a 1 ms timeout (poll), and writes a line
+ * to /dev/null (its builtin echo: write(2)) each time round. */
+#define BUSYBOX_SCRIPT                                                               \
+	"echo ready; n=0; while ! read -t 0.001 l; do echo x >/dev/null; n=$((n+1)); " \
+	"done; echo \"done ok $n\""
+
 
 struct prog {
 	const char *name;
@@ -74,6 +85,8 @@ static const struct prog progs[] = {
 	  false, 40, 2, false },
 	{ "1000", "/usr/bin/gcc", "gcc", "rc_1000", "1000", "rc_hot", "worker", "rc_counter",
 	  false, 12, 2, false },
+	{ "busybox", "/bin/busybox", "busybox-static", "@@busybox", NULL, NULL, NULL, "@heap",
+	  true, 30, 1, false },
 	{ "python", "/usr/bin/python3", "python3", "@rc_py.py", NULL, "write", NULL,
 	  "_PyRuntime", true, 40, 2, false },
 	{ "node", "/usr/bin/node", "nodejs", "@rc_node.js", NULL, "malloc", NULL, "main_arena",
@@ -254,10 +267,19 @@ static void check_hit(const struct dbg_event *ev, struct dbg_frame *ret_caller)
 	CHECK(r.rip == bp_addr, "%s: tid %d rip %" PRIx64 " != breakpoint %" PRIx64, P->name,
 	      ev->tid, r.rip, bp_addr);
 	struct dbg_symbol s;
-	OK(dbg_sym_lookup(sym, r.rip, &s));
-	CHECK(s.addr == bp_addr && s.offset == 0 && strstr(s.name, P->func),
-	      "%s: symbol at the hit is %s+%" PRIu64 ", not %s", P->name, s.name, s.offset,
-	      P->func);
+	if (P->func) {
+		OK(dbg_sym_lookup(sym, r.rip, &s));
+		CHECK(s.addr == bp_addr && s.offset == 0 && strstr(s.name, P->func),
+		      "%s: symbol at the hit is %s+%" PRIu64 ", not %s", P->name, s.name, s.offset,
+		      P->func);
+	} else {
+		struct dbg_module m;
+		OK(dbg_sym_module(sym, r.rip, &m));
+		char real[4096];
+		CHECK(realpath(P->tool, real), "realpath %s", P->tool);
+		CHECK(!strcmp(m.path, real) && dbg_sym_lookup(sym, r.rip, &s) == -ENOENT,
+		      "%s: the hit is in %s, a stripped %s was expected", P->name, m.path, P->tool);
+	}
 	struct dbg_frame f[2];
 	int n = dbg_unwind_thread(unw, ev->tid, f, 2);
 	CHECK(n == 2, "%s: tid %d: %d frames at the hit", P->name, ev->tid, n);
@@ -378,6 +400,12 @@ static bool want_step(const struct dbg_event *ev, void *ctx)
 	      allstop ? "allstop" : "nonstop", w->tid, kind_str(ev->kind), ev->addr, w->what,
 	      r == 0 ? (int)res.end : r);
 	return false;
+}
+
+static bool want_entry(const struct dbg_event *ev, void *ctx)
+{
+	(void)ctx;
+	return ev->kind == DBG_EVENT_SYSCALL_ENTRY;
 }
 
 /* ---- the phases ---- */
@@ -535,14 +563,42 @@ static uint64_t scan_changing(uint64_t base, uint64_t size)
 	return 0;
 }
 
+/* The program's [heap]: busybox's data and bss do not change while ash
+ * loops (its state is malloc'ed), a word of the heap does. */
+static void heap_range(uint64_t *ret_start, uint64_t *ret_size)
+{
+	char path[64], line[4200];
+	snprintf(path, sizeof(path), "/proc/%d/maps", inf.pid);
+	FILE *f = fopen(path, "r");
+	CHECK(f, "open %s", path);
+	uint64_t start = 0, end = 0;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long s, e;
+		if (strstr(line, "[heap]") && sscanf(line, "%llx-%llx", &s, &e) == 2) {
+			start = s;
+			end = e;
+		}
+	}
+	fclose(f);
+	CHECK(start, "%s: no [heap]", P->name);
+	*ret_start = start;
+	*ret_size = end - start;
+}
+
 static void phase_watch(void)
 {
 	uint64_t a;
-	OK(dbg_sym_addr(sym, P->watch, &a));
-	if (P->watch_scan) {
-		struct dbg_symbol s;
-		OK(dbg_sym_lookup(sym, a, &s));
-		a = scan_changing(a, s.size ? s.size : 8);
+	if (!strcmp(P->watch, "@heap")) {
+		uint64_t size;
+		heap_range(&a, &size);
+		a = scan_changing(a, size);
+	} else {
+		OK(dbg_sym_addr(sym, P->watch, &a));
+		if (P->watch_scan) {
+			struct dbg_symbol s;
+			OK(dbg_sym_lookup(sym, a, &s));
+			a = scan_changing(a, s.size ? s.size : 8);
+		}
 	}
 	watch_addr = a;
 	watch_last = peek_u64(inf.pid, a);
@@ -632,6 +688,26 @@ static void phase_syscall(void)
 	ev_wait(NULL, NULL, &ev, 200, "nothing");
 }
 
+/* busybox-static is stripped: no symbol names a function. Its write(2)
+ * wrapper is found by catching a write: the syscall instruction is the
+ * two bytes before the pc at the entry stop. */
+static uint64_t find_write_insn(void)
+{
+	long nr = 1;
+	OK(dbg_syscall_catch(proc, &nr, 1, DBG_SYSCALL_NO_EXIT));
+	OK(dbg_proc_resume(proc));
+	struct dbg_event ev;
+	ev_wait(want_entry, NULL, &ev, 20000, "a write entry");
+	struct dbg_regs r;
+	OK(dbg_regs_get(proc, ev.tid, &r));
+	uint8_t b[2] = { raw_byte(inf.pid, r.rip - 2), raw_byte(inf.pid, r.rip - 1) };
+	CHECK(b[0] == 0x0f && b[1] == 0x05, "%s: no syscall instruction before %" PRIx64,
+	      P->name, r.rip);
+	OK(dbg_proc_stop(proc));
+	OK(dbg_syscall_catch(proc, NULL, 0, 0));
+	return r.rip - 2;
+}
+
 static void run(const struct prog *p)
 {
 	P = p;
@@ -643,7 +719,9 @@ static void run(const struct prog *p)
 		snprintf(file, sizeof(file), "%s/%s", CORPUS_SRC, p->file + 1);
 	else
 		snprintf(file, sizeof(file), "%s/%s", CORPUS_DIR, p->file);
-	if (p->file[0] == '@')
+	if (!strcmp(p->file, "@@busybox"))
+		inferior_start(&inf, p->tool, "sh", "-c", BUSYBOX_SCRIPT, NULL);
+	else if (p->file[0] == '@')
 		inferior_start(&inf, p->tool, file, NULL);
 	else
 		inferior_start(&inf, file, p->arg, NULL);
@@ -658,16 +736,21 @@ static void run(const struct prog *p)
 	struct dbg_disasm_opts dop = { .sz = sizeof(dop), .sym = sym };
 	OK(dbg_disasm_new(proc, &dop, &dis));
 
-	/* The address against the file's symbol table. */
-	OK(dbg_sym_addr(sym, p->func, &bp_addr));
-	struct dbg_module m;
-	OK(dbg_sym_module(sym, bp_addr, &m));
-	uint64_t v;
-	CHECK(nm_value(m.path, p->func, &v), "%s: nm finds no %s in %s", p->name, p->func, m.path);
-	uint64_t bias = maps_bias(inf.pid, m.path);
-	CHECK(bp_addr == v + bias,
-	      "%s: %s at %" PRIx64 ", the symbol table says %" PRIx64 " + bias %" PRIx64, p->name,
-	      p->func, bp_addr, v, bias);
+	if (p->func) {
+		/* The address against the file's symbol table. */
+		OK(dbg_sym_addr(sym, p->func, &bp_addr));
+		struct dbg_module m;
+		OK(dbg_sym_module(sym, bp_addr, &m));
+		uint64_t v;
+		CHECK(nm_value(m.path, p->func, &v), "%s: nm finds no %s in %s", p->name, p->func,
+		      m.path);
+		uint64_t bias = maps_bias(inf.pid, m.path);
+		CHECK(bp_addr == v + bias,
+		      "%s: %s at %" PRIx64 ", the symbol table says %" PRIx64 " + bias %" PRIx64,
+		      p->name, p->func, bp_addr, v, bias);
+	} else {
+		bp_addr = find_write_insn();
+	}
 	uint8_t orig = raw_byte(inf.pid, bp_addr);
 
 	OK(dbg_bp_insert(proc, bp_addr, NULL, &bp));
@@ -763,7 +846,7 @@ static void run(const struct prog *p)
 	       "(SIGURG %d); steps-off emulated %" PRIu64 " in place %" PRIu64 " displaced %" PRIu64
 	       " paused %" PRIu64 "; %" PRIu64 " text bytes identical; %s; %.1f s\n",
 	       p->name, allstop ? "allstop" : "nonstop", nthreads, p->hits, nhits_other, nhit_tids,
-	       p->func, bp_addr, nsteps, watch_addr, 6, sigs, nsig[SIGURG], st.emulated,
+	       p->func ? p->func : "its write syscall instruction", bp_addr, nsteps, watch_addr, 6, sigs, nsig[SIGURG], st.emulated,
 	       st.inplace, st.displaced, st.paused, tbytes, "done ok, exit 0",
 	       (double)(NOW_MS() - t0) / 1000);
 	fflush(stdout);
