@@ -432,6 +432,24 @@ static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
 		return;
 	if (t->state == T_RUNNING && t->interrupt_pending)
 		return;
+	if (t->state == T_RUNNING && t->interrupt_stale) {
+		/* Resumed with our last interrupt perhaps still pending: it
+		 * re-trapped the thread at once, before it ran an
+		 * instruction. Interrupted again now, that new interrupt
+		 * would land in the trap, stay pending and re-trap it at its
+		 * next resume too: under a stop-all after every event
+		 * (all-stop, threads hitting breakpoints all the time) the
+		 * thread never ran again (bp_real, 1,000 threads: a step
+		 * never ended). Take the stop that is there instead. */
+		int st;
+		pid_t tid = t->tid;
+		if (waitpid(tid, &st, __WALL | WNOHANG) == tid) {
+			struct dbg_event ev;
+			if (dbg__handle_status(p, tid, st, &ev) == D_REPORT)
+				dbg__event_push(p, &ev);
+			return;
+		}
+	}
 	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
 		t->interrupt_pending = true;
 		return;
