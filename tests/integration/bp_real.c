@@ -303,6 +303,8 @@ static void check_hit(const struct dbg_event *ev, struct dbg_frame *ret_caller)
 		*ret_caller = f[1];
 }
 
+static void dump_thread(void);
+
 typedef bool (*want_fn)(const struct dbg_event *ev, void *ctx);
 
 /* Wait until want() takes an event (its thread is left stopped), handling
@@ -315,6 +317,8 @@ static void ev_wait(want_fn want, void *ctx, struct dbg_event *ev, int timeout_m
 	for (;;) {
 		uint64_t now = NOW_MS();
 		if (now >= end) {
+			if (want)
+				dump_thread();
 			CHECK(!want, "%s %s: no %s within %d ms", P->name,
 			      allstop ? "allstop" : "nonstop", what, timeout_ms);
 			return;
@@ -421,8 +425,36 @@ static void phase_hits(void)
 	      nhit_tids, P->min_threads);
 }
 
+static pid_t dump_tid;
+
+static void dump_thread(void)
+{
+	if (!dump_tid)
+		return;
+	struct dbg_regs r;
+	int e = dbg_regs_get(proc, dump_tid, &r);
+	char path[96], buf[256] = "";
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", inf.pid, dump_tid);
+	FILE *f = fopen(path, "r");
+	if (f) {
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = 0;
+		fclose(f);
+	}
+	buf[strcspn(buf, "\n")] = 0;
+	fprintf(stderr, "tid %d: libdbg state %d, /proc state %c, regs %d rip %" PRIx64
+		" rsp %" PRIx64 ", syscall '%s', bp stats:", dump_tid,
+		dbg_proc_thread_state(proc, dump_tid), thread_state(inf.pid, dump_tid), e,
+		e == 0 ? r.rip : 0, e == 0 ? r.rsp : 0, buf);
+	struct dbg_bp_stats st;
+	if (dbg_bp_get_stats(proc, &st) == 0)
+		fprintf(stderr, " emulated %" PRIu64 " inplace %" PRIu64 " displaced %" PRIu64
+			" paused %" PRIu64 "\n", st.emulated, st.inplace, st.displaced, st.paused);
+}
+
 static void step_wait(pid_t tid, struct dbg_event *ev, const char *what)
 {
+	dump_tid = tid;
 	struct step_wait w = { tid, what };
 	ev_wait(want_step, &w, ev, 20000, what);
 }
@@ -442,6 +474,8 @@ static int phase_steps(void)
 		resume_after(&ev);
 	}
 	pid_t tid = ev.tid;
+	if (getenv("BP_REAL_LOG"))
+		fprintf(stderr, "STEPPING %d\n", tid);
 	uint64_t entry_sp = r.rsp;
 	int nsteps = 0;
 	bool threw = false;
@@ -630,9 +664,8 @@ static void phase_watch(void)
 }
 
 struct sys_wait {
-	pid_t tid[64];
-	long nr[64];
-	uint64_t count[64];
+	pid_t tid[1100];
+	uint64_t count[1100];
 	int n, pairs;
 };
 
@@ -647,7 +680,7 @@ static bool want_sys(const struct dbg_event *ev, void *ctx)
 		      r.orig_rax);
 		for (int i = 0; i < w->n; i++)
 			CHECK(w->tid[i] != ev->tid, "%s: two entries in tid %d", P->name, ev->tid);
-		CHECK(w->n < 64, "too many threads in write");
+		CHECK(w->n < 1100, "too many threads in write");
 		w->tid[w->n] = ev->tid;
 		w->count[w->n++] = r.rdx;
 		return false;
@@ -676,7 +709,8 @@ static void phase_syscall(void)
 	OK(dbg_proc_stop(proc));
 	OK(dbg_syscall_catch(proc, &nr, 1, 0));
 	OK(dbg_proc_resume(proc));
-	struct sys_wait w = { .n = 0 };
+	static struct sys_wait w;
+	memset(&w, 0, sizeof(w));
 	struct dbg_event ev;
 	while (w.pairs < 6) {
 		ev_wait(want_sys, &w, &ev, 20000, "write entry and exit");
@@ -686,6 +720,12 @@ static void phase_syscall(void)
 	OK(dbg_syscall_catch(proc, NULL, 0, 0));
 	OK(dbg_proc_resume(proc));
 	ev_wait(NULL, NULL, &ev, 200, "nothing");
+}
+
+static void log_stderr(enum dbg_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "[%d] %s\n", (int)level, msg);
 }
 
 /* busybox-static is stripped: no symbol names a function. Its write(2)
@@ -729,6 +769,8 @@ static void run(const struct prog *p)
 	nbefore = read_texts(inf.pid, before, 256);
 
 	struct dbg_attach_opts ao = { .sz = sizeof(ao) };
+	if (getenv("BP_REAL_LOG"))
+		ao.log_fn = log_stderr;
 	OK(dbg_proc_attach(inf.pid, &ao, &proc));
 	OK(dbg_runctl_set_mode(proc, allstop ? DBG_RUNCTL_ALL_STOP : DBG_RUNCTL_NON_STOP));
 	OK(dbg_sym_new(proc, NULL, &sym));
