@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 // Run-control corpus: Go (golang-go), async preemption left on. Eight
-// goroutines on GOMAXPROCS(4) call main.hot in a loop (which adds to the
+// goroutines (four locked to threads of their own) on GOMAXPROCS(4) call
+// main.hot in a loop (which adds to the
 // global main.counter and calls main.leaf), write one byte to /dev/null
 // and allocate, so the GC runs and preempts goroutines with SIGURG; a
 // spinner loops without calls for ~20 ms at a time, so sysmon preempts it
@@ -38,6 +39,12 @@ func hot(x uint64) uint64 {
 
 func worker(id int, fd int, wg *sync.WaitGroup, calls *uint64) {
 	defer wg.Done()
+	if id < 4 {
+		// Half the workers on threads of their own, so that hits come
+		// from several threads whatever the scheduler does; the others
+		// move between threads.
+		runtime.LockOSThread()
+	}
 	buf := []byte("x")
 	x := uint64(id)
 	for atomic.LoadInt32(&stop) == 0 {
