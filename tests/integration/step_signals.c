@@ -12,6 +12,8 @@
  *   3. policy STOP|PASS (reported), a single-step: DBG_EVENT_SIGNAL ends
  *      it; a single-step resumed with that signal ends at the handler's
  *      first instruction (DBG_EVENT_STEP, no stray SIGTRAP);
+ *   4. 300 single-steps, each with dbg_proc_stop() right after its
+ *      resume: every one reports its step (the stop does not end it);
  * then detach, and the target runs on. Without the fixes 1 and 2 wait
  * for a step event that never comes, 3 reports a stray TRAP.
  * Usage: test_step_signals allstop|nonstop
@@ -128,6 +130,24 @@ int main(int argc, char **argv)
 	      ev.addr, handler);
 	printf("3. SIGUSR1 reported ends the step; a step with it ends at the handler %" PRIx64 "\n",
 	       ev.addr);
+
+	/* 4. A stop of every thread between a single-step's resume and its
+	 * trap (an all-stop of another thread's event does this): the step
+	 * goes on at the next resume and reports. */
+	int interrupted = 0;
+	for (int i = 0; i < 300; i++) {
+		uint64_t before = rip(tid);
+		OK(dbg_step(p, tid, DBG_STEP_INSN, NULL));
+		OK(dbg_proc_stop(p));
+		struct dbg_step_result r4;
+		interrupted += dbg_step_result(p, tid, &r4) == -EBUSY;
+		OK(dbg_proc_resume(p));
+		ev = next();
+		CHECK(ev.kind == DBG_EVENT_STEP && ev.tid == tid,
+		      "4: round %d from %" PRIx64 ": event %d, want the step", i, before, ev.kind);
+	}
+	printf("4. 300 single-steps with a stop between resume and trap: all reported (%d still "
+	       "in flight at the stop)\n", interrupted);
 
 	dbg_unwind_free(u);
 	dbg_disasm_free(dis);
