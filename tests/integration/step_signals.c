@@ -141,8 +141,16 @@ int main(int argc, char **argv)
 		OK(dbg_proc_stop(p));
 		struct dbg_step_result r4;
 		interrupted += dbg_step_result(p, tid, &r4) == -EBUSY;
-		OK(dbg_proc_resume(p));
-		ev = next();
+		/* A trap reaped by the stop is queued: take it first (in
+		 * non-stop, dbg_proc_resume() would resume its thread too,
+		 * and the event would be about a running thread). */
+		int r = dbg_proc_wait(p, 0, &ev);
+		if (r == -EAGAIN) {
+			OK(dbg_proc_resume(p));
+			ev = next();
+		} else {
+			CHECK(r == 0, "dbg_proc_wait = %d", r);
+		}
 		CHECK(ev.kind == DBG_EVENT_STEP && ev.tid == tid,
 		      "4: round %d from %" PRIx64 ": event %d, want the step", i, before, ev.kind);
 	}
