@@ -24,6 +24,11 @@ mkdir -p "$1"
 OUT=$(cd "$1" && pwd)
 missing=0
 LOG="$OUT/.rc_build.log"
+# Two tests may build at once (ctest -j): one at a time.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$OUT/.rc_build.lock"
+	flock 9
+fi
 
 fresh() {
 	[ -x "$OUT/$1" ] && [ "$OUT/$1" -nt "$2" ]
