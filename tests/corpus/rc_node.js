@@ -52,7 +52,7 @@ if (isMainThread) {
     for (let i = 0; i < 2000; i++)
       a.push({ i, s: 'v' + (i + n) });
     // Outside V8's heap: node's ArrayBuffer allocator, malloc.
-    for (let i = 0; i < 4; i++)
+    for (let i = 0; i < 16; i++)
       a.push(Buffer.allocUnsafeSlow(4096 + i));
     n += a.length;
     setTimeout(step, 1);
