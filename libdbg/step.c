@@ -706,6 +706,25 @@ static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t
 		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 		return D_NONE;
 	}
+	if (st->stepping_syscall && ev->siginfo.code == TRAP_BRKPT) {
+		/* The call was interrupted (our stop while it blocked: a
+		 * stop-all, dbg_proc_stop()) and leaves the kernel only
+		 * after it is restarted at the next resume: rax holds an
+		 * -ERESTART* code and, resumed without a signal, the kernel
+		 * puts pc back on the syscall instruction. The trap of that
+		 * exit is the step's, not this one: reported now, the step
+		 * would end at pc + 2 and the restart's trap would come as a
+		 * stray SIGTRAP in the next step (step_signals). */
+		struct dbg_regs r;
+		if (dbg_regs_get(p, t->tid, &r) == 0) {
+			int64_t rv = (int64_t)r.rax;
+			if (rv == -512 || rv == -513 || rv == -514 || rv == -516) {
+				t->pending_sig = 0;
+				st->resend = true;
+				return D_QUIET;
+			}
+		}
+	}
 	enum dbg__disposition d = stepped(p, t, ev);
 	if (d == D_QUIET && dbg__bp_stepped_off(t)) {
 		/* The bp module single-stepped our instruction off its

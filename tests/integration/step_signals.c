@@ -25,6 +25,15 @@
 
 static struct dbg_proc *p;
 static pid_t pid;
+static uint64_t step_from; /* part 4: where the last step began */
+static uint64_t hist[8][3]; /* part 4: start, busy at the stop, taken from the queue */
+static int nhist;
+
+static void log_stderr(enum dbg_log_level level, const char *msg, void *ctx)
+{
+	(void)ctx;
+	fprintf(stderr, "[%d] %s\n", (int)level, msg);
+}
 
 static struct dbg_event next(void)
 {
@@ -32,8 +41,15 @@ static struct dbg_event next(void)
 	for (;;) {
 		int r = dbg_proc_wait(p, 10000, &ev);
 		CHECK(r == 0, "dbg_proc_wait = %d (%s): %s", r, dbg_strerror(r), dbg_proc_errmsg(p));
-		CHECK(ev.kind != DBG_EVENT_TRAP, "a stray SIGTRAP (si_code %d) in %d",
-		      ev.siginfo.code, ev.tid);
+		if (ev.kind == DBG_EVENT_TRAP) {
+			struct dbg_regs rr;
+			int e = dbg_regs_get(p, ev.tid, &rr);
+			for (int i = nhist > 8 ? nhist - 8 : 0; i < nhist; i++)
+				fprintf(stderr, "round %d: from %" PRIx64 " busy %d queued %d\n", i,
+					hist[i % 8][0], (int)hist[i % 8][1], (int)hist[i % 8][2]);
+			CHECK(0, "a stray SIGTRAP (si_code %d) in %d at %" PRIx64 " (last step from %" PRIx64 ")",
+			      ev.siginfo.code, ev.tid, e == 0 ? rr.rip : 0, step_from);
+		}
 		return ev;
 	}
 }
@@ -53,7 +69,10 @@ int main(int argc, char **argv)
 	pid = inf.pid;
 	uint64_t mid = ready_field(&inf, "mid"), handler = ready_field(&inf, "handler");
 	uint64_t handled = ready_field(&inf, "handled");
-	OK(dbg_proc_attach(pid, NULL, &p));
+	struct dbg_attach_opts ao = { .sz = sizeof(ao) };
+	if (getenv("STEP_SIGNALS_LOG"))
+		ao.log_fn = log_stderr;
+	OK(dbg_proc_attach(pid, &ao, &p));
 	OK(dbg_runctl_set_mode(p, allstop ? DBG_RUNCTL_ALL_STOP : DBG_RUNCTL_NON_STOP));
 	struct dbg_sym *sym;
 	OK(dbg_sym_new(p, NULL, &sym));
@@ -137,14 +156,20 @@ int main(int argc, char **argv)
 	int interrupted = 0;
 	for (int i = 0; i < 300; i++) {
 		uint64_t before = rip(tid);
+		step_from = before;
 		OK(dbg_step(p, tid, DBG_STEP_INSN, NULL));
 		OK(dbg_proc_stop(p));
 		struct dbg_step_result r4;
-		interrupted += dbg_step_result(p, tid, &r4) == -EBUSY;
+		bool busy = dbg_step_result(p, tid, &r4) == -EBUSY;
+		interrupted += busy;
 		/* A trap reaped by the stop is queued: take it first (in
 		 * non-stop, dbg_proc_resume() would resume its thread too,
 		 * and the event would be about a running thread). */
 		int r = dbg_proc_wait(p, 0, &ev);
+		hist[nhist % 8][0] = before;
+		hist[nhist % 8][1] = busy;
+		hist[nhist % 8][2] = r == 0;
+		nhist++;
 		if (r == -EAGAIN) {
 			OK(dbg_proc_resume(p));
 			ev = next();
