@@ -31,6 +31,11 @@ struct dbg__bp_proc {
 	struct dbg_bp **bps;
 	size_t nbps, cap_bps;
 	int mode; /* enum dbg_runctl_mode */
+	/* All-stop: the caller's last dbg_proc_resume() was held back by
+	 * a queued event about a stopped thread, and no event has been
+	 * reported since. Dropping those events (a removed breakpoint's or
+	 * watch's) must then do the resume, or nothing ever runs. */
+	bool resume_held;
 	/* Addresses whose int3 went away recently: a thread that trapped on
 	 * one before the removal must not get its SIGTRAP. */
 	uint64_t moribund[DBG__BP_MORIBUND];
@@ -100,6 +105,9 @@ bool dbg__bp_internal_hit(struct dbg__thread *t, int owner);
  * thread's step-off single-step is in flight; it just ended (bp waits for
  * it in its prepare hook); the count of hits reported for the thread. */
 uint64_t dbg__bp_quiet_count(const struct dbg_proc *p);
+/* All-stop: do the caller's held-back dbg_proc_resume() once dropped
+ * events no longer hold it (bp.c; watch.c calls it too). */
+void dbg__runctl_release(struct dbg_proc *p);
 bool dbg__bp_stepping_off(const struct dbg__thread *t);
 bool dbg__bp_stepped_off(const struct dbg__thread *t);
 uint32_t dbg__bp_reported(const struct dbg__thread *t);

@@ -307,10 +307,33 @@ static void scrub_queue(struct dbg_proc *p, struct dbg_bp *bp)
 		q->ev[(q->head + keep++) % q->cap] = *e;
 	}
 	q->len = keep;
-	if (p->bp.mode == DBG_RUNCTL_ALL_STOP)
+	if (p->bp.mode == DBG_RUNCTL_ALL_STOP) {
+		dbg__runctl_release(p);
 		return;
+	}
 	for (size_t i = 0; i < nresume; i++)
 		dbg_proc_resume_thread(p, resume[i]);
+}
+
+/*
+ * All-stop: events were dropped from the queue (their breakpoint or watch
+ * was removed). If they were what held back the caller's last
+ * dbg_proc_resume() and nothing else queued names a stopped thread, do
+ * that resume now; otherwise every thread stays stopped with no event to
+ * report, and a dbg_proc_wait() waits for nothing (bp_real: a breakpoint
+ * removed right after a resume in a program whose threads all hit it).
+ */
+void dbg__runctl_release(struct dbg_proc *p)
+{
+	if (p->bp.mode != DBG_RUNCTL_ALL_STOP || !p->bp.resume_held || p->exited)
+		return;
+	const struct dbg__event_queue *q = &p->events;
+	for (size_t i = 0; i < q->len; i++) {
+		const struct dbg__thread *t = dbg__thread_find(p, q->ev[(q->head + i) % q->cap].tid);
+		if (t && t->state == T_STOPPED)
+			return;
+	}
+	dbg_proc_resume(p);
 }
 
 int dbg_bp_remove(struct dbg_proc *p, struct dbg_bp *bp)

@@ -377,7 +377,12 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 	 * pending STOP trap", ptrace_stop() in kernel/signal.c). One sent
 	 * after the trap began stays pending and shows up after the next
 	 * resume as a PTRACE_EVENT_STOP, which is absorbed as quiet. */
+	if (event == PTRACE_EVENT_STOP)
+		t->interrupt_stale = false;
+	else if (t->interrupt_pending)
+		t->interrupt_stale = true;
 	t->interrupt_pending = false;
+	t->interrupted = false;
 
 	switch (event) {
 	case PTRACE_EVENT_STOP:
@@ -392,6 +397,7 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		/* An INTERRUPT trap, the first trap of an auto-attached
 		 * clone child, or a LISTENing thread woken by SIGCONT. */
 		t->expect_initial_stop = false;
+		t->interrupted = true;
 		return D_QUIET;
 	case PTRACE_EVENT_CLONE:
 	case PTRACE_EVENT_FORK:

@@ -49,6 +49,19 @@ struct dbg__thread {
 	/* We sent PTRACE_INTERRUPT and have not seen its trap yet; an
 	 * interrupt trap may still come after the next resume. */
 	bool interrupt_pending;
+	/* A trap other than our interrupt's was reaped while one was
+	 * pending: the interrupt, if sent after that trap began, is still
+	 * pending in the kernel (it re-traps the thread at once after the
+	 * resume) or, if sent before, was consumed by the trap. Until its
+	 * next interrupt trap, a stop-all looks for a stop already there
+	 * before interrupting it again (see interrupt_thread()). */
+	bool interrupt_stale;
+	/* Its last stop was the trap of our PTRACE_INTERRUPT (a stop of
+	 * every thread, dbg_proc_stop_thread(), a stale interrupt after a
+	 * resume): nothing of its own happened; run control goes on with
+	 * what the thread was doing (a single-step in flight is asked
+	 * again, not taken as ended). */
+	bool interrupted;
 	/* A new clone child: its first stop is the auto-attach trap. */
 	bool expect_initial_stop;
 	bool regs_valid;

@@ -437,6 +437,24 @@ static void interrupt_thread(struct dbg_proc *p, struct dbg__thread *t)
 		return;
 	if (t->state == T_RUNNING && t->interrupt_pending)
 		return;
+	if (t->state == T_RUNNING && t->interrupt_stale) {
+		/* Resumed with our last interrupt perhaps still pending: it
+		 * re-trapped the thread at once, before it ran an
+		 * instruction. Interrupted again now, that new interrupt
+		 * would land in the trap, stay pending and re-trap it at its
+		 * next resume too: under a stop-all after every event
+		 * (all-stop, threads hitting breakpoints all the time) the
+		 * thread never ran again (bp_real, 1,000 threads: a step
+		 * never ended). Take the stop that is there instead. */
+		int st;
+		pid_t tid = t->tid;
+		if (waitpid(tid, &st, __WALL | WNOHANG) == tid) {
+			struct dbg_event ev;
+			if (dbg__handle_status(p, tid, st, &ev) == D_REPORT)
+				dbg__event_push(p, &ev);
+			return;
+		}
+	}
 	if (ptrace(PTRACE_INTERRUPT, t->tid, 0, 0) == 0) {
 		t->interrupt_pending = true;
 		return;
@@ -945,8 +963,11 @@ int dbg_proc_resume(struct dbg_proc *p)
 		return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
 	/* All-stop: an event still queued about a stopped thread is
 	 * reported before anything runs again (see dbg/bp.h). */
-	if (p->bp.mode == DBG_RUNCTL_ALL_STOP && queued_stop(p))
+	if (p->bp.mode == DBG_RUNCTL_ALL_STOP && queued_stop(p)) {
+		p->bp.resume_held = true;
 		return 0;
+	}
+	p->bp.resume_held = false;
 	size_t n = p->nthreads;
 	struct { pid_t tid; int req; } *todo = calloc(n ? n : 1, sizeof(*todo));
 	if (!todo)
@@ -1118,6 +1139,7 @@ int dbg_proc_set_signal(struct dbg_proc *p, pid_t tid, int signo)
  * meanwhile still gets its event reported. */
 static int all_stop(struct dbg_proc *p)
 {
+	p->bp.resume_held = false; /* an event is reported: the caller resumes again */
 	if (p->bp.mode != DBG_RUNCTL_ALL_STOP || p->exited)
 		return 0;
 	int r = stop_all(p, p->stop_timeout_ms);

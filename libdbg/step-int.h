@@ -64,6 +64,14 @@ struct dbg__step_thread {
 	bool free;
 	bool free_ran;              /* resumed since (the resume hook) */
 	uint32_t free_reported;
+	/* Signals the caller passes without an event (policy PASS, no
+	 * STOP) that came while a single-step was in flight: held, since
+	 * a handler entered under the step's trap flag would report a
+	 * trap of its own, and given back when the step ends or runs free
+	 * (Go's SIGURG, bp_real). resend: the single-step is asked again
+	 * (its trap has not come). */
+	uint64_t held_sigs;
+	bool resend;
 	/* The last step's outcome (dbg_step_result()). */
 	bool has_result;
 	uint8_t res_kind;

@@ -42,6 +42,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
@@ -206,6 +208,42 @@ static uint64_t plt_target(struct dbg_proc *p, struct dbg_sym *s, uint64_t pc)
 
 /* ---- the step machine -------------------------------------------------- */
 
+/* Give back the signals held during single-steps: the first with the
+ * thread's next resume (unless it has one to deliver already), the others
+ * sent again (they come back as new signal stops, passed quietly). */
+static void release_held(struct dbg_proc *p, struct dbg__thread *t)
+{
+	uint64_t m = t->step.held_sigs;
+	t->step.held_sigs = 0;
+	for (int sig = 1; m && sig <= 64; sig++) {
+		if (!(m & (1ull << (sig - 1))))
+			continue;
+		m &= ~(1ull << (sig - 1));
+		if (!t->pending_sig)
+			t->pending_sig = sig;
+		else
+			syscall(SYS_tgkill, p->pid, t->tid, sig);
+	}
+}
+
+/* The thread is about to be single-stepped: a signal it would be given
+ * that the caller passes without an event is held instead (see
+ * held_sigs), so that no handler is entered under the trap flag. A
+ * reported signal the caller resumes with is the caller's: it is given,
+ * and the step ends in the handler. */
+static void hold_quiet(struct dbg_proc *p, struct dbg__thread *t)
+{
+	int sig = t->pending_sig;
+	if (sig <= 0 || sig > 64)
+		return;
+	int pol = dbg_signal_policy(p, sig);
+	if (pol < 0 || (pol & DBG_SIGNAL_STOP))
+		return;
+	if (pol & DBG_SIGNAL_PASS)
+		t->step.held_sigs |= 1ull << (sig - 1);
+	t->pending_sig = 0;
+}
+
 static void finish(struct dbg_proc *p, struct dbg__thread *t, enum dbg_step_end end,
 		   const struct dbg_regs *r)
 {
@@ -222,6 +260,8 @@ static void finish(struct dbg_proc *p, struct dbg__thread *t, enum dbg_step_end 
 	st->res_rdx = r ? r->rdx : 0;
 	st->active = 0;
 	st->inflight = false;
+	st->resend = false;
+	release_held(p, t);
 }
 
 /*
@@ -248,6 +288,7 @@ static void go_free(struct dbg_proc *p, struct dbg__thread *t)
 	st->free = true;
 	st->free_ran = false;
 	st->free_reported = dbg__bp_reported(t);
+	release_held(p, t); /* running free, a handler may run */
 }
 
 /* Since it last ran free, the thread stopped for a breakpoint or a
@@ -467,6 +508,7 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 	}
 	if (st->primed) {
 		st->primed = false;
+		hold_quiet(p, t);
 		*req = PTRACE_SINGLESTEP;
 		return 0;
 	}
@@ -475,6 +517,28 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 		 * fork or exec event, or an interrupt while it blocks): the
 		 * instruction has not ended; its trap comes once the call
 		 * returns. */
+		*req = PTRACE_SINGLESTEP;
+		return 0;
+	}
+	if (st->inflight && st->resend) {
+		/* A signal passed without an event stopped the thread before
+		 * the single-step's trap; it is held (step_stop()). */
+		st->resend = false;
+		hold_quiet(p, t);
+		*req = PTRACE_SINGLESTEP;
+		return 0;
+	}
+	if (st->inflight && t->interrupted) {
+		/* Our interrupt stopped it (a stop of every thread in
+		 * all-stop, dbg_proc_stop(), a stale interrupt after the
+		 * resume) before the single-step's trap: either the
+		 * instruction has not run, or it has and its SIGTRAP is
+		 * still pending (the kernel takes a jobctl trap before
+		 * dequeuing signals). Either way asking again is right: the
+		 * step runs the instruction, or the pending trap is reported
+		 * at once. Not re-armed: the trap belongs to the instruction
+		 * decoded before. */
+		hold_quiet(p, t);
 		*req = PTRACE_SINGLESTEP;
 		return 0;
 	}
@@ -506,6 +570,7 @@ static int step_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 	int e = arm(p, t);
 	if (e < 0)
 		return e;
+	hold_quiet(p, t);
 	*req = PTRACE_SINGLESTEP;
 	return 0;
 }
@@ -564,6 +629,16 @@ static enum dbg__disposition free_stop(struct dbg_proc *p, struct dbg__thread *t
 	if (!ibp) {
 		if (ev->kind == DBG_EVENT_TRAP && ev->signo == (SIGTRAP | 0x80))
 			return D_NONE; /* a syscall-stop: the sys module's */
+		/* A signal the caller does not want to hear of (no
+		 * DBG_SIGNAL_STOP, as gdb's `handle SIGURG nostop`): the sys
+		 * module passes it on without an event, its handler runs and
+		 * returns, and the thread runs on to the return address.
+		 * Ending the step here would end it with no event at all:
+		 * the caller would wait for a step that never comes (Go's
+		 * SIGURG preemption during a finish, bp_real). */
+		if (ev->kind == DBG_EVENT_SIGNAL && ev->signo > 0 &&
+		    !(dbg_signal_policy(p, ev->signo) & DBG_SIGNAL_STOP))
+			return D_NONE;
 		/* A signal (or a trap of the program's own) ended it. */
 		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 		return D_NONE;
@@ -602,14 +677,53 @@ static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t
 		return free_stop(p, t, ev, ibp);
 	if (!st->active || !st->inflight)
 		return D_NONE;
+	/* si_code SIGTRAP: the kernel entered a signal handler for the
+	 * signal the thread was single-stepped with (signal_setup_done()
+	 * reports a stepping thread at the handler's first instruction):
+	 * the step's end, as gdb's stepi with a signal lands there. */
 	bool mine = ev->kind == DBG_EVENT_TRAP && ev->signo == SIGTRAP &&
-		    (ev->siginfo.code == TRAP_TRACE ||
+		    (ev->siginfo.code == TRAP_TRACE || ev->siginfo.code == SIGTRAP ||
 		     (ev->siginfo.code == TRAP_BRKPT && st->stepping_syscall));
+	if (!mine && ev->kind == DBG_EVENT_SIGNAL && ev->signo > 0 && ev->signo <= 64) {
+		/* A signal the caller does not want to hear of: ending the
+		 * step would end it with no event (the caller would wait for
+		 * ever), and delivering it under the trap flag would enter
+		 * the handler with a trap of the kernel's (si_code SIGTRAP)
+		 * nobody claims. Held until the step ends or runs free; the
+		 * single-step is asked again. */
+		int pol = dbg_signal_policy(p, ev->signo);
+		if (pol >= 0 && !(pol & DBG_SIGNAL_STOP)) {
+			if (pol & DBG_SIGNAL_PASS)
+				st->held_sigs |= 1ull << (ev->signo - 1);
+			t->pending_sig = 0;
+			st->resend = true;
+			return D_QUIET;
+		}
+	}
 	if (!mine) {
 		/* A signal (or a trap of the program's own) ended it. */
 		st->inflight = false;
 		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 		return D_NONE;
+	}
+	if (st->stepping_syscall && ev->siginfo.code == TRAP_BRKPT) {
+		/* The call was interrupted (our stop while it blocked: a
+		 * stop-all, dbg_proc_stop()) and leaves the kernel only
+		 * after it is restarted at the next resume: rax holds an
+		 * -ERESTART* code and, resumed without a signal, the kernel
+		 * puts pc back on the syscall instruction. The trap of that
+		 * exit is the step's, not this one: reported now, the step
+		 * would end at pc + 2 and the restart's trap would come as a
+		 * stray SIGTRAP in the next step (step_signals). */
+		struct dbg_regs r;
+		if (dbg_regs_get(p, t->tid, &r) == 0) {
+			int64_t rv = (int64_t)r.rax;
+			if (rv == -512 || rv == -513 || rv == -514 || rv == -516) {
+				t->pending_sig = 0;
+				st->resend = true;
+				return D_QUIET;
+			}
+		}
 	}
 	enum dbg__disposition d = stepped(p, t, ev);
 	if (d == D_QUIET && dbg__bp_stepped_off(t)) {
@@ -645,7 +759,6 @@ static enum dbg__disposition step_stop(struct dbg_proc *p, struct dbg__thread *t
 
 static void step_exec(struct dbg_proc *p, struct dbg__thread *t)
 {
-	(void)p;
 	if (t->step.active)
 		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 }
@@ -656,6 +769,8 @@ static void step_detach(struct dbg_proc *p, struct dbg__thread *t)
 	t->step.free = false;
 	t->step.active = 0;
 	t->step.inflight = false;
+	t->step.resend = false;
+	release_held(p, t); /* detached with the first, the others sent again */
 }
 
 static void step_fini(struct dbg_proc *p)
@@ -689,7 +804,7 @@ static void ended_elsewhere(struct dbg_proc *p, struct dbg__thread *t)
 		return;
 	}
 	if (st->active && st->inflight && !st->primed && t->state == T_STOPPED &&
-	    !dbg__bp_stepping_off(t) && !in_syscall_stop(p, t))
+	    !t->interrupted && !st->resend && !dbg__bp_stepping_off(t) && !in_syscall_stop(p, t))
 		finish(p, t, DBG_STEP_END_INTERRUPTED, NULL);
 }
 
@@ -788,6 +903,10 @@ int dbg_step(struct dbg_proc *p, pid_t tid, enum dbg_step_kind kind, const struc
 		return dbg__fail(p, -ESRCH, "thread %d is gone", tid);
 	st.active = (uint8_t)(kind + 1);
 	t->step = st;
+	/* Before the bp module's prepare, which may single-step the first
+	 * instruction off a breakpoint in our place. */
+	if (kind != DBG_STEP_OUT && kind != DBG_STEP_FINISH)
+		hold_quiet(p, t);
 	if (kind == DBG_STEP_OUT || kind == DBG_STEP_FINISH) {
 		/* Run free to the return address (an internal breakpoint
 		 * for this thread); single-steps if it cannot be put there. */

@@ -504,13 +504,29 @@ int dbg_watch_remove(struct dbg_proc *p, struct dbg_watch *w)
 	bool was_active = w->active;
 	unlink_watch(p, w);
 	w->active = false;
-	/* Queued reports of it must not point at freed memory. */
+	/* Queued reports of it are dropped, as bp drops a removed
+	 * breakpoint's (in non-stop their threads are resumed: nobody else
+	 * would); one that also ended a single-step stays, without a
+	 * watch, for the step module. None may point at freed memory. */
 	struct dbg__event_queue *q = &p->events;
+	size_t keep = 0;
+	pid_t resume[64];
+	size_t nresume = 0;
 	for (size_t i = 0; i < q->len; i++) {
 		struct dbg_event *ev = &q->ev[(q->head + i) % q->cap];
-		if (ev->watch == w)
+		if (ev->kind == DBG_EVENT_WATCHPOINT && ev->watch == w) {
+			struct dbg__thread *t = dbg__thread_find(p, ev->tid);
+			if (t && !t->watch.stepped && !t->step.active) {
+				t->watch.fired = 0;
+				if (nresume < DBG__ARRAY_SIZE(resume))
+					resume[nresume++] = ev->tid;
+				continue;
+			}
 			ev->watch = NULL;
+		}
+		q->ev[(q->head + keep++) % q->cap] = *ev;
 	}
+	q->len = keep;
 	int err = 0;
 	if (p->exited) {
 		err = dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
@@ -519,6 +535,11 @@ int dbg_watch_remove(struct dbg_proc *p, struct dbg_watch *w)
 		err = sync_all(p);
 	}
 	free(w);
+	if (p->bp.mode != DBG_RUNCTL_ALL_STOP && !p->exited)
+		for (size_t i = 0; i < nresume; i++)
+			dbg_proc_resume_thread(p, resume[i]);
+	else if (nresume)
+		dbg__runctl_release(p);
 	return err;
 }
 
@@ -574,19 +595,30 @@ int dbg__watch_claim(struct dbg_proc *p, struct dbg__thread *t, struct dbg_event
 	for (int i = 0; i < NSLOTS; i++)
 		if (wt->cur_ctl[i])
 			armed |= 1u << i;
-	if (!armed)
+	/* A hit of a register we have since disarmed: the debug exception
+	 * came while the watch was armed, but its SIGTRAP was still queued
+	 * when our interrupt stopped the thread (the kernel takes a jobctl
+	 * trap before it dequeues signals), the registers were reprogrammed
+	 * then, and the SIGTRAP is dequeued after the resume. TRAP_HWBKPT
+	 * with a B0-3 bit set comes only from DR0-3, which only a tracer
+	 * sets: once this module has used them, it is ours. Delivered, it
+	 * would kill the program. */
+	bool hw = ev->siginfo.code == TRAP_HWBKPT && p->watch.used;
+	if (!armed && !hw)
 		return D_NONE; /* a plain step costs no system call */
 	errno = 0;
 	long dr6 = ptrace(PTRACE_PEEKUSER, t->tid, dr_off(6), 0);
 	if (errno)
 		return D_NONE;
 	uint8_t fired = (uint8_t)((uint64_t)dr6 & armed);
-	if (!fired)
+	uint8_t stale = hw ? (uint8_t)((uint64_t)dr6 & 0xf & ~armed) : 0;
+	if (!fired && !stale)
 		return D_NONE;
 	/* An int3 or a signal later leaves the kernel's DR6 copy as it is:
 	 * clear what we decoded so it is not decoded twice. BS stays for
 	 * whoever looks at the step. */
-	ptrace(PTRACE_POKEUSER, t->tid, dr_off(6), (long)((uint64_t)dr6 & ~(uint64_t)fired));
+	ptrace(PTRACE_POKEUSER, t->tid, dr_off(6),
+	       (long)((uint64_t)dr6 & ~(uint64_t)(fired | stale)));
 	bool stepped = (uint64_t)dr6 & DR6_BS;
 	struct dbg_watch *hit = NULL;
 	uint64_t hit_addr = 0;
@@ -610,12 +642,13 @@ int dbg__watch_claim(struct dbg_proc *p, struct dbg__thread *t, struct dbg_event
 			w->hits++;
 	}
 	t->pending_sig = 0;
-	dbg__log(p, DBG_LOG_DEBUG, "watch: thread %d DR6 %#lx armed %#x fired %#x: %s", t->tid,
-		 dr6, armed, fired, hit ? "a watch" : "none of ours");
+	dbg__log(p, DBG_LOG_DEBUG, "watch: thread %d DR6 %#lx armed %#x fired %#x stale %#x: %s",
+		 t->tid, dr6, armed, fired, stale, hit ? "a watch" : "none of ours");
 	if (!hit) {
-		/* A register of a watch removed while this thread ran, not yet
-		 * reprogrammed: ours, and nobody's to report. A step that ended
-		 * with it is still the step module's. */
+		/* A register of a watch removed while this thread ran (not
+		 * yet reprogrammed, or since disarmed: stale): ours, and
+		 * nobody's to report. A step that ended with it is still the
+		 * step module's. */
 		return stepped ? D_NONE : D_QUIET;
 	}
 	wt->fired = fired;
