@@ -165,8 +165,11 @@ static int file_rank(const char *path, const char *exe)
 
 static bool find_layout(struct dbg_proc *p, struct layout *lay)
 {
+	/* Re-read: the cached table is not marked stale when the target
+	 * runs (only on exec), so one taken at a spawn's exec stop lacks
+	 * every library loaded since. */
 	const struct dbg_maps *maps;
-	if (dbg_proc_maps(p, &maps) < 0)
+	if (dbg__maps_refresh(p) < 0 || dbg__maps_get(p, &maps) < 0)
 		return false;
 	char exe[4096] = "", link[64];
 	snprintf(link, sizeof(link), "/proc/%d/exe", p->pid);

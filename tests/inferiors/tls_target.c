@@ -32,13 +32,28 @@ static long *(*touch)(long);
 static pthread_barrier_t set_b, print_b;
 static char lines[NTHREADS + 1][160];
 
+/* The threads take turns (main, 1, 2, 3), so each allocates its block
+ * of the library's TLS in the same order every run: the addresses gdb
+ * prints then repeat from run to run (malloc arenas go by order). */
+static pthread_mutex_t turn_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t turn_cv = PTHREAD_COND_INITIALIZER;
+static int turn;
+
 static void report(int k, int use_lib)
 {
+	pthread_mutex_lock(&turn_mu);
+	while (turn != k)
+		pthread_cond_wait(&turn_cv, &turn_mu);
+	pthread_mutex_unlock(&turn_mu);
 	exe_tls = 100 + k;
 	exe_tls_bss = 1000 + k;
 	long *lib = use_lib && touch ? touch(200 + k) : NULL;
 	snprintf(lines[k], sizeof(lines[k]), "thr %d %#lx %#lx %#lx", gettid(),
 		 (unsigned long)&exe_tls, (unsigned long)&exe_tls_bss, (unsigned long)lib);
+	pthread_mutex_lock(&turn_mu);
+	turn++;
+	pthread_cond_broadcast(&turn_cv);
+	pthread_mutex_unlock(&turn_mu);
 }
 
 static void *worker(void *arg)
