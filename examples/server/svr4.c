@@ -389,11 +389,16 @@ static void osdata_processes(struct buf *doc)
 				cmd[i] = ' ';
 		cmd[n] = 0;
 		if (n == 0) {
-			char comm[64];
-			snprintf(path, sizeof(path), "/proc/%s/comm", pid);
-			if (slurp(path, comm, sizeof(comm)) > 0) {
-				comm[strcspn(comm, "\n")] = 0;
-				snprintf(cmd, sizeof(cmd), "[%s]", comm);
+			/* The task name cut to 15 bytes (TASK_COMM_LEN),
+			 * as gdbserver shows it; stat and comm give kernel
+			 * workers longer ones. */
+			char stat[1024];
+			snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+			char *l, *r;
+			if (slurp(path, stat, sizeof(stat)) > 0 && (l = strchr(stat, '(')) &&
+			    (r = strrchr(stat, ')')) && r > l) {
+				*r = 0;
+				snprintf(cmd, sizeof(cmd), "[%.15s]", l + 1);
 			}
 		}
 		char cores[256];
