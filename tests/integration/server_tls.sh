@@ -5,7 +5,8 @@
 # tls_static: at tls_ready, in every thread, `p` and `p &` of exe_tls and
 # exe_tls_bss and (dynamic) lib_tls, whose block the last thread never
 # allocated (an error with every server), and `info sharedlibrary`
-# (qXfer:libraries-svr4 against gdbserver's).
+# (qXfer:libraries-svr4 against gdbserver's), and the raw svr4 documents,
+# whole and from an entry on (start=, prev=, lmid=).
 # - the values and addresses must be gdb native's (the "$N = " lines);
 # - the whole normalized session must be gdbserver's.
 # Usage: server_tls.sh DBG_SERVER INFERIOR_DIR
@@ -40,6 +41,24 @@ normalize() {
 	       -e '/^(ready|thr |lm |end)/d' -e '/^0x[0-9a-f]+ in _start/d' "$1"
 }
 
+# qXfer:libraries-svr4 read whole, then from its second entry on as gdb
+# reads it after a solib event (start=, prev=, lmid=), then with a wrong
+# prev (an empty list): the documents must be gdbserver's.
+cat > "$tmp/svr4.py" <<'PY'
+import re
+def q(annex):
+    r = gdb.execute("maint packet qXfer:libraries-svr4:read:%s:0,fff" % annex, to_string=True)
+    print("svr4 " + annex + " " + r.split("received: ", 1)[-1].strip())
+    return r
+doc = q("")
+libs = re.findall(r'lm="0x([0-9a-f]+)"[^>]*lmid="0x([0-9a-f]+)"', doc)
+if len(libs) >= 2:
+    q("start=%s;prev=%s;lmid=%s" % (libs[1][0], libs[0][0], libs[1][1]))
+    q("start=%s;prev=1" % libs[1][0])
+else:
+    print("svr4: fewer than two libraries in " + doc)
+PY
+
 session() { # prog out [server]
 	prog=$1 out=$2 srv=${3-}
 	set -- -ex 'break tls_ready'
@@ -48,7 +67,7 @@ session() { # prog out [server]
 		$srv --once "127.0.0.1:$port" "$prog" > "$out.server" 2>&1 &
 		spid=$!
 		wait_listen "$out.server"
-		set -- -ex "target remote 127.0.0.1:$port" "$@" -ex 'continue'
+		set -- -ex "target remote 127.0.0.1:$port" "$@" -ex 'continue' -x "$tmp/svr4.py"
 	else
 		set -- "$@" -ex 'run'
 	fi
@@ -95,7 +114,9 @@ for prog in "$dir/tls_target" "$dir/tls_static"; do
 		grep -q 'libtls_lib.so' "$tmp/$name.dbg.n" ||
 			{ echo "FAIL: $name: no libtls_lib.so in info sharedlibrary"; fail=1; }
 		grep -q 'Cannot find thread-local storage for Thread T, shared library' "$tmp/$name.dbg.n" ||
-			{ echo "FAIL: $name: thread 4's lib_tls did not fail"; fail=1; } ;;
+			{ echo "FAIL: $name: thread 4's lib_tls did not fail"; fail=1; }
+		[ "$(grep -c '^svr4 .*<library name=' "$tmp/$name.dbg.n")" = 2 ] ||
+			{ echo "FAIL: $name: the svr4 reads (whole, from start=) are not both lists"; fail=1; } ;;
 	esac
 	[ $fail = 0 ] && echo "ok: $name: $n values as gdb native prints them, the session as through gdbserver"
 done
