@@ -41,10 +41,32 @@ enum {
 	D_DTVP,        /* pthread.header.dtv: the DTV pointer */
 	D_DTV,         /* dtv.dtv: the entries (element size = sizeof(dtv_t)) */
 	D_VAL,         /* dtv_t.pointer.val: a block's address */
-	D_COUNTER,     /* dtv_t.counter: entry -1 counts the entries */
+	D_COUNTER,     /* dtv_t.counter: entry -1 counts the entries, 0 is
+			* the generation the DTV is up to date with */
 	D_MODID,       /* link_map.l_tls_modid */
 	D_AREA,        /* const_thread_area: one word, the register */
+	D_REQUIRED,    /* the ones above are needed; the rest refine */
+	D_TLSOFF = D_REQUIRED, /* link_map.l_tls_offset: static TLS */
+	D_RTLD_LIST,   /* rtld_global._dl_tls_dtv_slotinfo_list (dynamic) */
+	D_LIST_VAR,    /* the variable _dl_tls_dtv_slotinfo_list (static) */
+	D_SL_LEN,      /* dtv_slotinfo_list.len */
+	D_SL_NEXT,     /* dtv_slotinfo_list.next */
+	D_SL_SLOTS,    /* dtv_slotinfo_list.slotinfo[] */
+	D_SI_GEN,      /* dtv_slotinfo.gen */
+	D_SI_MAP,      /* dtv_slotinfo.map */
 	D_N,
+};
+
+/* Variables (not descriptors) the slotinfo list is reached through. */
+enum {
+	V_RTLD_GLOBAL, /* libc's __nptl_rtld_global: &_rtld_global */
+	V_LIST,        /* a static executable's _dl_tls_dtv_slotinfo_list */
+	V_N,
+};
+
+static const char *const var_names[V_N] = {
+	[V_RTLD_GLOBAL] = "__nptl_rtld_global",
+	[V_LIST] = "_dl_tls_dtv_slotinfo_list",
 };
 
 static const char *const desc_names[D_N] = {
@@ -54,6 +76,14 @@ static const char *const desc_names[D_N] = {
 	[D_COUNTER] = "_thread_db_dtv_t_counter",
 	[D_MODID] = "_thread_db_link_map_l_tls_modid",
 	[D_AREA] = "_thread_db_const_thread_area",
+	[D_TLSOFF] = "_thread_db_link_map_l_tls_offset",
+	[D_RTLD_LIST] = "_thread_db_rtld_global__dl_tls_dtv_slotinfo_list",
+	[D_LIST_VAR] = "_thread_db__dl_tls_dtv_slotinfo_list",
+	[D_SL_LEN] = "_thread_db_dtv_slotinfo_list_len",
+	[D_SL_NEXT] = "_thread_db_dtv_slotinfo_list_next",
+	[D_SL_SLOTS] = "_thread_db_dtv_slotinfo_list_slotinfo",
+	[D_SI_GEN] = "_thread_db_dtv_slotinfo_gen",
+	[D_SI_MAP] = "_thread_db_dtv_slotinfo_map",
 };
 
 struct desc {
@@ -63,6 +93,8 @@ struct desc {
 struct layout {
 	struct desc d[D_N];
 	bool have[D_N];
+	uint64_t var[V_N];    /* link-time addresses, 0: absent */
+	uint64_t bias;        /* load address minus link-time address */
 	char file[4200];
 };
 
@@ -101,6 +133,7 @@ static bool scan_file(const char *path, struct layout *lay)
 	if (m == MAP_FAILED)
 		return false;
 	memset(lay->have, 0, sizeof(lay->have));
+	memset(lay->var, 0, sizeof(lay->var));
 	const Elf64_Ehdr *eh = (const void *)m;
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
 	    eh->e_shentsize != sizeof(Elf64_Shdr) || eh->e_shoff > size ||
@@ -124,7 +157,12 @@ static bool scan_file(const char *path, struct layout *lay)
 				continue;
 			const char *s = strs + sym[k].st_name;
 			size_t left = str->sh_size - sym[k].st_name;
-			if (left < 12 || strncmp(s, "_thread_db_", 11) != 0 || strnlen(s, left) == left)
+			if (strnlen(s, left) == left)
+				continue;
+			for (int v = 0; v < V_N; v++)
+				if (!lay->var[v] && sym[k].st_value && !strcmp(s, var_names[v]))
+					lay->var[v] = sym[k].st_value;
+			if (strncmp(s, "_thread_db_", 11) != 0)
 				continue;
 			for (int d = 0; d < D_N; d++) {
 				if (lay->have[d] || strcmp(s, desc_names[d]) != 0)
@@ -139,9 +177,21 @@ static bool scan_file(const char *path, struct layout *lay)
 			}
 		}
 	}
+	/* The link-time address of the first PT_LOAD, mapped at the file's
+	 * offset-0 mapping: the bias. */
+	lay->bias = 0;
+	if (eh->e_phoff < size && eh->e_phentsize == sizeof(Elf64_Phdr) &&
+	    eh->e_phnum <= (size - eh->e_phoff) / sizeof(Elf64_Phdr)) {
+		const Elf64_Phdr *ph = (const void *)(m + eh->e_phoff);
+		for (unsigned i = 0; i < eh->e_phnum; i++)
+			if (ph[i].p_type == PT_LOAD) {
+				lay->bias = ph[i].p_vaddr & ~(uint64_t)4095;
+				break;
+			}
+	}
 out:
 	munmap((void *)m, size);
-	for (int d = 0; d < D_N; d++)
+	for (int d = 0; d < D_REQUIRED; d++)
 		if (!lay->have[d])
 			return false;
 	return true;
@@ -186,8 +236,10 @@ static bool find_layout(struct dbg_proc *p, struct layout *lay)
 				continue;
 			/* Through the target's root: its mount namespace. */
 			snprintf(lay->file, sizeof(lay->file), "/proc/%d/root%s", p->pid, v->name);
-			if (scan_file(lay->file, lay))
+			if (scan_file(lay->file, lay)) {
+				lay->bias = v->start - lay->bias;
 				return true;
+			}
 		}
 	}
 	return false;
@@ -205,6 +257,85 @@ static int read_u64(struct dbg_proc *p, uint64_t addr, const char *what, uint64_
 static bool word_desc(const struct desc *d)
 {
 	return d->bits == 64 && d->off < 65536;
+}
+
+/* Are the optional descriptors for the slotinfo list all there, and
+ * is one way to its head known? */
+static bool have_slotinfo(const struct layout *lay)
+{
+	for (int d = D_SL_LEN; d <= D_SI_MAP; d++)
+		if (!lay->have[d] || (d != D_SL_SLOTS && !word_desc(&lay->d[d])))
+			return false;
+	if (lay->d[D_SL_SLOTS].bits % 8 || lay->d[D_SL_SLOTS].bits < 128 ||
+	    lay->d[D_SL_SLOTS].off > 65536)
+		return false;
+	return (lay->var[V_RTLD_GLOBAL] && lay->have[D_RTLD_LIST] &&
+		word_desc(&lay->d[D_RTLD_LIST])) ||
+	       (lay->var[V_LIST] && lay->have[D_LIST_VAR] && word_desc(&lay->d[D_LIST_VAR]));
+}
+
+/*
+ * Module @modid's entry in the dynamic linker's slotinfo list (a chain
+ * of arrays, `len` entries each): the generation of the link-map change
+ * that gave the module that id, and its link map. 0 with both when
+ * found, 1 when the list does not reach that far, negative on a failed
+ * read.
+ */
+static int slotinfo(struct dbg_proc *p, const struct layout *lay, uint64_t modid,
+		    uint64_t *ret_gen, uint64_t *ret_map)
+{
+	const struct desc *dd = lay->d;
+	uint64_t node, v;
+	int r;
+	if (lay->var[V_RTLD_GLOBAL] && lay->have[D_RTLD_LIST]) {
+		if ((r = read_u64(p, lay->bias + lay->var[V_RTLD_GLOBAL], "__nptl_rtld_global",
+				  &v)) < 0 ||
+		    (r = read_u64(p, v + dd[D_RTLD_LIST].off, "slotinfo list head", &node)) < 0)
+			return r;
+	} else if ((r = read_u64(p, lay->bias + lay->var[V_LIST] + dd[D_LIST_VAR].off,
+				 "_dl_tls_dtv_slotinfo_list", &node)) < 0) {
+		return r;
+	}
+	uint64_t esize = dd[D_SL_SLOTS].bits / 8, idx = modid;
+	for (int guard = 0; node && guard < 4096; guard++) {
+		uint64_t len;
+		if ((r = read_u64(p, node + dd[D_SL_LEN].off, "slotinfo list length", &len)) < 0)
+			return r;
+		if (idx < len) {
+			uint64_t slot = node + dd[D_SL_SLOTS].off + idx * esize;
+			if ((r = read_u64(p, slot + dd[D_SI_GEN].off, "slotinfo generation", ret_gen)) < 0 ||
+			    (r = read_u64(p, slot + dd[D_SI_MAP].off, "slotinfo map", ret_map)) < 0)
+				return r;
+			return 0;
+		}
+		idx -= len;
+		if ((r = read_u64(p, node + dd[D_SL_NEXT].off, "slotinfo list link", &node)) < 0)
+			return r;
+	}
+	return 1;
+}
+
+/*
+ * A module in the static TLS area (loaded at start-up, or dlopen()ed with
+ * initial-exec TLS into the surplus) has its block at a fixed distance
+ * below the thread pointer, l_tls_offset, in every thread, whatever the
+ * thread's DTV says. glibc's "no offset" values on x86_64 (NO_TLS_OFFSET
+ * 0, FORCED_DYNAMIC_TLS_OFFSET -1) mean a dynamic block. 0 with the
+ * address, 1 when the module's TLS is not static.
+ */
+static int static_block(struct dbg_proc *p, const struct layout *lay, uint64_t map, uint64_t tp,
+			uint64_t *ret_block)
+{
+	uint64_t off;
+	if (!map || !lay->have[D_TLSOFF] || !word_desc(&lay->d[D_TLSOFF]))
+		return 1;
+	int r = read_u64(p, map + lay->d[D_TLSOFF].off, "link map TLS offset", &off);
+	if (r < 0)
+		return r;
+	if (off == 0 || off == UINT64_MAX || off > tp)
+		return 1;
+	*ret_block = tp - off;
+	return 0;
 }
 
 static int tls_dtv(struct dbg_proc *p, pid_t tid, const struct layout *lay, uint64_t tp,
@@ -232,29 +363,54 @@ static int tls_dtv(struct dbg_proc *p, pid_t tid, const struct layout *lay, uint
 			return dbg__fail(p, -ENOENT, "the module of link map %#llx has no TLS",
 					 (unsigned long long)link_map);
 	}
-	uint64_t dtv, count, block;
+	/* The module's generation and map from the slotinfo list, when the
+	 * descriptors for it are there (link_map 0: the map is found there). */
+	uint64_t gen = 0, map = link_map;
+	bool have_gen = false;
 	int r;
+	if (have_slotinfo(lay)) {
+		uint64_t smap = 0;
+		if ((r = slotinfo(p, lay, modid, &gen, &smap)) < 0)
+			return r;
+		have_gen = r == 0;
+		if (have_gen && !map)
+			map = smap;
+	}
+	uint64_t dtv, count, dtvgen, block;
 	if ((r = read_u64(p, tp + dd[D_DTVP].off, "DTV pointer", &dtv)) < 0)
 		return r;
 	if (!dtv)
 		return dbg__fail(p, -DBG_ERRNO_TLS_UNALLOCATED, "thread %d has no DTV yet", tid);
 	uint64_t base = dtv + dd[D_DTV].off;
-	if ((r = read_u64(p, base - esize + dd[D_COUNTER].off, "DTV length", &count)) < 0)
+	if ((r = read_u64(p, base - esize + dd[D_COUNTER].off, "DTV length", &count)) < 0 ||
+	    (r = read_u64(p, base + dd[D_COUNTER].off, "DTV generation", &dtvgen)) < 0)
 		return r;
-	if (modid > count)
-		return dbg__fail(p, -DBG_ERRNO_TLS_UNALLOCATED,
-				 "thread %d's DTV has %llu entries, TLS module %llu is not in it yet",
-				 tid, (unsigned long long)count, (unsigned long long)modid);
-	if ((r = read_u64(p, base + modid * esize + dd[D_VAL].off, "DTV entry", &block)) < 0)
-		return r;
-	/* glibc marks an entry whose block is not allocated yet with
-	 * (void *)-1 (TLS_DTV_UNALLOCATED); an entry the thread has not
-	 * updated since the module was loaded is still zero. Blocks are
-	 * aligned, so an odd value is never one. */
-	if (block == 0 || (block & 1))
-		return dbg__fail(p, -DBG_ERRNO_TLS_UNALLOCATED,
-				 "thread %d has not allocated the TLS block of module %llu yet", tid,
-				 (unsigned long long)modid);
+	const char *why = NULL;
+	if (modid > count) {
+		why = "its DTV is shorter";
+	} else if (have_gen && gen > dtvgen) {
+		/* The thread has not brought its DTV up to date since the
+		 * module got this id: the entry, if any, is an older
+		 * module's. */
+		why = "its DTV predates the module";
+	} else {
+		if ((r = read_u64(p, base + modid * esize + dd[D_VAL].off, "DTV entry", &block)) < 0)
+			return r;
+		/* glibc marks an entry whose block is not allocated yet with
+		 * (void *)-1 (TLS_DTV_UNALLOCATED); an entry the thread has
+		 * not updated since the module was loaded is still zero.
+		 * Blocks are aligned, so an odd value is never one. */
+		if (block == 0 || (block & 1))
+			why = "the block is not allocated";
+	}
+	if (why) {
+		if ((r = static_block(p, lay, map, tp, &block)) < 0)
+			return r;
+		if (r > 0)
+			return dbg__fail(p, -DBG_ERRNO_TLS_UNALLOCATED,
+					 "thread %d has no TLS block for module %llu yet (%s)", tid,
+					 (unsigned long long)modid, why);
+	}
 	*ret_addr = block + offset;
 	return 0;
 }

@@ -34,7 +34,11 @@ struct dbg_proc;
  * (`_thread_db_pthread_dtvp`, `_thread_db_dtv_dtv`,
  * `_thread_db_link_map_l_tls_modid`, ...) in the target's libc, or in a
  * static executable's symbol table; nothing about glibc's layout is
- * compiled in. A static executable without those symbols (stripped) is
+ * compiled in but glibc's two "no static offset" values. A DTV that is
+ * older than the module's TLS id (the slotinfo list's generation) is not
+ * trusted; a module in the static TLS area (loaded at start-up, or
+ * initial-exec TLS) is found at its fixed offset below the thread pointer
+ * even where the thread's DTV lacks it. A static executable without those symbols (stripped) is
  * served for @link_map 0 from its PT_TLS header: x86_64 puts the
  * executable's block right below the thread pointer, at
  * tp - roundup(p_memsz, p_align).
@@ -49,9 +53,10 @@ struct dbg_proc;
  * @param ret_addr  the address, on success only.
  * @return 0; -DBG_ERRNO_TLS_UNALLOCATED the thread has no block for that
  *         module yet (glibc allocates a dlopen()ed module's block at the
- *         thread's first access; or the DTV was not resized for a module
- *         loaded after the thread last looked; or the thread pointer is
- *         not set up yet); -ENOENT the module has no TLS (TLS id 0, no
+ *         thread's first access; or the thread has not brought its
+ *         DTV up to date since the module was loaded, or since another
+ *         module's dlclose() freed the id it now has; or the thread
+ *         pointer is not set up yet); -ENOENT the module has no TLS (TLS id 0, no
  *         PT_TLS); -DBG_ERRNO_UNSUPPORTED a dynamically linked target
  *         whose C library exports no descriptors (not glibc, or glibc
  *         with its dynamic symbols stripped); -DBG_ERRNO_PARSE a

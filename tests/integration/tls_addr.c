@@ -12,7 +12,12 @@
  * - the program built static (descriptors from its .symtab) and the
  *   same stripped (no descriptors: the PT_TLS fallback), link_map 0;
  * - a link map whose TLS id is 0 (-ENOENT), a running thread, a tid not
- *   of the process, NULL.
+ *   of the process, NULL;
+ * - tests/inferiors/tls_reuse.c: a library dlclose()d and another
+ *   dlopen()ed into its TLS id: unallocated in the thread whose DTV still
+ *   holds the old block (the slotinfo generation check), found in the
+ *   thread that touched it; initial-exec TLS of a dlopen()ed library in
+ *   both threads, whose DTVs do not have it (l_tls_offset).
  */
 #include "../harness.h"
 
@@ -118,8 +123,61 @@ static void run(const char *name, const char *symfile, bool dynamic)
 	       dynamic ? ", lib_tls (and unallocated in the thread that never used it)" : "");
 }
 
+/* tls_reuse: a TLS id freed and taken again, and initial-exec TLS in a
+ * dlopen()ed library. */
+static void run_reuse(void)
+{
+	char lib2[4096], ielib[4096];
+	snprintf(lib2, sizeof(lib2), "%s/libtls_lib2.so", INFERIOR_DIR);
+	snprintf(ielib, sizeof(ielib), "%s/libtls_ie.so", INFERIOR_DIR);
+	uint64_t off_lib = tls_offset(lib2, "lib_tls"), off_ie = tls_offset(ielib, "ie_tls");
+	struct inferior inf;
+	inferior_start(&inf, "tls_reuse", NULL);
+	char line[256];
+	unsigned long long id1, id2, lm2, lmie;
+	CHECK(sscanf(inferior_line(&inf, line, sizeof(line)), "modids %llu %llu", &id1, &id2) == 2,
+	      "'%s'", line);
+	CHECK(sscanf(inferior_line(&inf, line, sizeof(line)), "lm %llx %llx", &lm2, &lmie) == 2,
+	      "'%s'", line);
+	struct thr t[2];
+	for (int k = 0; k < 2; k++) {
+		unsigned long long l, i;
+		CHECK(sscanf(inferior_line(&inf, line, sizeof(line)), "thr %d %llx %llx", &t[k].tid, &l,
+			     &i) == 3, "'%s'", line);
+		t[k].lib = l;
+		t[k].exe = i; /* the ie_tls address */
+	}
+	CHECK(!strcmp(inferior_line(&inf, line, sizeof(line)), "end"), "'%s'", line);
+	CHECK(id1 == id2, "libtls_lib2.so did not take libtls_lib.so's TLS id (%llu, %llu): the "
+	      "stale DTV entry is not exercised", id1, id2);
+	struct dbg_proc *p = NULL;
+	int r = dbg_proc_attach(inf.pid, NULL, &p);
+	if (r == -EPERM)
+		skip("ptrace not permitted");
+	OK(r);
+	uint64_t a = 0;
+	OK(dbg_tls_addr(p, t[0].tid, lm2, off_lib, &a));
+	CHECK(a == t[0].lib, "main's lib_tls of libtls_lib2.so at %#llx, it says %#llx",
+	      (unsigned long long)a, (unsigned long long)t[0].lib);
+	a = 0;
+	r = dbg_tls_addr(p, t[1].tid, lm2, off_lib, &a);
+	CHECK(r == -DBG_ERRNO_TLS_UNALLOCATED, "the thread's DTV entry for TLS id %llu is the closed "
+	      "library's (%#llx): %d (%s), %#llx", id2, (unsigned long long)t[1].lib, r,
+	      dbg_proc_errmsg(p), (unsigned long long)a);
+	for (int k = 0; k < 2; k++) {
+		OK(dbg_tls_addr(p, t[k].tid, lmie, off_ie, &a));
+		CHECK(a == t[k].exe, "thread %d: initial-exec ie_tls at %#llx, it says %#llx", t[k].tid,
+		      (unsigned long long)a, (unsigned long long)t[k].exe);
+	}
+	dbg_proc_detach(p);
+	inferior_kill(&inf);
+	printf("tls_reuse: a reused TLS id is unallocated in the thread whose DTV predates it; "
+	       "initial-exec TLS of a dlopen()ed library found in both threads\n");
+}
+
 int main(void)
 {
+	run_reuse();
 	run("tls_target", "tls_target", true);
 	run("tls_static", "tls_static", false);
 	run("tls_static_stripped", "tls_static", false);
