@@ -22,5 +22,6 @@
 #include <dbg/watch.h>
 #include <dbg/disasm.h>
 #include <dbg/step.h>
+#include <dbg/tls.h>
 
 #endif /* DBG_H */

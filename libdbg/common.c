@@ -15,6 +15,7 @@ static const char *const lib_errors[] = {
 	[DBG_ERRNO_PARSE - DBG_ERRNO__START] = "Malformed data from /proc or the target",
 	[DBG_ERRNO_RUNNING - DBG_ERRNO__START] = "Thread is not stopped",
 	[DBG_ERRNO_ARCH - DBG_ERRNO__START] = "Target is not an x86_64 process (libdbg debugs x86_64 only)",
+	[DBG_ERRNO_TLS_UNALLOCATED - DBG_ERRNO__START] = "Thread-local storage not allocated yet in this thread",
 };
 
 const char *dbg_strerror(int err)

@@ -46,9 +46,11 @@ struct dbg__sys_thread {
 	bool in_syscall;
 	uint32_t arch;
 	long nr;
-	/* A caught seccomp stop: resume with PTRACE_SYSCALL once, for the
-	 * exit stop. */
-	bool want_exit;
+	/* Stopped at a syscall-stop (entry, exit or seccomp) that went
+	 * through our hook; cleared on resume. */
+	bool at_sysstop;
+	/* In the stop it was in when attached or spawned. */
+	bool first_stop;
 	/* Stopped in a signal-delivery-stop that went through our hook:
 	 * a signal given on resume is delivered as it is. */
 	bool at_signal;

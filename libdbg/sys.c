@@ -300,10 +300,70 @@ static long orig_rax(pid_t tid)
 	return errno ? -1 : v;
 }
 
+/* The calls that stop at a ptrace event before they return. */
+static const unsigned long event_calls[] = {
+	SYS_clone, SYS_clone3, SYS_fork, SYS_vfork, SYS_execve, SYS_execveat,
+};
+
+/*
+ * @t is about to leave a stop with no entry of a call behind it (catching
+ * began after the entry, or the entry was not caught then). If that stop
+ * is a ptrace event inside a call (PTRACE_EVENT_FORK, VFORK, CLONE, EXEC,
+ * VFORK_DONE) whose number is caught now, the thread is in that call and
+ * its exit is the next syscall-stop: record the call as entered, so the
+ * exit is reported (gdb stops at a vfork event, then sets `catch syscall
+ * vfork` and waits for the parent's return). The kernel tells the event
+ * (the stop's siginfo: SIGTRAP | event << 8) and the call's audit arch
+ * (PTRACE_GET_SYSCALL_INFO at a non-syscall stop still fills it);
+ * orig_rax holds the number. Only asked when one of those calls is
+ * caught, so other resumes pay nothing.
+ */
+static void take_up_event_call(struct dbg_proc *p, struct dbg__thread *t)
+{
+	if (p->sys.mode == DBG__SYS_OFF || p->sys.no_exit || t->sys.in_syscall ||
+	    t->sys.at_sysstop || t->sys.at_signal || t->sys.first_stop || t->group_stop)
+		return;
+	bool any = false;
+	for (size_t i = 0; !any && i < DBG__ARRAY_SIZE(event_calls); i++)
+		any = caught(p, AUDIT_ARCH_X86_64, event_calls[i]);
+	if (!any)
+		return;
+	siginfo_t si;
+	if (ptrace(PTRACE_GETSIGINFO, t->tid, 0, &si) < 0 || si.si_signo != SIGTRAP)
+		return;
+	switch (si.si_code >> 8) {
+	case PTRACE_EVENT_FORK:
+	case PTRACE_EVENT_VFORK:
+	case PTRACE_EVENT_CLONE:
+	case PTRACE_EVENT_EXEC:
+	case PTRACE_EVENT_VFORK_DONE:
+		break;
+	default:
+		return;
+	}
+	struct __ptrace_syscall_info info;
+	memset(&info, 0, sizeof(info));
+	if (ptrace(PTRACE_GET_SYSCALL_INFO, t->tid, sizeof(info), &info) <= 0)
+		return;
+	long nr = orig_rax(t->tid);
+	if (nr < 0 || !caught(p, info.arch, (unsigned long)nr))
+		return;
+	t->sys.in_syscall = true;
+	t->sys.nr = nr;
+	t->sys.arch = info.arch;
+	dbg__log(p, DBG_LOG_DEBUG, "thread %d resumes inside system call %ld (event %d): "
+		 "its exit is caught", t->tid, nr, si.si_code >> 8);
+}
+
 static int sys_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 {
-	bool want_exit = t->sys.want_exit;
-	t->sys.want_exit = false;
+	take_up_event_call(p, t);
+	/* Inside a caught call whose exit is wanted: the seccomp mode needs
+	 * PTRACE_SYSCALL for the exit (after the seccomp stop, and again
+	 * after any event stop on the way, such as vfork-done); the ptrace
+	 * mode resumes every thread so anyway. */
+	bool want_exit = t->sys.in_syscall && t->sys.nr >= 0 && !p->sys.no_exit &&
+			 caught(p, t->sys.arch, (unsigned long)t->sys.nr);
 	if (*req == PTRACE_CONT && (want_exit || p->sys.mode == DBG__SYS_PTRACE))
 		*req = PTRACE_SYSCALL;
 	/* Without PTRACE_SYSCALL no exit stop comes for the call it is in:
@@ -317,6 +377,8 @@ static void sys_resume(struct dbg_proc *p, struct dbg__thread *t)
 {
 	(void)p;
 	t->sys.at_signal = false;
+	t->sys.at_sysstop = false;
+	t->sys.first_stop = false;
 }
 
 static enum dbg__disposition syscall_stop(struct dbg_proc *p, struct dbg__thread *t,
@@ -331,6 +393,7 @@ static enum dbg__disposition syscall_stop(struct dbg_proc *p, struct dbg__thread
 				 strerror(errno));
 		return D_QUIET;
 	}
+	t->sys.at_sysstop = true;
 	switch (info.op) {
 	case PTRACE_SYSCALL_INFO_ENTRY:
 	case PTRACE_SYSCALL_INFO_SECCOMP: {
@@ -345,11 +408,8 @@ static enum dbg__disposition syscall_stop(struct dbg_proc *p, struct dbg__thread
 		 * the ptrace mode every resume is one already. A seccomp stop
 		 * in the ptrace mode (the set is not all in the filter)
 		 * follows the entry stop we reported: quiet. */
-		if (info.op == PTRACE_SYSCALL_INFO_SECCOMP) {
-			if (p->sys.mode != DBG__SYS_SECCOMP)
-				return D_QUIET;
-			t->sys.want_exit = !p->sys.no_exit;
-		}
+		if (info.op == PTRACE_SYSCALL_INFO_SECCOMP && p->sys.mode != DBG__SYS_SECCOMP)
+			return D_QUIET;
 		ev->kind = DBG_EVENT_SYSCALL_ENTRY;
 		ev->signo = 0;
 		ev->sysno = (long)nr;
@@ -401,14 +461,23 @@ static void sys_exec(struct dbg_proc *p, struct dbg__thread *t)
 	t->sys.in_syscall = nr >= 0;
 	t->sys.nr = nr;
 	t->sys.arch = AUDIT_ARCH_X86_64;
-	t->sys.want_exit = nr >= 0 && p->sys.mode == DBG__SYS_SECCOMP && !p->sys.no_exit &&
-			   caught(p, AUDIT_ARCH_X86_64, (unsigned long)nr);
 }
 
 static void sys_clone(struct dbg_proc *p, struct dbg__thread *t)
 {
 	(void)p;
 	memset(&t->sys, 0, sizeof(t->sys));
+}
+
+/* Attached or spawned: the stops threads are in now are not events of a
+ * call the caller could catch the exit of. A spawned target's one thread
+ * stands at the exec event of the execve that started it, whose exit is
+ * not reported (it has no entry for the caller). */
+static int sys_setup(struct dbg_proc *p)
+{
+	for (size_t i = 0; i < p->nthreads; i++)
+		p->threads[i].sys.first_stop = true;
+	return 0;
 }
 
 static void sys_fork(struct dbg_proc *p, struct dbg__thread *t, pid_t child, bool followed)
@@ -433,6 +502,7 @@ static void sys_detach(struct dbg_proc *p, struct dbg__thread *t)
 
 const struct dbg__hooks dbg__sys_hooks = {
 	.name = "sys",
+	.setup = sys_setup,
 	.prepare = sys_prepare,
 	.resume = sys_resume,
 	.stop = sys_stop,

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "server.h"
+#include "svr4.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -1319,6 +1320,19 @@ static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
 		xfer_slice(out, s->td.xml, s->td.xml_len, off, len);
 		return;
 	}
+	if (!strcmp(obj, "osdata")) {
+		/* built at offset 0, sliced from that copy (as threads) */
+		static struct buf osdoc;
+		if (off == 0 || !osdoc.d) {
+			buf_reset(&osdoc);
+			if (svr4_osdata(s, annex, &osdoc) < 0) {
+				buf_printf(out, "E01");
+				return;
+			}
+		}
+		xfer_slice(out, osdoc.d ? osdoc.d : "", osdoc.len, off, len);
+		return;
+	}
 	if (!s->p) {
 		buf_printf(out, "E01");
 		return;
@@ -1355,6 +1369,11 @@ static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
 		}
 		xfer_slice(out, doc.d ? doc.d : "", doc.len, off, len);
 		goto done;
+	} else if (!strcmp(obj, "libraries-svr4")) {
+		if (svr4_libraries(s, annex, &x) < 0) {
+			buf_printf(out, "E01");
+			goto done;
+		}
 	} else if (!strcmp(obj, "siginfo")) {
 		uint8_t si[DBG_SIGINFO_SIZE];
 		if (dbg_signal_siginfo(s->p, reg_thread(s), si) < 0) {
@@ -1411,7 +1430,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;swbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read-",
+		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;swbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read+;qXfer:libraries-svr4:read+",
 		   RSP_ADVERTISED_PACKET);
 }
 
@@ -1560,6 +1579,7 @@ static void q_rcmd(struct server *s, const char *hex, struct buf *out)
 	} else if (!strncmp(cmd, "set libthread-db-search-path", 28)) {
 		/* no libthread_db here: accepted, as gdbserver words it */
 		const char *path = cmd[28] == ' ' ? cmd + 29 : "";
+		tls_search_path(path);
 		o_printf(s, "libthread-db-search-path set to `%s'\n", path);
 	} else if (!strcmp(cmd, "set debug-format all")) {
 		msg = "All extra debug format options enabled.\n";
@@ -2165,8 +2185,7 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "qRcmd,", 6)) {
 			q_rcmd(s, pkt + 6, out);
 		} else if (!strncmp(pkt, "qGetTLSAddr:", 12)) {
-			/* no libthread_db: thread-local storage cannot be found */
-			buf_printf(out, "E01");
+			tls_packet(s, pkt, out);
 		} else if (!strncmp(pkt, "qSymbol:", 8)) {
 			buf_printf(out, "OK");
 		} else if (!strncmp(pkt, "qThreadExtraInfo,", 17)) {

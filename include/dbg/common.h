@@ -44,6 +44,12 @@ enum dbg_errno {
 	 * program): libdbg debugs x86_64 targets only. Since: 0.2
 	 */
 	DBG_ERRNO_ARCH,
+	/**
+	 * The thread has no storage for that thread-local variable yet: its
+	 * module's TLS block is allocated at the thread's first access
+	 * (dbg_tls_addr()). Since: 0.4
+	 */
+	DBG_ERRNO_TLS_UNALLOCATED,
 	DBG_ERRNO__END,
 };
 

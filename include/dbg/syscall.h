@@ -65,7 +65,12 @@ enum dbg_syscall_mode {
  * catching. It takes effect for each thread at its next resume: call it
  * while the target is stopped (after attach or spawn) to miss nothing.
  * A thread already between the entry and exit of a call reports that
- * exit only if the call is still caught. When @proc was spawned with a
+ * exit only if the call is still caught. A thread stopped at a ptrace
+ * event inside a call (DBG_EVENT_FORK, VFORK, CLONE, EXEC, and the
+ * vfork-done stop) when its number becomes caught reports that call's
+ * exit without an entry (the child's id as sysret): the one exception to
+ * the pairing, as gdb expects it after `catch syscall` at a vfork stop
+ * (Since 0.4). When @proc was spawned with a
  * seccomp filter and every number is in it, the seccomp mode is used;
  * otherwise PTRACE_SYSCALL (see dbg_syscall_mode()).
  *

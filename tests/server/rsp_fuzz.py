@@ -112,6 +112,12 @@ for body in [b"mzz,4", b"m", b"m0,", b"m,10", b"m0,ffffffffffffffff", b"mfffffff
              b"qXfer:threads:read::ffffffff,10", b"qXfer:x", b"qXfer:exec-file:read:zz:0,10",
              b"qRcmd,zz", b"qRcmd,", b"QPassSignals:zz", b"QEnvironmentHexEncoded:z",
              b"QSetWorkingDir:zz", b"qThreadExtraInfo,zz", b"Z0,zz,1", b"z9,0,0", b"x0,ffffffff",
+             b"qGetTLSAddr:", b"qGetTLSAddr:zz,0,0", b"qGetTLSAddr:p1.1,0,0",
+             b"qGetTLSAddr:-1,ffffffffffffffff,ffffffffffffffff", b"qGetTLSAddr:1,0,0,0",
+             b"qXfer:libraries-svr4:read:start=ffffffffffff;prev=1:0,fff",
+             b"qXfer:libraries-svr4:read:start=zz:0,10", b"qXfer:libraries-svr4:read:lmid=:0,10",
+             b"qXfer:libraries-svr4:read:;;=;:0,10", b"qXfer:osdata:read:nosuch:0,10",
+             b"qXfer:osdata:read:processes:ffffffff,10",
              b"\x00\x01\x02", b"}", b"}}}}"]:
     ask(body)
 # 5. random packets from real prefixes
@@ -120,7 +126,9 @@ prefixes = [b"m", b"M", b"X", b"x", b"p", b"P", b"g", b"G", b"H", b"T", b"q", b"
             b"qXfer:siginfo:read::", b"qXfer:exec-file:read:", b"vFile:open:", b"vFile:pread:",
             b"vFile:fstat:", b"vFile:readlink:", b"vFile:setfs:", b"qThreadExtraInfo,", b"Hg", b"Hc",
             b"qfThreadInfo", b"qsThreadInfo", b"qC", b"qAttached", b"QPassSignals:", b"qSupported:",
-            b"QEnvironmentHexEncoded:", b"vCont?", b"qRcmd,68656c70", b"Z", b"z", b"qSymbol::"]
+            b"QEnvironmentHexEncoded:", b"vCont?", b"qRcmd,68656c70", b"Z", b"z", b"qSymbol::",
+            b"qGetTLSAddr:", b"qXfer:libraries-svr4:read:", b"qXfer:libraries-svr4:read:start=",
+            b"qXfer:osdata:read:"]
 alphabet = b"0123456789abcdefABCDEFxp.-,;:=}#$*zq"
 for i in range(3000):
     body = rnd.choice(prefixes) + bytes(rnd.choice(alphabet) for _ in range(rnd.randrange(40)))
