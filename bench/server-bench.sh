@@ -9,20 +9,38 @@
 #            target thread mprotect()s 1 GiB in a loop: p99 per read (the
 #            kernel's mmap_lock; the patched kernel of kernel/ removes the
 #            wait)
-# Usage: bench/server-bench.sh DBG_SERVER TARGET [ROUNDS]
+# For each row and server it measures, over the same interval, the wall
+# time, gdb's own CPU (user+sys of the whole gdb process, os.times()) and
+# the server's (utime+stime from /proc/PID/stat, every thread). gdb's CPU
+# is what no server can take away: "best" is gdbserver's wall time over
+# gdb's CPU with dbg-server, the speedup a server that cost nothing and
+# answered at once would reach (round trips cost more than that).
+# Usage: bench/server-bench.sh DBG_SERVER TARGET [ROUNDS [ROW...]]
+#   ROW: dump threads hits contend (default all); the raw samples stay in
+#   $SERVER_BENCH_KEEP if that names a directory.
 set -eu
 server=$1
 target=$2
 rounds=${3:-3}
+shift 2
+[ $# -gt 0 ] && shift
+rows=${*:-dump threads hits contend}
 command -v gdbserver > /dev/null || { echo "no gdbserver (scripts/deps.sh)"; exit 77; }
 tmp=$(mktemp -d)
 pids=
-cleanup() { for p in $pids; do kill -9 "$p" 2>/dev/null || true; done; rm -rf "$tmp"; }
+cleanup() {
+	for p in $pids; do kill -9 "$p" 2>/dev/null || true; done
+	if [ -n "${SERVER_BENCH_KEEP:-}" ] && [ -d "$SERVER_BENCH_KEEP" ]; then
+		cp "$tmp"/*.samples "$SERVER_BENCH_KEEP"/ 2>/dev/null || true
+	fi
+	rm -rf "$tmp"
+}
 trap cleanup EXIT
 port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 now() { python3 -c 'import time; print(time.monotonic())'; }
 start_target() { # args... -> sets tpid, tinfo
 	rm -f "$tmp/t.out"
+	: > "$tmp/t.out"
 	"$target" "$@" > "$tmp/t.out" &
 	tpid=$!
 	pids="$pids $tpid"
@@ -35,48 +53,73 @@ srv() { # which -> command
 }
 run_server() { # which port args... (background; waits for Listening)
 	w=$1; p=$2; shift 2
-	rm -f "$tmp/s.out"
+	: > "$tmp/s.out"
 	$(srv "$w") --once "127.0.0.1:$p" "$@" > "$tmp/s.out" 2>&1 &
 	spid=$!
 	pids="$pids $spid"
 	for _ in $(seq 1 600); do grep -q 'Listening on port' "$tmp/s.out" && break; sleep 0.02; done
 }
-gdbq() { timeout 600 gdb -nx -batch -ex 'set sysroot' -ex 'set width 0' -ex 'set height 0' "$@" 2>&1; }
+gdbq() { timeout 600 gdb -nx -batch -ex 'set sysroot' -ex 'set width 0' -ex 'set height 0' \
+	-ex "source $tmp/m.py" "$@" 2>&1; }
+# m_start / m_stop in gdb: the interval's wall time and both CPUs, as
+# "M wall gdb_cpu server_cpu" (seconds).
+cat > "$tmp/m.py" <<'PY'
+import os, time
+def _srv_cpu():
+    try:
+        f = open("/proc/%s/stat" % os.environ["BENCH_SPID"]).read().rsplit(")", 1)[1].split()
+        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, KeyError):
+        return 0.0
+def _cpu():
+    t = os.times()
+    return t.user + t.system
+_m = [0.0, 0.0, 0.0]
+def m_start():
+    _m[:] = [time.monotonic(), _cpu(), _srv_cpu()]
+def m_stop(wall=None, gdb_cpu=None):
+    w = time.monotonic() - _m[0] if wall is None else wall
+    g = _cpu() - _m[1] if gdb_cpu is None else gdb_cpu
+    print("M %.4f %.4f %.4f" % (w, g, _srv_cpu() - _m[2]))
+PY
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-dump_once() { # which -> seconds
+dump_once() { # which -> M line
 	start_target big 100
 	addr=$(echo "$tinfo" | awk '{print $3}')
 	p=$(port); run_server "$1" "$p" --attach "$tpid"
-	gdbq -ex "target remote 127.0.0.1:$p" -ex 'python import time; t0 = time.monotonic()' \
+	BENCH_SPID=$spid gdbq -ex "target remote 127.0.0.1:$p" -ex 'python m_start()' \
 		-ex "dump binary memory $tmp/dump.bin $addr $addr+100*1024*1024" \
-		-ex 'python print("T %.4f" % (time.monotonic() - t0))' -ex detach | awk '/^T /{print $2}'
+		-ex 'python m_stop()' -ex detach | grep '^M '
 	wait "$spid" 2>/dev/null || true
 	[ "$(stat -c %s "$tmp/dump.bin")" = 104857600 ] || echo "dump: short file" >&2
 	rm -f "$tmp/dump.bin"
 	stop_target
 }
-threads_once() {
+threads_once() { # server start to gdb's answer; gdb's CPU is its whole life
 	start_target threads 1000
 	p=$(port)
 	t0=$(now)
 	run_server "$1" "$p" --attach "$tpid"
-	n=$(gdbq -ex "target remote 127.0.0.1:$p" -ex 'info threads' -ex detach | grep -c 'Thread ')
-	t1=$(now)
+	BENCH_SPID=$spid BENCH_T0=$t0 gdbq -ex "target remote 127.0.0.1:$p" \
+		-ex 'python m_start(); _m[2] = 0' -ex 'info threads' \
+		-ex 'python m_stop(wall=time.monotonic() - float(os.environ["BENCH_T0"]), gdb_cpu=_cpu())' \
+		-ex detach > "$tmp/g.out"
 	wait "$spid" 2>/dev/null || true
+	n=$(grep -c 'Thread ' "$tmp/g.out")
 	[ "$n" -ge 1001 ] || echo "threads: gdb saw $n" >&2
+	grep '^M ' "$tmp/g.out"
 	stop_target
-	python3 -c "print('%.4f' % ($t1 - $t0))"
 }
 hits_once() {
 	p=$(port); run_server "$1" "$p" "$target" hits 1000
-	gdbq -ex "target remote 127.0.0.1:$p" -ex 'break hit' -ex continue \
-		-ex 'python import time; t0 = time.monotonic()' \
+	BENCH_SPID=$spid gdbq -ex "target remote 127.0.0.1:$p" -ex 'break hit' -ex continue \
+		-ex 'python m_start()' \
 		-ex 'python [gdb.execute("continue", to_string=True) for i in range(1000)]' \
-		-ex 'python print("T %.4f" % (time.monotonic() - t0))' -ex kill "$target" | awk '/^T /{print $2}'
+		-ex 'python m_stop()' -ex kill "$target" | grep '^M '
 	wait "$spid" 2>/dev/null || true
 }
-contend_once() { # -> p99 in ms
+contend_once() { # -> "M p99_ms gdb_cpu server_cpu p50_ms long"
 	start_target mprotect 1024
 	addr=$(echo "$tinfo" | awk '{print $3}')
 	p=$(port); run_server "$1" "$p" --attach "$tpid"
@@ -85,31 +128,71 @@ import time
 inf = gdb.selected_inferior()
 # non-stop: the protector thread runs while gdb reads
 ts = []
+m_start()
 for i in range(2000):
     t0 = time.monotonic()
     inf.read_memory($addr + (i % 64) * 64, 64)
     ts.append(time.monotonic() - t0)
+c = _cpu() - _m[1]
+s = _srv_cpu() - _m[2]
 ts.sort()
-print("T %.4f" % (ts[int(len(ts) * 0.99)] * 1000))
+# reads that waited for an mprotect (over 1 ms), the median read
+print("M %.4f %.4f %.4f %.4f %d" % (ts[int(len(ts) * 0.99)] * 1000, c, s,
+      ts[len(ts) // 2] * 1000, sum(1 for t in ts if t > 0.001)))
 PY
-	gdbq -ex 'set non-stop on' -ex "target remote 127.0.0.1:$p" -ex 'continue -a &' \
-		-ex "source $tmp/c.py" -ex 'interrupt -a' -ex 'shell sleep 0.2' -ex detach | awk '/^T /{print $2}'
+	BENCH_SPID=$spid gdbq -ex 'set non-stop on' -ex "target remote 127.0.0.1:$p" -ex 'continue -a &' \
+		-ex "source $tmp/c.py" -ex 'interrupt -a' -ex 'shell sleep 0.2' -ex detach | grep '^M '
 	wait "$spid" 2>/dev/null || true
 	stop_target
 }
 
-row() { # name unit fn
-	for w in gdbserver dbg-server; do : > "$tmp/$w.$1"; done
-	for _ in $(seq 1 "$rounds"); do
-		for w in gdbserver dbg-server; do "$3" "$w" >> "$tmp/$w.$1"; done
-	done
-	g=$(median < "$tmp/gdbserver.$1")
-	d=$(median < "$tmp/dbg-server.$1")
-	python3 -c "g, d = $g, $d; print('| %-40s | %10.3f %s | %10.3f %s | %6.1fx |' % ('$1', g, '$2', d, '$2', g / d if d else 0))"
+col() { # file column -> median
+	awk -v c="$2" '{print $c}' "$1" | median
 }
-echo "| what (median of $rounds) | gdbserver | dbg-server | speedup |"
-echo "|---|---|---|---|"
-row "dump binary memory 100 MiB" s dump_once
-row "attach 1,000 threads + info threads" s threads_once
-row "1,000 breakpoint hits (continue)" s hits_once
-row "64-byte read, mprotect loop, p99" ms contend_once
+row() { # name unit fn goal
+	for w in gdbserver dbg-server; do : > "$tmp/$3.$w.samples"; done
+	for _ in $(seq 1 "$rounds"); do
+		for w in gdbserver dbg-server; do
+			"$3" "$w" >> "$tmp/$3.$w.samples" || true
+		done
+	done
+	g=$tmp/$3.gdbserver.samples
+	d=$tmp/$3.dbg-server.samples
+	if [ ! -s "$g" ] || [ ! -s "$d" ]; then
+		echo "| $1 | no result | | | | | | |"
+		return
+	fi
+	python3 - "$1" "$2" "$4" "$(col "$g" 2)" "$(col "$d" 2)" "$(col "$g" 3)" "$(col "$d" 3)" \
+		"$(col "$g" 4)" "$(col "$d" 4)" "$(col "$g" 5)" "$(col "$d" 5)" "$(col "$g" 6)" "$(col "$d" 6)" <<'PY'
+import sys
+name, unit, goal = sys.argv[1:4]
+g, d, gc_g, gc_d, sc_g, sc_d = (float(x) for x in sys.argv[4:10])
+extra = sys.argv[10:]
+ratio = g / d if d else 0
+if unit == "ms":
+    # the contention row: p99 and, as notes, the median read and the
+    # count of reads that waited out an mprotect
+    note = "p50 %s / %s ms, reads > 1 ms %s / %s of 2000" % (extra[0], extra[1], extra[2], extra[3])
+    print("| %s | %.1f ms | %.1f ms | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %s |"
+          % (name, g, d, ratio, goal, gc_g, gc_d, sc_g, sc_d, note))
+else:
+    best = g / gc_d if gc_d else 0
+    print("| %s | %.2f s | %.2f s | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %.1fx |"
+          % (name, g, d, ratio, goal, gc_g, gc_d, sc_g, sc_d, best))
+PY
+}
+echo "median of $rounds rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo
+echo "| what | gdbserver | dbg-server | speedup | goal | gdb CPU (gdbserver / dbg-server) | server CPU (gdbserver / dbg-server) | best any server can do |"
+echo "|---|---|---|---|---|---|---|---|"
+for r in $rows; do
+	case $r in
+	dump) row "dump binary memory 100 MiB" s dump_once ">= 3x" ;;
+	threads) row "attach 1,000 threads + info threads" s threads_once ">= 3x" ;;
+	hits) row "1,000 breakpoint hits (continue)" s hits_once ">= 2x" ;;
+	contend) row "64-byte read, mprotect loop, p99" ms contend_once "contention row" ;;
+	*) echo "unknown row $r" >&2; exit 2 ;;
+	esac
+done
+echo
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
