@@ -11,10 +11,14 @@
 #            wait)
 # For each row and server it measures, over the same interval, the wall
 # time, gdb's own CPU (user+sys of the whole gdb process, os.times()) and
-# the server's (utime+stime from /proc/PID/stat, every thread). gdb's CPU
-# is what no server can take away: "best" is gdbserver's wall time over
-# gdb's CPU with dbg-server, the speedup a server that cost nothing and
-# answered at once would reach (round trips cost more than that).
+# the server's (utime+stime from /proc/PID/stat, every thread). What no
+# server can take away is the floor: gdb's CPU plus, for each packet gdb
+# sends for the row (the same with both servers, counted with `set debug
+# remote 1`: 9 a breakpoint hit, 4 a thread for info threads), the part
+# of the quickest round trip of a 1-byte `m` in the run that is not gdb's
+# CPU (a server's minimal read/poll/write and the two wake-ups). "best"
+# is gdbserver's time over that floor: the speedup of a server that did
+# nothing else (the target's own traps and ptrace cost more).
 # Usage: bench/server-bench.sh DBG_SERVER TARGET [ROUNDS [ROW...]]
 #   ROW: dump threads hits contend (default all); the raw samples stay in
 #   $SERVER_BENCH_KEEP if that names a directory.
@@ -119,6 +123,16 @@ hits_once() {
 		-ex 'python m_stop()' -ex kill "$target" | grep '^M '
 	wait "$spid" 2>/dev/null || true
 }
+rtt_once() { # 2000 one-byte reads of a stopped target: a round trip
+	start_target big 1
+	addr=$(echo "$tinfo" | awk '{print $3}')
+	p=$(port); run_server "$1" "$p" --attach "$tpid"
+	BENCH_SPID=$spid gdbq -ex "target remote 127.0.0.1:$p" -ex 'python inf = gdb.selected_inferior()' \
+		-ex 'python m_start()' -ex "python [inf.read_memory($addr + (i % 4096), 1) for i in range(5000)]" \
+		-ex 'python m_stop()' -ex detach | grep '^M '
+	wait "$spid" 2>/dev/null || true
+	stop_target
+}
 contend_once() { # -> "M p99_ms gdb_cpu server_cpu p50_ms long"
 	start_target mprotect 1024
 	addr=$(echo "$tinfo" | awk '{print $3}')
@@ -149,7 +163,7 @@ PY
 col() { # file column -> median
 	awk -v c="$2" '{print $c}' "$1" | median
 }
-row() { # name unit fn goal
+row() { # name unit fn goal [packets]
 	for w in gdbserver dbg-server; do : > "$tmp/$3.$w.samples"; done
 	for _ in $(seq 1 "$rounds"); do
 		for w in gdbserver dbg-server; do
@@ -162,12 +176,13 @@ row() { # name unit fn goal
 		echo "| $1 | no result | | | | | | |"
 		return
 	fi
-	python3 - "$1" "$2" "$4" "$(col "$g" 2)" "$(col "$d" 2)" "$(col "$g" 3)" "$(col "$d" 3)" \
+	python3 - "$1" "$2" "$4" "${5:-0}" "$rtt" "$(col "$g" 2)" "$(col "$d" 2)" "$(col "$g" 3)" "$(col "$d" 3)" \
 		"$(col "$g" 4)" "$(col "$d" 4)" "$(col "$g" 5)" "$(col "$d" 5)" "$(col "$g" 6)" "$(col "$d" 6)" <<'PY'
 import sys
 name, unit, goal = sys.argv[1:4]
-g, d, gc_g, gc_d, sc_g, sc_d = (float(x) for x in sys.argv[4:10])
-extra = sys.argv[10:]
+packets, rtt = int(sys.argv[4]), float(sys.argv[5])
+g, d, gc_g, gc_d, sc_g, sc_d = (float(x) for x in sys.argv[6:12])
+extra = sys.argv[12:]
 ratio = g / d if d else 0
 if unit == "ms":
     # the contention row: p99 and, as notes, the median read and the
@@ -176,20 +191,40 @@ if unit == "ms":
     print("| %s | %.1f ms | %.1f ms | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %s |"
           % (name, g, d, ratio, goal, gc_g, gc_d, sc_g, sc_d, note))
 else:
-    best = g / gc_d if gc_d else 0
-    print("| %s | %.2f s | %.2f s | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %.1fx |"
-          % (name, g, d, ratio, goal, gc_g, gc_d, sc_g, sc_d, best))
+    # the floor: gdb's CPU plus, for each packet gdb sends (the same with
+    # both servers), what the quickest round trip costs beyond gdb's CPU
+    floor = gc_d + packets * rtt
+    best = g / floor if floor else 0
+    print("| %s | %.2f s | %.2f s | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %.2f s: %.1fx |"
+          % (name, g, d, ratio, goal, gc_g, gc_d, sc_g, sc_d, floor, best))
 PY
 }
 echo "median of $rounds rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The round trip of a 1-byte m (target stopped), each server: the
+# quicker one times the packets of a row is a floor no server goes under.
+for w in gdbserver dbg-server; do : > "$tmp/rtt_once.$w.samples"; done
+for _ in $(seq 1 "$rounds"); do
+	for w in gdbserver dbg-server; do rtt_once "$w" >> "$tmp/rtt_once.$w.samples" || true; done
+done
+rtt_g=$(col "$tmp/rtt_once.gdbserver.samples" 2)
+rtt_d=$(col "$tmp/rtt_once.dbg-server.samples" 2)
+# the part of the quicker round trip that is not gdb's CPU
+rtt=$(python3 -c "
+g, d = float('${rtt_g:-0}' or 0), float('${rtt_d:-0}' or 0)
+gc, dc = float('$(col "$tmp/rtt_once.gdbserver.samples" 3)' or 0), float('$(col "$tmp/rtt_once.dbg-server.samples" 3)' or 0)
+w, c = (g, gc) if g and g < d else (d, dc)
+print(max(0.0, w - c) / 5000)")
+python3 -c "print('round trip (1-byte m, target stopped): gdbserver %.1f us, dbg-server %.1f us (gdb CPU %.1f / %.1f us)' % (
+    float('${rtt_g:-0}' or 0) / 5e-3, float('${rtt_d:-0}' or 0) / 5e-3,
+    float('$(col "$tmp/rtt_once.gdbserver.samples" 3)' or 0) / 5e-3, float('$(col "$tmp/rtt_once.dbg-server.samples" 3)' or 0) / 5e-3))"
 echo
-echo "| what | gdbserver | dbg-server | speedup | goal | gdb CPU (gdbserver / dbg-server) | server CPU (gdbserver / dbg-server) | best any server can do |"
+echo "| what | gdbserver | dbg-server | speedup | goal | gdb CPU (gdbserver / dbg-server) | server CPU (gdbserver / dbg-server) | floor: best any server can do |"
 echo "|---|---|---|---|---|---|---|---|"
 for r in $rows; do
 	case $r in
 	dump) row "dump binary memory 100 MiB" s dump_once ">= 3x" ;;
-	threads) row "attach 1,000 threads + info threads" s threads_once ">= 3x" ;;
-	hits) row "1,000 breakpoint hits (continue)" s hits_once ">= 2x" ;;
+	threads) row "attach 1,000 threads + info threads" s threads_once ">= 3x" 4000 ;;
+	hits) row "1,000 breakpoint hits (continue)" s hits_once ">= 2x" 9000 ;;
 	contend) row "64-byte read, mprotect loop, p99" ms contend_once "contention row" ;;
 	*) echo "unknown row $r" >&2; exit 2 ;;
 	esac
