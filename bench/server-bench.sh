@@ -2,6 +2,7 @@
 # gdb as the client of Debian's gdbserver and of dbg-server, in the same
 # run, rounds alternating between the two (medians of ROUNDS, default 3):
 #   dump     dump binary memory of a 100 MiB buffer (attached)
+#   zeros    the same of zero-filled memory (run-length encoded replies)
 #   threads  attach to a 1,000-thread process and info threads (server
 #            start to gdb's answer)
 #   hits     1,000 breakpoint hits, each a continue
@@ -10,8 +11,8 @@
 #            kernel's mmap_lock; the patched kernel of kernel/ removes the
 #            wait)
 # For each row and server it measures, over the same interval, the wall
-# time, gdb's own CPU (user+sys of the whole gdb process, os.times()) and
-# the server's (utime+stime from /proc/PID/stat, every thread). What no
+# time, gdb's own CPU and the server's, and how long both waited for a
+# CPU (/proc/PID/task/*/schedstat: the machine's load). What no
 # server can take away is the floor: gdb's CPU plus, for each packet gdb
 # sends for the row (the same with both servers, counted with `set debug
 # remote 1`: 9 a breakpoint hit, 4 a thread for info threads), the part
@@ -20,7 +21,7 @@
 # is gdbserver's time over that floor: the speedup of a server that did
 # nothing else (the target's own traps and ptrace cost more).
 # Usage: bench/server-bench.sh DBG_SERVER TARGET [ROUNDS [ROW...]]
-#   ROW: dump threads hits contend (default all); the raw samples stay in
+#   ROW: dump zeros threads hits contend (default all); the raw samples stay in
 #   $SERVER_BENCH_KEEP if that names a directory.
 set -eu
 server=$1
@@ -28,7 +29,7 @@ target=$2
 rounds=${3:-3}
 shift 2
 [ $# -gt 0 ] && shift
-rows=${*:-dump threads hits contend}
+rows=${*:-dump zeros threads hits contend}
 command -v gdbserver > /dev/null || { echo "no gdbserver (scripts/deps.sh)"; exit 77; }
 tmp=$(mktemp -d)
 pids=
@@ -65,31 +66,37 @@ run_server() { # which port args... (background; waits for Listening)
 }
 gdbq() { timeout 600 gdb -nx -batch -ex 'set sysroot' -ex 'set width 0' -ex 'set height 0' \
 	-ex "source $tmp/m.py" "$@" 2>&1; }
-# m_start / m_stop in gdb: the interval's wall time and both CPUs, as
-# "M wall gdb_cpu server_cpu" (seconds).
+# m_start / m_stop in gdb: the interval's wall time, both CPUs and the
+# time gdb and the server waited for a CPU (the machine's load), as
+# "M wall gdb_cpu server_cpu waited" (seconds; schedstat, every thread).
 cat > "$tmp/m.py" <<'PY'
-import os, time
-def _srv_cpu():
-    try:
-        f = open("/proc/%s/stat" % os.environ["BENCH_SPID"]).read().rsplit(")", 1)[1].split()
-        return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, KeyError):
-        return 0.0
-def _cpu():
-    t = os.times()
-    return t.user + t.system
-_m = [0.0, 0.0, 0.0]
+import glob, os, time
+def _sched(pid):
+    r = [0.0, 0.0]
+    for f in glob.glob("/proc/%s/task/*/schedstat" % pid):
+        try:
+            x = open(f).read().split()
+        except OSError:
+            continue
+        r[0] += int(x[0]) / 1e9
+        r[1] += int(x[1]) / 1e9
+    return r
+def _srv():
+    return _sched(os.environ.get("BENCH_SPID", "0"))
+_m = []
 def m_start():
-    _m[:] = [time.monotonic(), _cpu(), _srv_cpu()]
-def m_stop(wall=None, gdb_cpu=None):
-    w = time.monotonic() - _m[0] if wall is None else wall
-    g = _cpu() - _m[1] if gdb_cpu is None else gdb_cpu
-    print("M %.4f %.4f %.4f" % (w, g, _srv_cpu() - _m[2]))
+    _m[:] = [time.monotonic(), _sched("self"), _srv()]
+def m_res():
+    g, s = _sched("self"), _srv()
+    return (g[0] - _m[1][0], s[0] - _m[2][0], g[1] - _m[1][1] + s[1] - _m[2][1])
+def m_stop(wall=None):
+    g, s, w = m_res()
+    print("M %.4f %.4f %.4f %.4f" % (time.monotonic() - _m[0] if wall is None else wall, g, s, w))
 PY
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-dump_once() { # which -> M line
-	start_target big 100
+dump_once() { # which [big|zeros] -> M line
+	start_target "${2:-big}" 100
 	addr=$(echo "$tinfo" | awk '{print $3}')
 	p=$(port); run_server "$1" "$p" --attach "$tpid"
 	BENCH_SPID=$spid gdbq -ex "target remote 127.0.0.1:$p" -ex 'python m_start()' \
@@ -106,8 +113,8 @@ threads_once() { # server start to gdb's answer; gdb's CPU is its whole life
 	t0=$(now)
 	run_server "$1" "$p" --attach "$tpid"
 	BENCH_SPID=$spid BENCH_T0=$t0 gdbq -ex "target remote 127.0.0.1:$p" \
-		-ex 'python m_start(); _m[2] = 0' -ex 'info threads' \
-		-ex 'python m_stop(wall=time.monotonic() - float(os.environ["BENCH_T0"]), gdb_cpu=_cpu())' \
+		-ex 'python m_start(); _m[1] = _m[2] = [0.0, 0.0]' -ex 'info threads' \
+		-ex 'python m_stop(wall=time.monotonic() - float(os.environ["BENCH_T0"]))' \
 		-ex detach > "$tmp/g.out"
 	wait "$spid" 2>/dev/null || true
 	n=$(grep -c 'Thread ' "$tmp/g.out")
@@ -116,7 +123,7 @@ threads_once() { # server start to gdb's answer; gdb's CPU is its whole life
 	stop_target
 }
 hits_once() {
-	p=$(port); run_server "$1" "$p" "$target" hits 1000
+	p=$(port); run_server "$1" "$p" "$target" hits 1001 # the last continue a hit too, not the exit
 	BENCH_SPID=$spid gdbq -ex "target remote 127.0.0.1:$p" -ex 'break hit' -ex continue \
 		-ex 'python m_start()' \
 		-ex 'python [gdb.execute("continue", to_string=True) for i in range(1000)]' \
@@ -133,7 +140,7 @@ rtt_once() { # 2000 one-byte reads of a stopped target: a round trip
 	wait "$spid" 2>/dev/null || true
 	stop_target
 }
-contend_once() { # -> "M p99_ms gdb_cpu server_cpu p50_ms long"
+contend_once() { # -> "M p99_ms gdb_cpu server_cpu waited p50_ms long"
 	start_target mprotect 1024
 	addr=$(echo "$tinfo" | awk '{print $3}')
 	p=$(port); run_server "$1" "$p" --attach "$tpid"
@@ -147,11 +154,10 @@ for i in range(2000):
     t0 = time.monotonic()
     inf.read_memory($addr + (i % 64) * 64, 64)
     ts.append(time.monotonic() - t0)
-c = _cpu() - _m[1]
-s = _srv_cpu() - _m[2]
+c, s, w = m_res()
 ts.sort()
 # reads that waited for an mprotect (over 1 ms), the median read
-print("M %.4f %.4f %.4f %.4f %d" % (ts[int(len(ts) * 0.99)] * 1000, c, s,
+print("M %.4f %.4f %.4f %.4f %.4f %d" % (ts[int(len(ts) * 0.99)] * 1000, c, s, w,
       ts[len(ts) // 2] * 1000, sum(1 for t in ts if t > 0.001)))
 PY
 	BENCH_SPID=$spid gdbq -ex 'set non-stop on' -ex "target remote 127.0.0.1:$p" -ex 'continue -a &' \
@@ -163,40 +169,38 @@ PY
 col() { # file column -> median
 	awk -v c="$2" '{print $c}' "$1" | median
 }
-row() { # name unit fn goal [packets]
-	for w in gdbserver dbg-server; do : > "$tmp/$3.$w.samples"; done
+row() { # name unit fn goal [packets [fn-arg]]
+	arg=${6:-}
+	for w in gdbserver dbg-server; do : > "$tmp/$3$arg.$w.samples"; done
 	for _ in $(seq 1 "$rounds"); do
 		for w in gdbserver dbg-server; do
-			"$3" "$w" >> "$tmp/$3.$w.samples" || true
+			"$3" "$w" $arg >> "$tmp/$3$arg.$w.samples" || true
 		done
 	done
-	g=$tmp/$3.gdbserver.samples
-	d=$tmp/$3.dbg-server.samples
+	g=$tmp/$3$arg.gdbserver.samples
+	d=$tmp/$3$arg.dbg-server.samples
 	if [ ! -s "$g" ] || [ ! -s "$d" ]; then
-		echo "| $1 | no result | | | | | | |"
+		echo "| $1 | no result | | | | | | | |"
 		return
 	fi
-	python3 - "$1" "$2" "$4" "${5:-0}" "$rtt" "$(col "$g" 2)" "$(col "$d" 2)" "$(col "$g" 3)" "$(col "$d" 3)" \
-		"$(col "$g" 4)" "$(col "$d" 4)" "$(col "$g" 5)" "$(col "$d" 5)" "$(col "$g" 6)" "$(col "$d" 6)" <<'PY'
+	python3 - "$1" "$2" "$4" "${5:-0}" "$rtt" $(for c in 2 3 4 5 6 7; do echo "$(col "$g" $c)" "$(col "$d" $c)"; done) <<'PY'
 import sys
 name, unit, goal = sys.argv[1:4]
 packets, rtt = int(sys.argv[4]), float(sys.argv[5])
-g, d, gc_g, gc_d, sc_g, sc_d = (float(x) for x in sys.argv[6:12])
-extra = sys.argv[12:]
+v = [float(x) for x in sys.argv[6:]]
+g, d, gc_g, gc_d, sc_g, sc_d, w_g, w_d = v[:8]
 ratio = g / d if d else 0
+common = "| %s | %.{0}f %s | %.{0}f %s | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %.1f / %.1f s |".format(
+    1 if unit == "ms" else 2) % (name, g, unit, d, unit, ratio, goal, gc_g, gc_d, sc_g, sc_d, w_g, w_d)
 if unit == "ms":
-    # the contention row: p99 and, as notes, the median read and the
-    # count of reads that waited out an mprotect
-    note = "p50 %s / %s ms, reads > 1 ms %s / %s of 2000" % (extra[0], extra[1], extra[2], extra[3])
-    print("| %s | %.1f ms | %.1f ms | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %s |"
-          % (name, g, d, ratio, goal, gc_g, gc_d, sc_g, sc_d, note))
+    # the contention row: the median read and the count of reads that
+    # waited out an mprotect, which is what moves the p99
+    print(common + " p50 %.3f / %.3f ms; reads over 1 ms: %d / %d of 2000 |" % (v[8], v[9], v[10], v[11]))
 else:
     # the floor: gdb's CPU plus, for each packet gdb sends (the same with
     # both servers), what the quickest round trip costs beyond gdb's CPU
     floor = gc_d + packets * rtt
-    best = g / floor if floor else 0
-    print("| %s | %.2f s | %.2f s | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %.2f s: %.1fx |"
-          % (name, g, d, ratio, goal, gc_g, gc_d, sc_g, sc_d, floor, best))
+    print(common + " %.2f s: %.1fx |" % (floor, g / floor if floor else 0))
 PY
 }
 echo "median of $rounds rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -218,11 +222,12 @@ python3 -c "print('round trip (1-byte m, target stopped): gdbserver %.1f us, dbg
     float('${rtt_g:-0}' or 0) / 5e-3, float('${rtt_d:-0}' or 0) / 5e-3,
     float('$(col "$tmp/rtt_once.gdbserver.samples" 3)' or 0) / 5e-3, float('$(col "$tmp/rtt_once.dbg-server.samples" 3)' or 0) / 5e-3))"
 echo
-echo "| what | gdbserver | dbg-server | speedup | goal | gdb CPU (gdbserver / dbg-server) | server CPU (gdbserver / dbg-server) | floor: best any server can do |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| what | gdbserver | dbg-server | speedup | goal | gdb CPU | server CPU | both waited for a CPU | floor: best any server can do |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for r in $rows; do
 	case $r in
 	dump) row "dump binary memory 100 MiB" s dump_once ">= 3x" ;;
+	zeros) row "dump binary memory 100 MiB of zeros (RLE)" s dump_once "-" 0 zeros ;;
 	threads) row "attach 1,000 threads + info threads" s threads_once ">= 3x" 4000 ;;
 	hits) row "1,000 breakpoint hits (continue)" s hits_once ">= 2x" 9000 ;;
 	contend) row "64-byte read, mprotect loop, p99" ms contend_once "contention row" ;;
