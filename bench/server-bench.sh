@@ -19,9 +19,7 @@
 # of the quickest round trip of a 1-byte `m` in the run that is not gdb's
 # CPU (a server's minimal read/poll/write and the two wake-ups). "best"
 # is gdbserver's time over that floor: the speedup of a server that did
-# nothing else (the target's own traps and ptrace cost more). The numbers
-# in brackets leave out the time gdb and the server waited for a CPU, an
-# estimate of the same run on an idle machine.
+# nothing else (the target's own traps and ptrace cost more).
 # Usage: bench/server-bench.sh DBG_SERVER TARGET [ROUNDS [ROW...]]
 #   ROW: dump zeros threads hits contend (default all); the raw samples stay in
 #   $SERVER_BENCH_KEEP if that names a directory.
@@ -200,12 +198,9 @@ if unit == "ms":
     print(common + " p50 %.3f / %.3f ms; reads over 1 ms: %d / %d of 2000 |" % (v[8], v[9], v[10], v[11]))
 else:
     # the floor: gdb's CPU plus, for each packet gdb sends (the same with
-    # both servers), what the quickest round trip costs beyond gdb's CPU;
-    # in brackets the same without the time both waited for a CPU
+    # both servers), what the quickest round trip costs beyond gdb's CPU
     floor = gc_d + packets * rtt
-    gu, du = g - w_g, d - w_d
-    print(common.replace("%.2fx |" % ratio, "%.2fx (%.2fx) |" % (ratio, gu / du if du > 0 else 0), 1)
-          + " %.2f s: %.1fx (%.1fx) |" % (floor, g / floor if floor else 0, gu / floor if floor else 0))
+    print(common + " %.2f s: %.1fx |" % (floor, g / floor if floor else 0))
 PY
 }
 echo "median of $rounds rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
