@@ -1,6 +1,7 @@
 #!/bin/sh
 # gdb as the client of Debian's gdbserver and of dbg-server, in the same
-# run, rounds alternating between the two (medians of ROUNDS, default 3):
+# run, rounds alternating between the two (medians of ROUNDS, default 3;
+# the speedup is the median of each round's ratio):
 #   dump     dump binary memory of a 100 MiB buffer (attached)
 #   zeros    the same of zero-filled memory (run-length encoded replies)
 #   threads  attach to a 1,000-thread process and info threads (server
@@ -19,7 +20,9 @@
 # of the quickest round trip of a 1-byte `m` in the run that is not gdb's
 # CPU (a server's minimal read/poll/write and the two wake-ups). "best"
 # is gdbserver's time over that floor: the speedup of a server that did
-# nothing else (the target's own traps and ptrace cost more).
+# nothing else (the target's own traps and ptrace cost more); "CPU:" the
+# same with gdbserver's time taken as the CPU gdb and gdbserver spent,
+# what that time would at least be on an idle machine.
 # Usage: bench/server-bench.sh DBG_SERVER TARGET [ROUNDS [ROW...]]
 #   ROW: dump zeros threads hits contend (default all); the raw samples stay in
 #   $SERVER_BENCH_KEEP if that names a directory.
@@ -183,24 +186,40 @@ row() { # name unit fn goal [packets [fn-arg]]
 		echo "| $1 | no result | | | | | | | |"
 		return
 	fi
-	python3 - "$1" "$2" "$4" "${5:-0}" "$rtt" $(for c in 2 3 4 5 6 7; do echo "$(col "$g" $c)" "$(col "$d" $c)"; done) <<'PY'
+	python3 - "$1" "$2" "$4" "${5:-0}" "$rtt" "$g" "$d" <<'PY'
 import sys
 name, unit, goal = sys.argv[1:4]
 packets, rtt = int(sys.argv[4]), float(sys.argv[5])
-v = [float(x) for x in sys.argv[6:]]
-g, d, gc_g, gc_d, sc_g, sc_d, w_g, w_d = v[:8]
-ratio = g / d if d else 0
+def load(path):
+    return [[float(x) for x in l.split()[1:]] for l in open(path) if l.startswith("M ")]
+G, D = load(sys.argv[6]), load(sys.argv[7])
+def med(xs):
+    xs = sorted(xs)
+    return xs[(len(xs) - 1) // 2] if xs else 0.0
+def col(rows, i):
+    return med([r[i] for r in rows])
+g, d = col(G, 0), col(D, 0)
+# the speedup is the median of the rounds' own ratios: the two servers of
+# a round ran one after the other, under about the same load
+ratio = med([a[0] / b[0] for a, b in zip(G, D) if b[0] > 0])
 common = "| %s | %.{0}f %s | %.{0}f %s | %.2fx | %s | %.2f / %.2f s | %.2f / %.2f s | %.1f / %.1f s |".format(
-    1 if unit == "ms" else 2) % (name, g, unit, d, unit, ratio, goal, gc_g, gc_d, sc_g, sc_d, w_g, w_d)
+    1 if unit == "ms" else 2) % (name, g, unit, d, unit, ratio, goal, col(G, 1), col(D, 1),
+                                   col(G, 2), col(D, 2), col(G, 3), col(D, 3))
 if unit == "ms":
     # the contention row: the median read and the count of reads that
     # waited out an mprotect, which is what moves the p99
-    print(common + " p50 %.3f / %.3f ms; reads over 1 ms: %d / %d of 2000 |" % (v[8], v[9], v[10], v[11]))
+    print(common + " p50 %.3f / %.3f ms; reads over 1 ms: %d / %d of 2000 |"
+          % (col(G, 4), col(D, 4), col(G, 5), col(D, 5)))
 else:
     # the floor: gdb's CPU plus, for each packet gdb sends (the same with
-    # both servers), what the quickest round trip costs beyond gdb's CPU
-    floor = gc_d + packets * rtt
-    print(common + " %.2f s: %.1fx |" % (floor, g / floor if floor else 0))
+    # both servers), what the quickest round trip costs beyond gdb's CPU;
+    # against gdbserver's time in the same round
+    # (its wall), and against the CPU gdb and gdbserver spent (what its
+    # wall would at least be on an idle machine, in lockstep)
+    floor = col(D, 1) + packets * rtt
+    best = med([a[0] / (b[1] + packets * rtt) for a, b in zip(G, D) if b[1] > 0])
+    work = med([(a[1] + a[2]) / (b[1] + packets * rtt) for a, b in zip(G, D) if b[1] > 0])
+    print(common + " %.2f s: %.1fx (CPU: %.1fx) |" % (floor, best, work))
 PY
 }
 echo "median of $rounds rounds; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
