@@ -3,6 +3,7 @@
  * Target of bench/server-bench.sh. Modes (each prints "ready PID ..."
  * when set up, then waits to be attached):
  *   big MiB        a buffer of MiB MiB of pseudo-random bytes; "ready PID ADDR"
+ *   zeros MiB      the same of zeros
  *   threads N      N threads blocked in read(); "ready PID"
  *   hits N         calls hit() N times (a breakpoint target), then exits 0
  *   mprotect MiB   one thread mprotect()s a MiB MiB region in a loop while
@@ -55,15 +56,19 @@ int main(int argc, char **argv)
 	if (argc < 3 || pipe(pipefd) < 0)
 		return 2;
 	long n = atol(argv[2]);
-	if (!strcmp(argv[1], "big")) {
+	if (!strcmp(argv[1], "big") || !strcmp(argv[1], "zeros")) {
 		size_t len = (size_t)n << 20;
 		char *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (p == MAP_FAILED)
 			return 1;
-		/* Bytes that do not repeat: gdbserver run-length encodes its
-		 * replies, so zeros would measure its RLE, not the reads. */
+		/* Bytes that do not repeat: both servers run-length encode
+		 * their replies, so zeros measure the RLE, not the reads
+		 * ("zeros": touched, so the pages are there). */
 		uint64_t x = 88172645463325252ull;
-		for (size_t i = 0; i + 8 <= len; i += 8) {
+		if (argv[1][0] == 'z')
+			for (size_t i = 0; i < len; i += 4096)
+				p[i] = 0;
+		for (size_t i = 0; argv[1][0] == 'b' && i + 8 <= len; i += 8) {
 			x ^= x << 13;
 			x ^= x >> 7;
 			x ^= x << 17;

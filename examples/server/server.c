@@ -2271,6 +2271,17 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 	return 0;
 }
 
+/* Non-stop, after a memory read: has a SIGCHLD come since the last
+ * dbg_proc_wait()? A read makes no event of its own and that wait took
+ * every queued one, so when the fd is quiet there is nothing to reap, and
+ * the nine system calls of an empty wait are not spent on every `m` of a
+ * gdb that reads running memory (the contention row of doc/server.md). */
+static bool proc_fd_ready(struct server *s)
+{
+	struct pollfd pf = { .fd = dbg_proc_fd(s->p), .events = POLLIN };
+	return poll(&pf, 1, 0) != 0;
+}
+
 static void serve(struct server *s, struct rsp_conn *c)
 {
 	struct buf out = { 0 };
@@ -2283,11 +2294,14 @@ static void serve(struct server *s, struct rsp_conn *c)
 		tdesc_free(&s->td);
 		s->td_built = false;
 	}
+	bool quiet = false; /* the last packet was a memory read */
 	for (;;) {
 		int e;
 		if (s->nonstop && s->p) {
 			/* threads may run: their events and gdb's packets, as they come */
-			ns_poll_events(s);
+			if (!quiet || proc_fd_ready(s))
+				ns_poll_events(s);
+			quiet = false;
 			if (!rsp_conn_buffered(c)) {
 				struct pollfd pf[2] = {
 					{ .fd = c->in_fd, .events = POLLIN },
@@ -2310,6 +2324,7 @@ static void serve(struct server *s, struct rsp_conn *c)
 			rsp_send_str(c, "");
 			continue;
 		}
+		quiet = c->p.data[0] == 'm' || c->p.data[0] == 'x';
 		if (handle(s, c->p.data, c->p.len, &out) < 0)
 			break;
 		if (s->exit_requested)
