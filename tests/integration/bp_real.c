@@ -227,17 +227,6 @@ static int read_texts(pid_t pid, struct textmap *out, int cap)
 	return n;
 }
 
-static uint8_t raw_byte(pid_t pid, uint64_t addr)
-{
-	char path[64];
-	uint8_t b = 0;
-	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	CHECK(fd >= 0 && pread(fd, &b, 1, (off_t)addr) == 1, "read byte at %" PRIx64, addr);
-	close(fd);
-	return b;
-}
-
 /* ---- the event loop ---- */
 
 static void resume_after(const struct dbg_event *ev)
