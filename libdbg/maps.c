@@ -367,9 +367,19 @@ static void maps_on_exec(struct dbg_proc *p, struct dbg__thread *t)
 	dbg__maps_invalidate(p);
 }
 
+/* Once the target ran, the table may be out of date (what maps.h says):
+ * dbg_proc_maps() reads it again. Memory reads keep using it and refresh
+ * it on a miss. */
+static void maps_on_resume(struct dbg_proc *p, struct dbg__thread *t)
+{
+	(void)t;
+	p->maps_stale = true;
+}
+
 const struct dbg__hooks dbg__maps_hooks = {
 	.name = "maps",
 	.init = maps_init,
+	.resume = maps_on_resume,
 	.exec = maps_on_exec,
 	.fini = dbg__maps_invalidate,
 };

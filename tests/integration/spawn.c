@@ -1,10 +1,19 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * Spawn: the child is stopped at its exec, before its first instruction;
- * exit statuses and kills are reported; a missing program is -ENOENT.
+ * exit statuses and kills are reported; the VMA table is read again
+ * after the target ran; a missing program is -ENOENT.
  */
 #include "../harness.h"
 #include <sys/stat.h>
+
+static bool has_libc(const struct dbg_maps *m)
+{
+	for (size_t i = 0; i < dbg_maps_count(m); i++)
+		if (strstr(dbg_maps_get(m, i)->name, "/libc.so"))
+			return true;
+	return false;
+}
 
 int main(void)
 {
@@ -58,8 +67,16 @@ int main(void)
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 	DBG_OPTS(dbg_spawn_opts, so, .stdout_fd = devnull, .stdin_fd = devnull);
 	OK(dbg_proc_spawn(path, argv_s, &so, &p));
+	/* The table taken at the exec stop has no libc yet; once the target
+	 * ran (and is stopped again) dbg_proc_maps() reads it anew. */
+	OK(dbg_proc_maps(p, &maps));
+	CHECK(!has_libc(maps), "libc mapped at the exec stop");
 	OK(dbg_proc_resume(p));
-	sleep_ms(20);
+	sleep_ms(50);
+	OK(dbg_proc_stop(p));
+	OK(dbg_proc_maps(p, &maps));
+	CHECK(has_libc(maps), "the table after the target ran has no libc (not re-read)");
+	OK(dbg_proc_resume(p));
 	kill(dbg_proc_pid(p), SIGKILL);
 	ev = wait_for(p, DBG_EVENT_KILLED, 5000);
 	CHECK(ev.signo == SIGKILL, "killed by %d", ev.signo);
