@@ -157,6 +157,8 @@ struct dbg_proc {
 	 * parent's handle, and whether the child was vforked. */
 	struct dbg_proc *forked_from;
 	bool vfork_child;
+	/* The list of live handles (proc.c), for dbg__proc_owned_elsewhere. */
+	struct dbg_proc *next_live;
 
 	/* Run-control modules' per-process state (their *-int.h). */
 	struct dbg__bp_proc bp;
@@ -172,6 +174,11 @@ int dbg__fail(struct dbg_proc *p, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void dbg__log(struct dbg_proc *p, enum dbg_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Is @tgid the process of another live handle of @p's tracer thread? A
+ * host may trace several processes (a followed fork child, a second
+ * attach): one handle's waits must never adopt another's tasks. */
+bool dbg__proc_owned_elsewhere(const struct dbg_proc *p, pid_t tgid);
 
 /* The caller check every public entry with a proc does first. */
 int dbg__enter(struct dbg_proc *p);
