@@ -349,9 +349,7 @@ static void reset_target_state(struct server *s)
 static void release_proc(struct server *s, struct sproc *sp, bool kill_it)
 {
 	struct dbg_proc *p = sp->p;
-	if (kill_it) {
-		dbg_proc_kill(p);
-	} else {
+	if (!kill_it) {
 		pid_t *tids;
 		int n = proc_threads(p, &tids);
 		for (int i = 0; i < n; i++) {
@@ -360,9 +358,12 @@ static void release_proc(struct server *s, struct sproc *sp, bool kill_it)
 		}
 		free(tids);
 	}
-	proc_forget(s, sp->pid);
+	/* while its threads are still known */
 	if (sp->pid == s->last_tid || (s->last_tid && dbg_proc_thread_state(p, s->last_tid) >= 0))
 		s->last_tid = 0;
+	proc_forget(s, sp->pid);
+	if (kill_it)
+		dbg_proc_kill(p);
 	dbg_proc_detach(p);
 	proc_remove(s, sp);
 	free(s->last_stop);
@@ -1886,18 +1887,21 @@ static void v_run(struct server *s, const char *p, struct buf *out)
 	}
 	argv[argc] = NULL;
 	if (argc == 0 || !argv[0][0]) {
-		if (!s->prog_argc)
+		/* the command line's program, else the last one run (another
+		 * inferior gdb runs without its own exec-file), with gdb's
+		 * arguments if any */
+		bool last = !s->prog_argc;
+		if (last && (!s->last_argv || !s->last_argv[0]))
 			goto bad;
 		if (argc)
 			free(argv[0]);
-		/* the command line's program, with gdb's arguments if any */
 		char *nargv[256];
 		int k = 0;
-		nargv[k++] = strdup(s->prog_argv[0]);
+		nargv[k++] = strdup(last ? s->last_argv[0] : s->prog_argv[0]);
 		if (argc > 1)
 			for (int i = 1; i < argc && k < 255; i++)
 				nargv[k++] = argv[i];
-		else
+		else if (!last)
 			for (int i = 1; i < s->prog_argc && k < 255; i++)
 				nargv[k++] = strdup(s->prog_argv[i]);
 		nargv[k] = NULL;
@@ -2183,7 +2187,10 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "vCont;", 6)) {
 			struct action acts[64];
 			int n = parse_vcont(s, pkt + 5, acts, 64);
-			if (n < 0 || !s->p) {
+			/* non-stop: a process whose exit gdb has yet to take
+			 * from the queue is gone already; asking it to stop is
+			 * no error (its actions are dropped) */
+			if (n < 0 || (!s->p && !s->nonstop)) {
 				buf_printf(out, "E01");
 				break;
 			}
