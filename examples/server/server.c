@@ -543,7 +543,7 @@ static void expedite(struct server *s, struct buf *b, pid_t tid)
 	struct dbg_regs r;
 	/* Register numbers mean something only once the client has our
 	 * description (a non-stop attach notifies before gdb reads it). */
-	if (!s->td_built)
+	if (!s->td_built || s->no_expedite)
 		return;
 	if (dbg_regs_get(tid_proc(s, tid), tid, &r) < 0)
 		return;
@@ -2235,7 +2235,12 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				/* non-stop: OK now, the stop as a notification */
 				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = s->pid };
 				send_reply(s, (buf_printf(out, "OK"), out));
+				/* without registers: the notification comes before
+				 * gdb knows this process's architecture (an added
+				 * inferior with no file would misread them) */
+				s->no_expedite = true;
 				ns_report(s, &ev);
+				s->no_expedite = false;
 				return 0;
 			}
 			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = s->pid };

@@ -72,6 +72,7 @@ struct server {
 	 * are the current one's: Hg's, or the last stop's */
 	struct sproc procs[MAX_PROCS];
 	size_t nprocs;
+	bool no_expedite;        /* stop replies without registers, for now */
 	bool vfork_events;
 	bool swbreak;            /* gdb said swbreak+: Z0 with the pc at the breakpoint */
 	bool lldb;               /* the client is lldb (qSupported's xmlRegisters list) */
