@@ -49,6 +49,9 @@ struct dbg__thread {
 	/* We sent PTRACE_INTERRUPT and have not seen its trap yet; an
 	 * interrupt trap may still come after the next resume. */
 	bool interrupt_pending;
+	/* The last resume was a single-step: a late interrupt trap that
+	 * comes instead of its trap is settled by stepping again. */
+	bool last_step;
 	/* A new clone child: its first stop is the auto-attach trap. */
 	bool expect_initial_stop;
 	bool regs_valid;

@@ -297,6 +297,7 @@ static int resume_issue(struct dbg_proc *p, struct dbg__thread *t, bool step, in
 			t->pending_sig = 0;
 			t->state = T_RUNNING;
 			t->group_stop = false;
+			t->last_step = req == PTRACE_SINGLESTEP;
 		}
 	}
 	dbg__hook_resume(p, t);
@@ -346,13 +347,16 @@ static bool queued_stop(struct dbg_proc *p)
 	return false;
 }
 
-/* Outside stop-all, an internal stop is undone at once. */
+/* Outside stop-all, an internal stop is undone at once: the thread is
+ * resumed as it was, so a single-step that a late PTRACE_INTERRUPT trap
+ * preempted (the instruction not yet run) is issued again, not turned
+ * into a continue. */
 static int settle(struct dbg_proc *p, pid_t tid, enum dbg__disposition d)
 {
 	if (d != D_QUIET)
 		return 0;
 	struct dbg__thread *t = dbg__thread_find(p, tid);
-	return t ? resume_thread(p, t, false) : 0;
+	return t ? resume_thread(p, t, t->last_step) : 0;
 }
 
 /*

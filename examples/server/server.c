@@ -156,7 +156,7 @@ static void logmsg(const char *fmt, ...)
 static void lib_log(enum dbg_log_level lvl, const char *msg, void *ctx)
 {
 	(void)ctx;
-	if (S.debug && lvl <= DBG_LOG_WARN)
+	if (S.debug && (lvl <= DBG_LOG_WARN || getenv("DBG_SERVER_LIBDEBUG")))
 		logmsg("dbg-server: libdbg: %s\n", msg);
 }
 
@@ -1174,7 +1174,10 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 	for (size_t i = 0; i < s->npending; i++) {
 		struct dbg_event ev = s->pending[i];
 		struct thr *t = thr_find(s, ev.tid, false);
-		if (ev.kind == DBG_EVENT_EXITED || ev.kind == DBG_EVENT_KILLED || (t && t->act)) {
+		bool gone = ev.kind == DBG_EVENT_EXITED || ev.kind == DBG_EVENT_KILLED;
+		/* an exit waits until gdb resumes that process (a step of
+		 * another one must not get it) */
+		if ((gone && action_for(acts, nact, ev.tid, ev.tid)) || (!gone && t && t->act)) {
 			memmove(s->pending + i, s->pending + i + 1, (s->npending - i - 1) * sizeof(ev));
 			s->npending--;
 			free(tids);
@@ -1963,6 +1966,13 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	}
 	if (type == '1' || type == '0')
 		len = 1;
+	/* A process whose exit is kept for gdb's next resume of it has no
+	 * threads and no memory: nothing to put in or take out */
+	pid_t one;
+	if (dbg_proc_threads(s->p, &one, 1) == 0) {
+		buf_printf(out, "OK");
+		return;
+	}
 	/* Each applies to the process Hg selected (s->p). */
 	if (pkt[0] == 'z') {
 		for (size_t i = 0; i < s->nzpts; i++)
@@ -2059,8 +2069,18 @@ static int h_select(struct server *s, pid_t pid, pid_t tid)
 	struct sproc *sp = NULL;
 	if (pid > 0) {
 		sp = proc_find(s, pid);
-		if (!proc_visible(sp) || (tid > 0 && proc_of_tid(s, tid) != sp))
+		if (!proc_visible(sp))
 			return -1;
+		/* a process whose exit is kept for a later resume has no
+		 * threads left, yet gdb may still clean its breakpoints */
+		if (tid > 0 && proc_of_tid(s, tid) != sp) {
+			pid_t one;
+			if (dbg_proc_threads(sp->p, &one, 1) > 0 || tid != pid)
+				return -1;
+			proc_select(s, sp);
+			s->gtid = tid;
+			return 0;
+		}
 	} else if (tid > 0) {
 		sp = proc_of_tid(s, tid);
 		if (!proc_visible(sp))
