@@ -38,7 +38,8 @@ int64_t dbg__deadline_after(int timeout_ms)
 
 /* Is @pid ours to reap? Known threads, ghosts and children are; an unknown
  * tracee of ours is adopted: a clone child whose parent's clone event we
- * have not seen yet, or a fork child likewise. */
+ * have not seen yet, or a fork child likewise. A thread of a fork child
+ * (its PPid is ours too) or a process another handle owns is not. */
 static bool claim(struct dbg_proc *p, pid_t pid)
 {
 	if (dbg__thread_find(p, pid) || dbg__child_find(p, pid))
@@ -55,7 +56,9 @@ static bool claim(struct dbg_proc *p, pid_t pid)
 			t->expect_initial_stop = true;
 		return t != NULL;
 	}
-	if (st.ppid == p->pid)
+	/* A fork child (a leader whose parent is ours), unless another
+	 * handle already owns it (dbg_proc_attach_child, or an attach). */
+	if (st.ppid == p->pid && st.tgid == pid && !dbg__proc_owned_elsewhere(p, pid))
 		return dbg__child_add(p, pid) != NULL;
 	return false;
 }

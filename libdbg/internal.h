@@ -62,6 +62,9 @@ struct dbg__thread {
 	 * what the thread was doing (a single-step in flight is asked
 	 * again, not taken as ended). */
 	bool interrupted;
+	/* The last resume was a single-step: a late interrupt trap that
+	 * comes instead of its trap is settled by stepping again. */
+	bool last_step;
 	/* A new clone child: its first stop is the auto-attach trap. */
 	bool expect_initial_stop;
 	bool regs_valid;
@@ -170,6 +173,8 @@ struct dbg_proc {
 	 * parent's handle, and whether the child was vforked. */
 	struct dbg_proc *forked_from;
 	bool vfork_child;
+	/* The list of live handles (proc.c), for dbg__proc_owned_elsewhere. */
+	struct dbg_proc *next_live;
 
 	/* Run-control modules' per-process state (their *-int.h). */
 	struct dbg__bp_proc bp;
@@ -185,6 +190,11 @@ int dbg__fail(struct dbg_proc *p, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void dbg__log(struct dbg_proc *p, enum dbg_log_level lvl, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Is @tgid the process of another live handle of @p's tracer thread? A
+ * host may trace several processes (a followed fork child, a second
+ * attach): one handle's waits must never adopt another's tasks. */
+bool dbg__proc_owned_elsewhere(const struct dbg_proc *p, pid_t tgid);
 
 /* The caller check every public entry with a proc does first. */
 int dbg__enter(struct dbg_proc *p);

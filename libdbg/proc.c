@@ -302,6 +302,7 @@ static int resume_issue(struct dbg_proc *p, struct dbg__thread *t, bool step, in
 			t->pending_sig = 0;
 			t->state = T_RUNNING;
 			t->group_stop = false;
+			t->last_step = req == PTRACE_SINGLESTEP;
 		}
 	}
 	dbg__hook_resume(p, t);
@@ -351,13 +352,16 @@ static bool queued_stop(struct dbg_proc *p)
 	return false;
 }
 
-/* Outside stop-all, an internal stop is undone at once. */
+/* Outside stop-all, an internal stop is undone at once: the thread is
+ * resumed as it was, so a single-step that a late PTRACE_INTERRUPT trap
+ * preempted (the instruction not yet run) is issued again, not turned
+ * into a continue. */
 static int settle(struct dbg_proc *p, pid_t tid, enum dbg__disposition d)
 {
 	if (d != D_QUIET)
 		return 0;
 	struct dbg__thread *t = dbg__thread_find(p, tid);
-	return t ? resume_thread(p, t, false) : 0;
+	return t ? resume_thread(p, t, t->last_step) : 0;
 }
 
 /*
@@ -527,6 +531,20 @@ static int stop_all(struct dbg_proc *p, int timeout_ms)
 
 /* ---- construction ---------------------------------------------------- */
 
+/* Every live handle of this process, for dbg__proc_owned_elsewhere(). */
+static pthread_mutex_t live_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct dbg_proc *live_head;
+
+bool dbg__proc_owned_elsewhere(const struct dbg_proc *p, pid_t tgid)
+{
+	bool r = false;
+	pthread_mutex_lock(&live_lock);
+	for (const struct dbg_proc *q = live_head; q && !r; q = q->next_live)
+		r = q != p && q->pid == tgid && q->tracer_tid == p->tracer_tid;
+	pthread_mutex_unlock(&live_lock);
+	return r;
+}
+
 static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout_ms,
 				 dbg_log_fn log_fn, void *log_ctx)
 {
@@ -561,11 +579,22 @@ static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout
 		free(p);
 		return NULL;
 	}
+	pthread_mutex_lock(&live_lock);
+	p->next_live = live_head;
+	live_head = p;
+	pthread_mutex_unlock(&live_lock);
 	return p;
 }
 
 static void proc_free(struct dbg_proc *p)
 {
+	pthread_mutex_lock(&live_lock);
+	for (struct dbg_proc **pp = &live_head; *pp; pp = &(*pp)->next_live)
+		if (*pp == p) {
+			*pp = p->next_live;
+			break;
+		}
+	pthread_mutex_unlock(&live_lock);
 	dbg__hook_fini(p);
 	if (p->sigfd >= 0)
 		close(p->sigfd);

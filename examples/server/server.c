@@ -157,7 +157,7 @@ static void logmsg(const char *fmt, ...)
 static void lib_log(enum dbg_log_level lvl, const char *msg, void *ctx)
 {
 	(void)ctx;
-	if (S.debug && lvl <= DBG_LOG_WARN)
+	if (S.debug && (lvl <= DBG_LOG_WARN || getenv("DBG_SERVER_LIBDEBUG")))
 		logmsg("dbg-server: libdbg: %s\n", msg);
 }
 
@@ -191,71 +191,58 @@ static void thr_drop(struct server *s, pid_t tid)
 		}
 }
 
-static struct kid *kid_find(struct server *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->nkids; i++)
-		if (s->kids[i].pid == pid)
-			return &s->kids[i];
-	return NULL;
-}
-
-static void kid_drop(struct server *s, struct kid *k, bool kill_it)
-{
-	if (kill_it)
-		dbg_proc_kill(k->p);
-	else
-		dbg_proc_set_signal(k->p, k->pid, 0);
-	dbg_proc_detach(k->p);
-	*k = s->kids[--s->nkids];
-}
-
-/* The process Hg names: a fork child gdb is looking at, or ours. */
+/* The process Hg names: the current one (Hg selects it). */
 static struct dbg_proc *gproc(struct server *s)
 {
-	struct kid *k = s->gpid && s->gpid != s->pid ? kid_find(s, s->gpid) : NULL;
-	return k ? k->p : s->p;
+	return s->p;
 }
 
-/* The live threads; *ret owned by the caller. */
+/* The live threads of every process gdb sees; *ret owned by the caller. */
 static int threads(struct server *s, pid_t **ret)
 {
 	*ret = NULL;
-	if (!s->p)
-		return 0;
-	size_t cap = 256;
-	for (;;) {
-		pid_t *t = malloc(cap * sizeof(*t));
-		if (!t)
-			return -ENOMEM;
-		int n = dbg_proc_threads(s->p, t, cap);
-		if (n < 0) {
+	pid_t *all = NULL;
+	size_t n = 0;
+	for (size_t i = 0; i < s->nprocs; i++) {
+		if (!proc_visible(&s->procs[i]))
+			continue;
+		pid_t *t;
+		int k = proc_threads(s->procs[i].p, &t);
+		if (k <= 0)
+			continue;
+		pid_t *m = realloc(all, (n + (size_t)k) * sizeof(*m));
+		if (!m) {
 			free(t);
-			return n;
+			free(all);
+			return -ENOMEM;
 		}
-		if ((size_t)n <= cap) {
-			*ret = t;
-			return n;
-		}
+		all = m;
+		memcpy(all + n, t, (size_t)k * sizeof(*t));
+		n += (size_t)k;
 		free(t);
-		cap = (size_t)n + 64;
 	}
+	*ret = all;
+	return (int)n;
 }
 
+/* A live thread of a process gdb sees. */
 static bool thread_alive(struct server *s, pid_t tid)
 {
-	if (!s->p || tid <= 0)
+	struct sproc *sp = proc_of_tid(s, tid);
+	if (!proc_visible(sp))
 		return false;
-	int st = dbg_proc_thread_state(s->p, tid);
+	int st = dbg_proc_thread_state(sp->p, tid);
 	return st >= 0 && st != DBG_THREAD_EXITED;
 }
 
-/* A thread to use when gdb names none: the last event's, else the first. */
+/* A thread of the current process to use when gdb names none: the last
+ * event's, else the first. */
 static pid_t any_thread(struct server *s)
 {
-	if (thread_alive(s, s->last_tid))
+	if (s->p && thread_alive(s, s->last_tid) && dbg_proc_thread_state(s->p, s->last_tid) >= 0)
 		return s->last_tid;
 	pid_t *t;
-	int n = threads(s, &t);
+	int n = proc_threads(s->p, &t);
 	pid_t r = n > 0 ? t[0] : 0;
 	free(t);
 	return r;
@@ -263,17 +250,24 @@ static pid_t any_thread(struct server *s)
 
 static pid_t reg_thread(struct server *s)
 {
-	if (gproc(s) != s->p)
-		return s->gtid > 0 ? s->gtid : s->gpid;
-	if (s->gtid > 0 && thread_alive(s, s->gtid))
+	if (s->gtid > 0 && s->p && dbg_proc_thread_state(s->p, s->gtid) >= 0 &&
+	    thread_alive(s, s->gtid))
 		return s->gtid;
 	return any_thread(s);
 }
 
+/* The handle of the process @tid is a thread of (the current one if none). */
+static struct dbg_proc *tid_proc(struct server *s, pid_t tid)
+{
+	struct sproc *sp = proc_of_tid(s, tid);
+	return sp ? sp->p : s->p;
+}
+
 static void fmt_ptid(struct server *s, struct buf *b, pid_t tid)
 {
+	struct sproc *sp = s->mp ? proc_of_tid(s, tid) : NULL;
 	if (s->mp)
-		buf_printf(b, "p%x.%x", (unsigned)s->pid, (unsigned)tid);
+		buf_printf(b, "p%x.%x", (unsigned)(sp ? sp->pid : s->pid), (unsigned)tid);
 	else
 		buf_printf(b, "%x", (unsigned)tid);
 }
@@ -351,18 +345,51 @@ static void reset_target_state(struct server *s)
 	s->last_stop = NULL;
 }
 
+/* Let one process go: killed, or detached with the signals its threads
+ * keep; the others go on. */
+static void release_proc(struct server *s, struct sproc *sp, bool kill_it)
+{
+	struct dbg_proc *p = sp->p;
+	if (!kill_it) {
+		pid_t *tids;
+		int n = proc_threads(p, &tids);
+		for (int i = 0; i < n; i++) {
+			struct thr *t = thr_find(s, tids[i], false);
+			dbg_proc_set_signal(p, tids[i], t ? t->keep_sig : 0);
+		}
+		free(tids);
+	}
+	/* while its threads are still known */
+	if (sp->pid == s->last_tid || (s->last_tid && dbg_proc_thread_state(p, s->last_tid) >= 0))
+		s->last_tid = 0;
+	proc_forget(s, sp->pid);
+	if (kill_it)
+		dbg_proc_kill(p);
+	dbg_proc_detach(p);
+	proc_remove(s, sp);
+	free(s->last_stop);
+	s->last_stop = NULL;
+	if (!s->nprocs)
+		reset_target_state(s);
+}
+
+/* Let every process go. */
 static void release_target(struct server *s, bool kill_it)
 {
-	while (s->nkids)
-		kid_drop(s, &s->kids[0], kill_it);
-	if (!s->p)
-		return;
-	if (kill_it)
-		dbg_proc_kill(s->p);
-	dbg_proc_detach(s->p);
-	s->p = NULL;
-	s->pid = 0;
-	reset_target_state(s);
+	while (s->nprocs)
+		release_proc(s, &s->procs[s->nprocs - 1], kill_it);
+}
+
+/* Let every process go as it came: an attached one is detached, one
+ * the server started (or a fork child of it) is killed. */
+static void release_all(struct server *s)
+{
+	while (s->nprocs) {
+		struct sproc *sp = &s->procs[s->nprocs - 1];
+		if (sp->attached)
+			logmsg("Detaching from process %d\n", (int)sp->pid);
+		release_proc(s, sp, !sp->attached);
+	}
 }
 
 static void save_argv(struct server *s, char **argv)
@@ -462,11 +489,19 @@ static int do_spawn(struct server *s, char **argv)
 		free(path0);
 		return r;
 	}
-	reset_target_state(s);
-	s->p = p;
-	s->pid = dbg_proc_pid(p);
-	s->attached = false;
+	if (!s->nprocs)
+		reset_target_state(s);
+	struct sproc *sp = proc_add(s, p, false);
+	if (!sp) {
+		dbg_proc_kill(p);
+		dbg_proc_detach(p);
+		logmsg("dbg-server: too many processes (%d)\n", MAX_PROCS);
+		free(path0);
+		return -EMFILE;
+	}
+	proc_select(s, sp);
 	s->last_tid = s->pid;
+	s->gtid = s->pid;
 	logmsg("Process %s created; pid = %d\n", path0 ? path0 : argv[0], (int)s->pid);
 	free(path0);
 	return 0;
@@ -481,11 +516,17 @@ static int do_attach(struct server *s, pid_t pid)
 		logmsg("Cannot attach to process %d: %s\n", (int)pid, dbg_strerror(r));
 		return r;
 	}
-	reset_target_state(s);
-	s->p = p;
-	s->pid = pid;
-	s->attached = true;
+	if (!s->nprocs)
+		reset_target_state(s);
+	struct sproc *sp = proc_add(s, p, true);
+	if (!sp) {
+		dbg_proc_detach(p);
+		logmsg("Cannot attach to process %d: too many processes\n", (int)pid);
+		return -EMFILE;
+	}
+	proc_select(s, sp);
 	s->last_tid = pid;
+	s->gtid = pid;
 	/* Signals met while stopping are gdb's to see; the stop itself is ours. */
 	struct dbg_event ev;
 	while (dbg_proc_wait(p, 0, &ev) == 0) {
@@ -503,9 +544,9 @@ static void expedite(struct server *s, struct buf *b, pid_t tid)
 	struct dbg_regs r;
 	/* Register numbers mean something only once the client has our
 	 * description (a non-stop attach notifies before gdb reads it). */
-	if (!s->td_built)
+	if (!s->td_built || s->no_expedite)
 		return;
-	if (dbg_regs_get(s->p, tid, &r) < 0)
+	if (dbg_regs_get(tid_proc(s, tid), tid, &r) < 0)
 		return;
 	buf_printf(b, "06:");
 	buf_hex(b, &r.rbp, 8);
@@ -522,14 +563,15 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 	buf_reset(b);
 	switch ((int)ev->kind) {
 	case DBG_EVENT_EXITED:
+		/* an exit's tid is its process's pid */
 		buf_printf(b, "W%02x", ev->status & 0xff);
 		if (s->mp)
-			buf_printf(b, ";process:%x", (unsigned)s->pid);
+			buf_printf(b, ";process:%x", (unsigned)(ev->tid > 0 ? ev->tid : s->pid));
 		return true;
 	case DBG_EVENT_KILLED:
 		buf_printf(b, "X%02x", sig_to_gdb(ev->signo));
 		if (s->mp)
-			buf_printf(b, ";process:%x", (unsigned)s->pid);
+			buf_printf(b, ";process:%x", (unsigned)(ev->tid > 0 ? ev->tid : s->pid));
 		return true;
 	case DBG_EVENT_SIGNAL:
 	case DBG_EVENT_TRAP:
@@ -565,7 +607,8 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 		}
 		if (ev->kind == DBG_EVENT_EXEC && s->exec_events) {
 			char path[64], exe[PATH_MAX];
-			snprintf(path, sizeof(path), "/proc/%d/exe", (int)s->pid);
+			struct sproc *sp = proc_of_tid(s, ev->tid);
+			snprintf(path, sizeof(path), "/proc/%d/exe", (int)(sp ? sp->pid : s->pid));
 			ssize_t n = readlink(path, exe, sizeof(exe));
 			if (n > 0) {
 				buf_printf(b, "exec:");
@@ -637,15 +680,13 @@ static void note_event(struct server *s, const struct dbg_event *ev)
 	}
 }
 
-static bool take_fork(struct server *s, const struct dbg_event *ev);
+static bool take_fork(struct server *s, struct sproc *sp, const struct dbg_event *ev);
 
-/* After a reportable event: stop everything, keep what came on the way. */
-static void stop_all_and_collect(struct server *s)
+/* Take the events one process has now, while stopping: kept for gdb. */
+static void collect_events(struct server *s, struct sproc *sp)
 {
 	struct dbg_event ev;
-	if (dbg_proc_stop(s->p) < 0)
-		return;
-	while (dbg_proc_wait(s->p, 0, &ev) == 0) {
+	while (dbg_proc_wait(sp->p, 0, &ev) == 0) {
 		note_event(s, &ev);
 		if (ev.kind == DBG_EVENT_SIGNAL && ev.signo < 128 && s->pass_sig[ev.signo]) {
 			struct thr *t = thr_find(s, ev.tid, true);
@@ -655,10 +696,25 @@ static void stop_all_and_collect(struct server *s)
 		}
 		if (ev.kind == DBG_EVENT_STOPPED)
 			continue;
-		if ((ev.kind == DBG_EVENT_FORK || ev.kind == DBG_EVENT_VFORK) && !take_fork(s, &ev))
+		if ((ev.kind == DBG_EVENT_FORK || ev.kind == DBG_EVENT_VFORK) && !take_fork(s, sp, &ev))
 			continue;
 		if (reportable(&ev) && s->npending < MAX_PENDING)
 			s->pending[s->npending++] = ev;
+	}
+}
+
+/* After a reportable event: stop everything, every process (gdb's
+ * all-stop covers all inferiors), keep what came on the way. A released
+ * vfork child runs on: gdb no longer sees it. */
+static void stop_all_and_collect(struct server *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct sproc *sp = &s->procs[i];
+		if (!proc_visible(sp))
+			continue;
+		/* an exited one still has its exit to give */
+		dbg_proc_stop(sp->p);
+		collect_events(s, sp);
 	}
 }
 
@@ -678,8 +734,18 @@ static void report(struct server *s, const struct dbg_event *ev, struct buf *b)
 			logmsg("\nChild exited with status %d\n", ev->status);
 		else
 			logmsg("\nChild terminated with signal = %d\n", ev->signo);
-		release_target(s, false);
+		/* that process is gone; the others stay */
+		struct sproc *sp = proc_find(s, ev->tid > 0 ? ev->tid : s->pid);
+		if (sp) {
+			char *keep = strdup(b->d ? b->d : "");
+			release_proc(s, sp, false);
+			set_last_stop(s, keep);
+			free(keep);
+		}
 	} else {
+		struct sproc *sp = proc_of_tid(s, ev->tid);
+		if (sp)
+			proc_select(s, sp); /* the stop's thread is gdb's general thread */
 		s->last_tid = ev->tid;
 		s->gtid = ev->tid;
 	}
@@ -690,8 +756,8 @@ static void report(struct server *s, const struct dbg_event *ev, struct buf *b)
  * exit then comes after vforkdone, with gdb's catch settings of then. */
 static bool vfork_held(struct server *s, pid_t tid)
 {
-	for (size_t i = 0; i < s->nkids; i++)
-		if (s->kids[i].released && s->kids[i].parent_tid == tid)
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].released && s->procs[i].parent_tid == tid)
 			return true;
 	return false;
 }
@@ -701,25 +767,29 @@ static int resume_thr(struct server *s, struct thr *t)
 {
 	if (vfork_held(s, t->tid))
 		return 0;
+	struct dbg_proc *p = tid_proc(s, t->tid);
 	if (t->act == 's' || t->act == 'r')
-		return dbg_proc_step_thread(s->p, t->tid);
+		return dbg_proc_step_thread(p, t->tid);
 	if (t->act == 'c')
-		return dbg_proc_resume_thread(s->p, t->tid);
+		return dbg_proc_resume_thread(p, t->tid);
 	return 0;
 }
 
-/* A fork child is gdb's to clean of breakpoints and let go (fork-events+);
- * a vfork child, or any without fork events, is let go at once. */
-static bool take_fork(struct server *s, const struct dbg_event *ev)
+/* A fork child is gdb's (fork-events+ with multiprocess+): a process of
+ * its own in the table, stopped, which gdb cleans of breakpoints and
+ * detaches, follows, or keeps debugging (detach-on-fork off). Without
+ * those it is let go at once. */
+static bool take_fork(struct server *s, struct sproc *sp, const struct dbg_event *ev)
 {
 	struct dbg_proc *cp = NULL;
-	if (dbg_proc_attach_child(s->p, ev->child, &cp) < 0)
+	if (dbg_proc_attach_child(sp->p, ev->child, &cp) < 0)
 		return false;
 	bool vf = ev->kind == DBG_EVENT_VFORK;
+	struct sproc *k;
 	if ((vf ? s->vfork_events : s->fork_events) && s->mp &&
-	    s->nkids < sizeof(s->kids) / sizeof(s->kids[0])) {
-		s->kids[s->nkids++] = (struct kid){ .pid = ev->child, .p = cp, .vfork = vf,
-						    .parent_tid = ev->tid };
+	    (k = proc_add(s, cp, sp->attached))) {
+		k->vfork = vf;
+		k->parent_tid = ev->tid;
 		return true;
 	}
 	dbg_proc_set_signal(cp, ev->child, 0);
@@ -727,10 +797,11 @@ static bool take_fork(struct server *s, const struct dbg_event *ev)
 	return false;
 }
 
-/* Handle an event while running; true when it is to be reported. */
-static bool handle_running_event(struct server *s, struct dbg_event *ev)
+/* Handle an event of @sp while running; true when it is to be reported. */
+static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_event *ev)
 {
 	struct thr *t;
+	struct dbg_proc *p = sp->p;
 
 	note_event(s, ev);
 	switch (ev->kind) {
@@ -741,7 +812,7 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
 			if (t && t->act)
 				resume_thr(s, t);
 			else
-				dbg_proc_resume_thread(s->p, ev->tid);
+				dbg_proc_resume_thread(p, ev->tid);
 			return false;
 		}
 		return true;
@@ -749,9 +820,9 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
 		t = thr_find(s, ev->tid, false);
 		if (t && t->act == 'r' && ev->siginfo.code == 2 /* TRAP_TRACE */) {
 			struct dbg_regs r;
-			if (dbg_regs_get(s->p, ev->tid, &r) == 0 && r.rip >= t->r0 && r.rip < t->r1) {
-				dbg_proc_set_signal(s->p, ev->tid, 0);
-				dbg_proc_step_thread(s->p, ev->tid);
+			if (dbg_regs_get(p, ev->tid, &r) == 0 && r.rip >= t->r0 && r.rip < t->r1) {
+				dbg_proc_set_signal(p, ev->tid, 0);
+				dbg_proc_step_thread(p, ev->tid);
 				return false;
 			}
 		}
@@ -762,12 +833,12 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
 		if (child) {
 			child->act = 'c';
 			child->sig = 0;
-			dbg_proc_resume_thread(s->p, ev->child);
+			dbg_proc_resume_thread(p, ev->child);
 		}
 		if (parent && parent->act)
 			resume_thr(s, parent);
 		else
-			dbg_proc_resume_thread(s->p, ev->tid);
+			dbg_proc_resume_thread(p, ev->tid);
 		return false;
 	}
 	case DBG_EVENT_FORK:
@@ -775,17 +846,17 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
 		/* A fork child is gdb's to clean of breakpoints and let go
 		 * (fork-events+); a vfork child, or any without fork events,
 		 * is let go at once. */
-		if (take_fork(s, ev))
+		if (take_fork(s, sp, ev))
 			return true;
 		t = thr_find(s, ev->tid, true);
 		if (t && t->act)
 			resume_thr(s, t);
 		else
-			dbg_proc_resume_thread(s->p, ev->tid);
+			dbg_proc_resume_thread(p, ev->tid);
 		return false;
 	}
 	case DBG_EVENT_GROUP_STOP:
-		dbg_proc_resume_thread(s->p, ev->tid);
+		dbg_proc_resume_thread(p, ev->tid);
 		return false;
 	case DBG_EVENT_THREAD_EXIT:
 	case DBG_EVENT_NONE:
@@ -799,8 +870,8 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
  * parent has its memory back: vforkdone). */
 static bool poll_kids(struct server *s, struct dbg_event *ret)
 {
-	for (size_t i = 0; i < s->nkids; i++) {
-		struct kid *k = &s->kids[i];
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct sproc *k = &s->procs[i];
 		struct dbg_event e;
 		if (!k->released)
 			continue;
@@ -818,12 +889,31 @@ static bool poll_kids(struct server *s, struct dbg_event *ret)
 		}
 		if (r == 0 || r == -ESRCH) {
 			*ret = (struct dbg_event){ .kind = EV_VFORK_DONE, .tid = k->parent_tid };
+			proc_forget(s, k->pid);
 			dbg_proc_detach(k->p);
-			*k = s->kids[--s->nkids];
+			proc_remove(s, k);
 			return true;
 		}
 	}
 	return false;
+}
+
+/* Wait up to @ms for gdb's input or an event of any process (each
+ * handle's fd; libdbg has no single fd for several). 1: gdb sent
+ * something; 0: not (an event may be there); -1: poll failed. */
+static int poll_input(struct server *s, int ms)
+{
+	if (rsp_conn_buffered(s->c))
+		return 1;
+	struct pollfd pf[1 + MAX_PROCS];
+	nfds_t n = 0;
+	pf[n++] = (struct pollfd){ .fd = s->c->in_fd, .events = POLLIN };
+	for (size_t i = 0; i < s->nprocs; i++)
+		pf[n++] = (struct pollfd){ .fd = dbg_proc_fd(s->procs[i].p), .events = POLLIN };
+	int pr = poll(pf, n, ms);
+	if (pr < 0)
+		return errno == EINTR ? 0 : -1;
+	return pr > 0 && pf[0].revents != 0;
 }
 
 /* Wait for the running target's next reported stop and send it.
@@ -831,7 +921,6 @@ static bool poll_kids(struct server *s, struct dbg_event *ret)
 static int wait_and_report(struct server *s, struct buf *b)
 {
 	struct dbg_event ev;
-	struct pollfd pf[2];
 
 	while (s->running) {
 		if (poll_kids(s, &ev)) {
@@ -839,37 +928,42 @@ static int wait_and_report(struct server *s, struct buf *b)
 			report(s, &ev, b);
 			return send_reply(s, b);
 		}
-		int r = dbg_proc_wait(s->p, 0, &ev);
-		if (r == 0) {
-			if (!handle_running_event(s, &ev))
+		bool busy = false;
+		for (size_t i = 0; i < s->nprocs; i++) {
+			struct sproc *sp = &s->procs[i];
+			if (!proc_visible(sp))
 				continue;
-			if (ev.kind != DBG_EVENT_EXITED && ev.kind != DBG_EVENT_KILLED)
+			int r = dbg_proc_wait(sp->p, 0, &ev);
+			if (r == 0) {
+				busy = true;
+				if (!handle_running_event(s, sp, &ev))
+					continue;
 				stop_all_and_collect(s);
-			report(s, &ev, b);
-			return send_reply(s, b);
+				report(s, &ev, b);
+				return send_reply(s, b);
+			}
+			if (r == -ESRCH) {
+				/* gone without a final event we saw */
+				struct dbg_event x = { .kind = DBG_EVENT_EXITED, .tid = sp->pid };
+				stop_all_and_collect(s);
+				report(s, &x, b);
+				return send_reply(s, b);
+			}
+			if (r != -EAGAIN && r != -EINTR && r != -ETIMEDOUT) {
+				logmsg("dbg-server: wait: %s\n", dbg_strerror(r));
+				struct dbg_event x = { .kind = DBG_EVENT_KILLED, .signo = SIGKILL,
+						       .tid = sp->pid };
+				dbg_proc_kill(sp->p);
+				stop_all_and_collect(s);
+				report(s, &x, b);
+				return send_reply(s, b);
+			}
 		}
-		if (r == -ESRCH) {
-			/* gone without a final event we saw */
-			struct dbg_event x = { .kind = DBG_EVENT_EXITED };
-			report(s, &x, b);
-			return send_reply(s, b);
-		}
-		if (r != -EAGAIN && r != -EINTR && r != -ETIMEDOUT) {
-			logmsg("dbg-server: wait: %s\n", dbg_strerror(r));
-			struct dbg_event x = { .kind = DBG_EVENT_KILLED, .signo = SIGKILL };
-			dbg_proc_kill(s->p);
-			report(s, &x, b);
-			return send_reply(s, b);
-		}
-		int ci = rsp_conn_buffered(s->c);
-		if (!ci) {
-			pf[0] = (struct pollfd){ .fd = s->c->in_fd, .events = POLLIN };
-			pf[1] = (struct pollfd){ .fd = dbg_proc_fd(s->p), .events = POLLIN };
-			int pr = poll(pf, 2, 100);
-			if (pr <= 0)
-				continue;
-			ci = pf[0].revents != 0;
-		}
+		if (busy)
+			continue;
+		int ci = poll_input(s, 100);
+		if (ci < 0)
+			return -1;
 		if (ci) {
 			int e = rsp_conn_next(s->c, 0);
 			if (e < 0)
@@ -952,22 +1046,32 @@ static void ns_report(struct server *s, const struct dbg_event *ev)
 	free(b.d);
 }
 
-/* Take every event libdbg has now; reportable ones are queued. */
+/* Take every event libdbg has now, of every process; reportable ones
+ * are queued. */
 static void ns_poll_events(struct server *s)
 {
 	struct dbg_event ev;
-	while (s->p) {
-		int r = dbg_proc_wait(s->p, 0, &ev);
-		if (r == -ESRCH) {
-			struct dbg_event x = { .kind = DBG_EVENT_EXITED };
-			ns_report(s, &x);
-			return;
-		}
-		if (r < 0)
-			return;
-		if (!handle_running_event(s, &ev))
-			continue;
+	if (poll_kids(s, &ev))
 		ns_report(s, &ev);
+	for (size_t i = 0; i < s->nprocs;) {
+		struct sproc *sp = &s->procs[i];
+		if (!proc_visible(sp)) {
+			i++;
+			continue;
+		}
+		int r = dbg_proc_wait(sp->p, 0, &ev);
+		if (r == -ESRCH) {
+			/* reported and released: the table moved */
+			struct dbg_event x = { .kind = DBG_EVENT_EXITED, .tid = sp->pid };
+			ns_report(s, &x);
+			continue;
+		}
+		if (r < 0) {
+			i++;
+			continue;
+		}
+		if (handle_running_event(s, sp, &ev))
+			ns_report(s, &ev); /* an exit releases sp: i is the next one */
 	}
 }
 
@@ -982,8 +1086,9 @@ static void ns_status(struct server *s, struct buf *out)
 	pid_t *tids;
 	int n = threads(s, &tids);
 	for (int i = 0; i < n; i++) {
-		if (dbg_proc_thread_state(s->p, tids[i]) == DBG_THREAD_RUNNING)
-			dbg_proc_stop_thread(s->p, tids[i]);
+		struct dbg_proc *p = tid_proc(s, tids[i]);
+		if (dbg_proc_thread_state(p, tids[i]) == DBG_THREAD_RUNNING)
+			dbg_proc_stop_thread(p, tids[i]);
 	}
 	pid_t first = any_thread(s);
 	struct buf b = { 0 };
@@ -1024,7 +1129,18 @@ struct action {
 	int sig;
 	uint64_t r0, r1;
 	pid_t tid;  /* -1 all, else one thread */
+	pid_t pid;  /* 0 any process, else that one's threads */
 };
+
+/* The first action that applies to thread @tid of process @pid, or NULL. */
+static const struct action *action_for(const struct action *acts, int nact, pid_t pid, pid_t tid)
+{
+	for (int k = 0; k < nact; k++)
+		if ((acts[k].pid <= 0 || acts[k].pid == pid) &&
+		    (acts[k].tid == -1 || acts[k].tid == tid))
+			return &acts[k];
+	return NULL;
+}
 
 /* Apply resume actions to every thread and wait for the next stop. */
 static int resume_nonstop(struct server *s, struct action *acts, int nact, struct buf *b);
@@ -1046,20 +1162,23 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 		if (!t)
 			continue;
 		t->act = 0;
-		for (int k = 0; k < nact; k++)
-			if (acts[k].tid == -1 || acts[k].tid == tids[i]) {
-				t->act = acts[k].a == 't' ? 0 : acts[k].a;
-				t->sig = acts[k].sig;
-				t->r0 = acts[k].r0;
-				t->r1 = acts[k].r1;
-				break;
-			}
+		struct sproc *sp = proc_of_tid(s, tids[i]);
+		const struct action *a = action_for(acts, nact, sp ? sp->pid : s->pid, tids[i]);
+		if (a) {
+			t->act = a->a == 't' ? 0 : a->a;
+			t->sig = a->sig;
+			t->r0 = a->r0;
+			t->r1 = a->r1;
+		}
 	}
 	/* A kept event of a thread gdb resumes is reported first. */
 	for (size_t i = 0; i < s->npending; i++) {
 		struct dbg_event ev = s->pending[i];
 		struct thr *t = thr_find(s, ev.tid, false);
-		if (ev.kind == DBG_EVENT_EXITED || ev.kind == DBG_EVENT_KILLED || (t && t->act)) {
+		bool gone = ev.kind == DBG_EVENT_EXITED || ev.kind == DBG_EVENT_KILLED;
+		/* an exit waits until gdb resumes that process (a step of
+		 * another one must not get it) */
+		if ((gone && action_for(acts, nact, ev.tid, ev.tid)) || (!gone && t && t->act)) {
 			memmove(s->pending + i, s->pending + i + 1, (s->npending - i - 1) * sizeof(ev));
 			s->npending--;
 			free(tids);
@@ -1075,7 +1194,7 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 			continue;
 		int sig = t->sig ? t->sig : t->keep_sig;
 		t->keep_sig = 0;
-		dbg_proc_set_signal(s->p, tids[i], sig);
+		dbg_proc_set_signal(tid_proc(s, tids[i]), tids[i], sig);
 		t->has_si = 0;
 		resume_thr(s, t);
 	}
@@ -1091,20 +1210,20 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 	int n = threads(s, &tids);
 	buf_reset(b);
 	for (int i = 0; i < n; i++) {
-		int k;
-		for (k = 0; k < nact; k++)
-			if (acts[k].tid == -1 || acts[k].tid == tids[i])
-				break;
-		if (k == nact)
+		struct sproc *sp = proc_of_tid(s, tids[i]);
+		if (!sp)
+			continue;
+		const struct action *a = action_for(acts, nact, sp->pid, tids[i]);
+		if (!a)
 			continue;
 		struct thr *t = thr_find(s, tids[i], true);
 		if (!t)
 			continue;
-		int st = dbg_proc_thread_state(s->p, tids[i]);
-		if (acts[k].a == 't') {
+		int st = dbg_proc_thread_state(sp->p, tids[i]);
+		if (a->a == 't') {
 			/* a stop is reported even for a thread that was stopped:
 			 * gdb waits for one per thread it asks to stop */
-			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(s->p, tids[i]) == 0) {
+			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(sp->p, tids[i]) == 0) {
 				t->act = 0;
 				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
 				ns_report(s, &ev);
@@ -1113,13 +1232,13 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 		}
 		if (st != DBG_THREAD_STOPPED && st != DBG_THREAD_GROUP_STOPPED)
 			continue;
-		t->act = acts[k].a;
-		t->sig = acts[k].sig;
-		t->r0 = acts[k].r0;
-		t->r1 = acts[k].r1;
+		t->act = a->a;
+		t->sig = a->sig;
+		t->r0 = a->r0;
+		t->r1 = a->r1;
 		int sig = t->sig ? t->sig : t->keep_sig;
 		t->keep_sig = 0;
-		dbg_proc_set_signal(s->p, tids[i], sig);
+		dbg_proc_set_signal(sp->p, tids[i], sig);
 		resume_thr(s, t);
 	}
 	free(tids);
@@ -1164,8 +1283,9 @@ static int parse_vcont(struct server *s, const char *p, struct action *acts, int
 			pid_t pid, tid;
 			if (parse_ptid(&p, &pid, &tid) < 0)
 				return -1;
-			if (pid > 0 && s->pid && pid != s->pid)
-				continue; /* another process: not ours */
+			if (pid > 0 && !proc_visible(proc_find(s, pid)))
+				continue; /* a process we do not have */
+			a->pid = pid > 0 ? pid : 0;
 			a->tid = tid <= 0 ? -1 : tid;
 		}
 		n++;
@@ -1266,10 +1386,12 @@ static void build_threads_xml(struct server *s, struct buf *x)
 	buf_printf(x, "<?xml version=\"1.0\"?>\n<threads>\n");
 	for (int i = 0; i < n; i++) {
 		char name[64];
+		struct sproc *sp = proc_of_tid(s, tids[i]);
+		pid_t pid = sp ? sp->pid : s->pid;
 		buf_printf(x, "<thread id=\"");
 		fmt_ptid(s, x, tids[i]);
-		buf_printf(x, "\" core=\"%d\"", thread_core(s->pid, tids[i]));
-		thread_name(s->pid, tids[i], name, sizeof(name));
+		buf_printf(x, "\" core=\"%d\"", thread_core(pid, tids[i]));
+		thread_name(pid, tids[i], name, sizeof(name));
 		if (name[0]) {
 			buf_printf(x, " name=\"");
 			xml_escape(x, name);
@@ -1482,7 +1604,11 @@ static void q_catch_syscalls(struct server *s, const char *p, struct buf *out)
 		buf_printf(out, "E01");
 		return;
 	}
-	int r = dbg_syscall_catch(s->p, nrs, n, flags);
+	/* gdb's catch applies to every inferior */
+	int r = 0;
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (proc_visible(&s->procs[i]) && dbg_syscall_catch(s->procs[i].p, nrs, n, flags) < 0)
+			r = -1;
 	buf_printf(out, r < 0 ? "E01" : "OK");
 }
 
@@ -1784,25 +1910,29 @@ static void v_run(struct server *s, const char *p, struct buf *out)
 	}
 	argv[argc] = NULL;
 	if (argc == 0 || !argv[0][0]) {
-		if (!s->prog_argc)
+		/* the command line's program, else the last one run (another
+		 * inferior gdb runs without its own exec-file), with gdb's
+		 * arguments if any */
+		bool last = !s->prog_argc;
+		if (last && (!s->last_argv || !s->last_argv[0]))
 			goto bad;
 		if (argc)
 			free(argv[0]);
-		/* the command line's program, with gdb's arguments if any */
 		char *nargv[256];
 		int k = 0;
-		nargv[k++] = strdup(s->prog_argv[0]);
+		nargv[k++] = strdup(last ? s->last_argv[0] : s->prog_argv[0]);
 		if (argc > 1)
 			for (int i = 1; i < argc && k < 255; i++)
 				nargv[k++] = argv[i];
-		else
+		else if (!last)
 			for (int i = 1; i < s->prog_argc && k < 255; i++)
 				nargv[k++] = strdup(s->prog_argv[i]);
 		nargv[k] = NULL;
 		memcpy(argv, nargv, sizeof(char *) * ((size_t)k + 1));
 		argc = k;
 	}
-	release_target(s, true);
+	/* extended-remote: processes gdb has already stay (its other
+	 * inferiors; gdb kills the one it reruns itself) */
 	int r = do_spawn(s, argv);
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);
@@ -1817,6 +1947,24 @@ bad:
 	for (int i = 0; i < argc; i++)
 		free(argv[i]);
 	buf_printf(out, "E01");
+}
+
+/* A breakpoint of the current process at @addr that is in no zpt: one a
+ * fork child inherited from its parent (dbg_proc_attach_child). */
+static struct dbg_bp *inherited_bp(struct server *s, uint64_t addr)
+{
+	struct dbg_bp *bps[1024];
+	int n = dbg_bp_list(s->p, bps, 1024);
+	for (int i = 0; i < n && i < 1024; i++) {
+		if (dbg_bp_addr(bps[i]) != addr)
+			continue;
+		bool known = false;
+		for (size_t k = 0; k < s->nzpts && !known; k++)
+			known = s->zpts[k].bp == bps[i];
+		if (!known)
+			return bps[i];
+	}
+	return NULL;
 }
 
 /* Z1/z1 hardware breakpoints, Z2/z2 write and Z4/z4 access watchpoints
@@ -1838,23 +1986,18 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	}
 	if (type == '1' || type == '0')
 		len = 1;
-	if (gproc(s) != s->p) {
-		/* a fork child gdb cleans before letting it go: it inherited
-		 * the parent's int3s as its own (dbg_proc_attach_child), no
-		 * debug registers */
-		if (type == '0' && pkt[0] == 'z') {
-			struct dbg_bp *bps[1024];
-			int n = dbg_bp_list(gproc(s), bps, 1024);
-			for (int i = 0; i < n && i < 1024; i++)
-				if (dbg_bp_addr(bps[i]) == addr)
-					dbg_bp_remove(gproc(s), bps[i]);
-		}
-		buf_printf(out, pkt[0] == 'z' ? "OK" : "E01");
+	/* A process whose exit is kept for gdb's next resume of it has no
+	 * threads and no memory: nothing to put in or take out */
+	pid_t one;
+	if (dbg_proc_threads(s->p, &one, 1) == 0) {
+		buf_printf(out, "OK");
 		return;
 	}
+	/* Each applies to the process Hg selected (s->p). */
 	if (pkt[0] == 'z') {
 		for (size_t i = 0; i < s->nzpts; i++)
-			if (s->zpts[i].type == type && s->zpts[i].addr == addr && s->zpts[i].len == len) {
+			if (s->zpts[i].pid == s->pid && s->zpts[i].type == type &&
+			    s->zpts[i].addr == addr && s->zpts[i].len == len) {
 				if (type == '0')
 					dbg_bp_remove(s->p, s->zpts[i].bp);
 				else
@@ -1863,7 +2006,18 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 				buf_printf(out, "OK");
 				return;
 			}
-		buf_printf(out, "E01");
+		/* a fork child's int3s inherited from its parent
+		 * (dbg_proc_attach_child) are its own, not in our list:
+		 * gdb takes them out before it lets the child go */
+		if (type == '0' && inherited_bp(s, addr)) {
+			dbg_bp_remove(s->p, inherited_bp(s, addr));
+			buf_printf(out, "OK");
+			return;
+		}
+		/* a fork child has none of its parent's debug registers:
+		 * nothing to take out */
+		struct sproc *sp = proc_find(s, s->pid);
+		buf_printf(out, type != '0' && sp && sp->parent_tid ? "OK" : "E01");
 		return;
 	}
 	if (s->nzpts == sizeof(s->zpts) / sizeof(s->zpts[0])) {
@@ -1872,17 +2026,19 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	}
 	if (type == '0') {
 		for (size_t i = 0; i < s->nzpts; i++)
-			if (s->zpts[i].type == '0' && s->zpts[i].addr == addr) {
+			if (s->zpts[i].pid == s->pid && s->zpts[i].type == '0' && s->zpts[i].addr == addr) {
 				buf_printf(out, "OK"); /* already there */
 				return;
 			}
-		struct dbg_bp *bp;
-		int r = dbg_bp_insert(s->p, addr, NULL, &bp);
+		/* one the process inherited is taken as gdb's */
+		struct dbg_bp *bp = inherited_bp(s, addr);
+		int r = bp ? 0 : dbg_bp_insert(s->p, addr, NULL, &bp);
 		if (r < 0) {
 			buf_printf(out, "E01");
 			return;
 		}
-		s->zpts[s->nzpts++] = (struct zpt){ .type = '0', .addr = addr, .len = 1, .bp = bp };
+		s->zpts[s->nzpts++] = (struct zpt){ .type = '0', .addr = addr, .len = 1, .bp = bp,
+						    .pid = s->pid };
 		buf_printf(out, "OK");
 		return;
 	}
@@ -1897,21 +2053,65 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 		buf_printf(out, "E01");
 		return;
 	}
-	s->zpts[s->nzpts++] = (struct zpt){ .type = type, .addr = addr, .len = len, .w = w };
+	s->zpts[s->nzpts++] = (struct zpt){ .type = type, .addr = addr, .len = len, .w = w,
+					    .pid = s->pid };
 	buf_printf(out, "OK");
+}
+
+/* Detach one process (D;PID), or every one (D). A vfork child runs on
+ * its parent's memory: it stays traced, out of gdb's sight, until it
+ * execs or exits (then vforkdone). */
+static void detach_proc(struct server *s, struct sproc *sp)
+{
+	if (sp->vfork && !sp->released) {
+		sp->released = true;
+		dbg_proc_set_signal(sp->p, sp->pid, 0);
+		dbg_proc_resume(sp->p);
+		if (sp->p == s->p)
+			proc_select(s, NULL);
+		return;
+	}
+	logmsg("Detaching from process %d\n", (int)sp->pid);
+	release_proc(s, sp, false);
 }
 
 static void detach_target(struct server *s)
 {
-	pid_t *tids;
-	int n = threads(s, &tids);
-	for (int i = 0; i < n; i++) {
-		struct thr *t = thr_find(s, tids[i], false);
-		dbg_proc_set_signal(s->p, tids[i], t ? t->keep_sig : 0);
+	for (size_t i = s->nprocs; i-- > 0;)
+		if (proc_visible(&s->procs[i]))
+			detach_proc(s, &s->procs[i]);
+}
+
+/* Hg: select the process (and thread) later g/G/p/P/m/M/X/Z/z apply to.
+ * "p<pid>.<tid>", "p<pid>" (any of its threads), "<tid>", 0, -1. */
+static int h_select(struct server *s, pid_t pid, pid_t tid)
+{
+	struct sproc *sp = NULL;
+	if (pid > 0) {
+		sp = proc_find(s, pid);
+		if (!proc_visible(sp))
+			return -1;
+		/* a process whose exit is kept for a later resume has no
+		 * threads left, yet gdb may still clean its breakpoints */
+		if (tid > 0 && proc_of_tid(s, tid) != sp) {
+			pid_t one;
+			if (dbg_proc_threads(sp->p, &one, 1) > 0 || tid != pid)
+				return -1;
+			proc_select(s, sp);
+			s->gtid = tid;
+			return 0;
+		}
+	} else if (tid > 0) {
+		sp = proc_of_tid(s, tid);
+		if (!proc_visible(sp))
+			return -1;
 	}
-	free(tids);
-	logmsg("Detaching from process %d\n", (int)s->pid);
-	release_target(s, false);
+	if (tid > 0 && !thread_alive(s, tid))
+		return -1;
+	if (sp)
+		proc_select(s, sp);
+	s->gtid = tid;
+	return 0;
 }
 
 /* Handle one packet; returns -1 when the connection is to end. */
@@ -1973,24 +2173,23 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			buf_printf(out, "E01");
 			break;
 		}
-		if (pid > 0 && pid != s->pid && kid_find(s, pid)) {
-			/* a fork child gdb cleans before it lets it go */
-		} else if (tid > 0 && !thread_alive(s, tid)) {
+		if (pkt[1] == 'g' && h_select(s, pid, tid) < 0) {
 			buf_printf(out, "E01");
 			break;
 		}
-		if (pkt[1] == 'g') {
-			s->gtid = tid;
-			s->gpid = pid > 0 ? pid : s->pid;
-		} else {
+		if (pkt[1] == 'c') {
+			if (tid > 0 && !thread_alive(s, tid)) {
+				buf_printf(out, "E01");
+				break;
+			}
 			s->ctid = tid;
 		}
 		buf_printf(out, "OK");
 		break;
 	case 'T':
 		p = pkt + 1;
-		if (parse_ptid(&p, &pid, &tid) < 0 || *p ||
-		    (!thread_alive(s, tid) && !(pid > 0 && kid_find(s, pid) && tid == pid)))
+		if (parse_ptid(&p, &pid, &tid) < 0 || *p || !thread_alive(s, tid) ||
+		    (pid > 0 && proc_of_tid(s, tid) != proc_find(s, pid)))
 			buf_printf(out, "E01");
 		else
 			buf_printf(out, "OK");
@@ -2028,7 +2227,10 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "vCont;", 6)) {
 			struct action acts[64];
 			int n = parse_vcont(s, pkt + 5, acts, 64);
-			if (n < 0 || !s->p) {
+			/* non-stop: a process whose exit gdb has yet to take
+			 * from the queue is gone already; asking it to stop is
+			 * no error (its actions are dropped) */
+			if (n < 0 || (!s->p && !s->nonstop)) {
 				buf_printf(out, "E01");
 				break;
 			}
@@ -2043,8 +2245,8 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				pid_t *tids;
 				int n = threads(s, &tids);
 				for (int i = 0; i < n; i++)
-					if (dbg_proc_thread_state(s->p, tids[i]) == DBG_THREAD_RUNNING &&
-					    dbg_proc_stop_thread(s->p, tids[i]) == 0) {
+					if (dbg_proc_thread_state(tid_proc(s, tids[i]), tids[i]) == DBG_THREAD_RUNNING &&
+					    dbg_proc_stop_thread(tid_proc(s, tids[i]), tids[i]) == 0) {
 						struct thr *t = thr_find(s, tids[i], true);
 						if (t)
 							t->act = 0;
@@ -2063,8 +2265,9 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				buf_printf(out, "E01");
 				break;
 			}
-			release_target(s, !s->attached);
-			if (do_attach(s, (pid_t)v) < 0) {
+			/* extended-remote: the other processes stay (gdb's other
+			 * inferiors); one we have already is refused */
+			if (proc_find(s, (pid_t)v) || do_attach(s, (pid_t)v) < 0) {
 				buf_printf(out, "E01");
 				break;
 			}
@@ -2072,7 +2275,12 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				/* non-stop: OK now, the stop as a notification */
 				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = s->pid };
 				send_reply(s, (buf_printf(out, "OK"), out));
+				/* without registers: the notification comes before
+				 * gdb knows this process's architecture (an added
+				 * inferior with no file would misread them) */
+				s->no_expedite = true;
 				ns_report(s, &ev);
+				s->no_expedite = false;
 				return 0;
 			}
 			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = s->pid };
@@ -2080,18 +2288,15 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "vRun;", 5)) {
 			v_run(s, pkt, out);
 		} else if (!strncmp(pkt, "vKill;", 6)) {
+			/* that process only; the others run on or stay stopped */
 			p = pkt + 6;
-			struct kid *k;
-			if (rsp_parse_hex(&p, &v) == 0 && (k = kid_find(s, (pid_t)v))) {
-				kid_drop(s, k, true);
-				buf_printf(out, "OK");
-				break;
-			}
-			if (!s->p) {
+			struct sproc *k;
+			if (rsp_parse_hex(&p, &v) < 0 || *p || !(k = proc_find(s, (pid_t)v)) ||
+			    !proc_visible(k)) {
 				buf_printf(out, "E01");
 				break;
 			}
-			release_target(s, true);
+			release_proc(s, k, true);
 			buf_printf(out, "OK");
 		} else if (!strncmp(pkt, "vFile:", 6)) {
 			vfile_packet(s, pkt, len, out);
@@ -2106,7 +2311,7 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 	case 'R':
 		/* extended-remote restart: run the last program again; no reply */
 		if (s->extended && s->last_argv) {
-			release_target(s, !s->attached);
+			release_all(s);
 			do_spawn(s, s->last_argv);
 		}
 		return 0;
@@ -2118,48 +2323,35 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				buf_printf(out, ";process:%x", (unsigned)s->pid);
 			send_reply(s, out);
 		}
+		/* every process, as gdbserver */
 		release_target(s, true);
 		if (!s->extended)
 			return -1;
 		return 0;
 	case 'D':
 		if (pkt[1] == ';') {
+			/* D;PID: that process (a fork child gdb lets go, or
+			 * the parent when gdb follows the child); the others
+			 * stay */
 			p = pkt + 2;
-			struct kid *k;
-			if (rsp_parse_hex(&p, &v) == 0 && (k = kid_find(s, (pid_t)v))) {
-				if (k->vfork && !k->released) {
-					/* it runs on our parent's memory: keep it
-					 * traced until it execs or exits */
-					k->released = true;
-					dbg_proc_set_signal(k->p, k->pid, 0);
-					dbg_proc_resume(k->p);
-				} else {
-					kid_drop(s, k, false);
-				}
-				buf_printf(out, "OK");
+			struct sproc *k;
+			if (rsp_parse_hex(&p, &v) < 0 || *p || !(k = proc_find(s, (pid_t)v)) ||
+			    !proc_visible(k)) {
+				buf_printf(out, "E01");
 				break;
 			}
+			detach_proc(s, k);
+			buf_printf(out, "OK");
+			if (s->p || s->extended)
+				break;
+			send_reply(s, out);
+			return -1;
 		}
 		if (!s->p) {
 			buf_printf(out, "E01");
 			break;
 		}
-		size_t nk = s->nkids;
-		struct kid k0 = nk ? s->kids[0] : (struct kid){ 0 };
-		if (nk)
-			s->kids[0] = s->kids[--s->nkids];
 		detach_target(s);
-		if (nk) {
-			/* follow-fork-mode child: the child is the target now */
-			reset_target_state(s);
-			s->p = k0.p;
-			s->pid = k0.pid;
-			s->attached = true;
-			s->last_tid = s->gtid = s->gpid = s->pid;
-			s->td_built = s->td_built; /* same machine, same description */
-			buf_printf(out, "OK");
-			break;
-		}
 		buf_printf(out, "OK");
 		if (!s->extended) {
 			send_reply(s, out);
@@ -2179,7 +2371,11 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strcmp(pkt, "qsThreadInfo")) {
 			reply_thread_list(s, out, false);
 		} else if (!strncmp(pkt, "qAttached", 9)) {
-			buf_printf(out, s->attached ? "1" : "0");
+			struct sproc *sp = NULL;
+			p = pkt + 9;
+			if (*p == ':' && (p++, rsp_parse_hex(&p, &v) == 0))
+				sp = proc_find(s, (pid_t)v);
+			buf_printf(out, (sp ? sp->attached : s->attached) ? "1" : "0");
 		} else if (!strncmp(pkt, "qXfer:", 6)) {
 			handle_qxfer(s, pkt, out);
 		} else if (!strncmp(pkt, "qRcmd,", 6)) {
@@ -2192,7 +2388,8 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			p = pkt + 17;
 			if (parse_ptid(&p, &pid, &tid) == 0 && s->p) {
 				char name[64];
-				thread_name(s->pid, tid, name, sizeof(name));
+				struct sproc *sp = proc_of_tid(s, tid);
+				thread_name(sp ? sp->pid : s->pid, tid, name, sizeof(name));
 				buf_hex(out, name, strlen(name));
 			} else {
 				buf_printf(out, "E01");
@@ -2250,7 +2447,10 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				/* everything is stopped now: gdb sees that with '?' */
 			}
 			if (pkt[9] == '0' && s->nonstop && s->p) {
-				dbg_proc_stop(s->p); /* all-stop: everything stops */
+				/* all-stop: everything stops */
+				for (size_t i = 0; i < s->nprocs; i++)
+					if (proc_visible(&s->procs[i]))
+						dbg_proc_stop(s->procs[i].p);
 				s->npending = 0;
 			}
 			s->nonstop = pkt[9] == '1';
@@ -2278,8 +2478,11 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
  * gdb that reads running memory (the contention row of doc/server.md). */
 static bool proc_fd_ready(struct server *s)
 {
-	struct pollfd pf = { .fd = dbg_proc_fd(s->p), .events = POLLIN };
-	return poll(&pf, 1, 0) != 0;
+	struct pollfd pf[MAX_PROCS];
+	nfds_t n = 0;
+	for (size_t i = 0; i < s->nprocs; i++)
+		pf[n++] = (struct pollfd){ .fd = dbg_proc_fd(s->procs[i].p), .events = POLLIN };
+	return poll(pf, n, 0) != 0;
 }
 
 static void serve(struct server *s, struct rsp_conn *c)
@@ -2302,14 +2505,11 @@ static void serve(struct server *s, struct rsp_conn *c)
 			if (!quiet || proc_fd_ready(s))
 				ns_poll_events(s);
 			quiet = false;
-			if (!rsp_conn_buffered(c)) {
-				struct pollfd pf[2] = {
-					{ .fd = c->in_fd, .events = POLLIN },
-					{ .fd = s->p ? dbg_proc_fd(s->p) : -1, .events = POLLIN },
-				};
-				if (poll(pf, 2, 100) <= 0 || !pf[0].revents)
-					continue;
-			}
+			int ci = poll_input(s, 100);
+			if (ci < 0)
+				break;
+			if (!ci)
+				continue;
 			e = rsp_conn_next(c, 0);
 			if (e == RSP_EV_NONE)
 				continue;
@@ -2531,7 +2731,7 @@ int main(int argc, char **argv)
 	if (!stdio) {
 		g_listen_fd = listen_on(comm, &port);
 		if (g_listen_fd < 0) {
-			release_target(s, !s->attached);
+			release_all(s);
 			return 1;
 		}
 	}
@@ -2574,12 +2774,7 @@ int main(int argc, char **argv)
 		if (stdio || s->once || s->exit_requested || (!s->multi && !s->p))
 			break;
 	}
-	if (s->p) {
-		if (s->attached)
-			detach_target(s);
-		else
-			release_target(s, true);
-	}
+	release_all(s);
 	if (g_listen_fd >= 0)
 		close(g_listen_fd);
 	return 0;

@@ -35,6 +35,18 @@ struct thr {
 
 #define MAX_PENDING 4096
 
+/* One traced process, one of gdb's inferiors (procs.c). */
+struct sproc {
+	pid_t pid;
+	struct dbg_proc *p;
+	bool attached;       /* let go by detaching (else killed) */
+	bool vfork;          /* a vfork child: runs on its parent's memory */
+	bool released;       /* a vfork child gdb detached: traced, hidden from
+				gdb, until it execs or exits (then vforkdone) */
+	pid_t parent_tid;    /* a fork child: the thread that forked it */
+};
+#define MAX_PROCS 64
+
 struct server {
 	struct rsp_conn *c;
 	bool multi, once, debug;
@@ -55,20 +67,15 @@ struct server {
 	bool attached;           /* attached (detach on quit) vs spawned (kill) */
 	bool running;
 	pid_t gtid, ctid;        /* Hg, Hc: 0 any, -1 all */
-	pid_t gpid;              /* Hg's process: ours or a fork child */
 	bool fork_events;        /* gdb said fork-events+ */
-	/* fork children reported to gdb, until it detaches or kills them */
-	struct kid {
-		pid_t pid;
-		struct dbg_proc *p;
-		bool vfork;      /* a vfork child: shares the parent's memory */
-		bool released;   /* gdb detached it; kept until it execs or exits */
-		pid_t parent_tid;
-	} kids[16];
+	/* every process gdb debugs (procs.c); s->p, s->pid and s->attached
+	 * are the current one's: Hg's, or the last stop's */
+	struct sproc procs[MAX_PROCS];
+	size_t nprocs;
+	bool no_expedite;        /* stop replies without registers, for now */
 	bool vfork_events;
 	bool swbreak;            /* gdb said swbreak+: Z0 with the pc at the breakpoint */
 	bool lldb;               /* the client is lldb (qSupported's xmlRegisters list) */
-	size_t nkids;
 	pid_t last_tid;
 	struct thr *thr;
 	size_t nthr, capthr;
@@ -99,6 +106,7 @@ struct server {
 		uint64_t addr, len;
 		struct dbg_watch *w;
 		struct dbg_bp *bp;
+		pid_t pid;       /* the process it is in */
 	} zpts[1024];
 	size_t nzpts;
 
@@ -110,6 +118,16 @@ struct server {
 /* Linux signal <-> gdb's signal numbers. */
 int sig_to_gdb(int linux_sig);
 int sig_from_gdb(int gdb_sig);
+
+/* procs.c: the process table */
+struct sproc *proc_find(struct server *s, pid_t pid);
+struct sproc *proc_of_tid(struct server *s, pid_t tid);
+struct sproc *proc_add(struct server *s, struct dbg_proc *p, bool attached);
+void proc_select(struct server *s, struct sproc *sp);
+bool proc_visible(const struct sproc *sp);
+int proc_threads(struct dbg_proc *p, pid_t **ret);
+void proc_forget(struct server *s, pid_t pid);
+void proc_remove(struct server *s, struct sproc *sp);
 
 /* vfile.c */
 void vfile_packet(struct server *s, const char *pkt, size_t len, struct buf *out);
