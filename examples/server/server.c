@@ -756,13 +756,15 @@ static bool handle_running_event(struct server *s, struct dbg_event *ev)
 		}
 		return true;
 	case DBG_EVENT_CLONE: {
-		struct thr *parent = thr_find(s, ev->tid, true);
+		/* the child first: adding it may move the table, and with
+		 * it a parent pointer taken before */
 		struct thr *child = thr_find(s, ev->child, true);
 		if (child) {
 			child->act = 'c';
 			child->sig = 0;
 			dbg_proc_resume_thread(s->p, ev->child);
 		}
+		struct thr *parent = thr_find(s, ev->tid, true);
 		if (parent && parent->act)
 			resume_thr(s, parent);
 		else
