@@ -372,6 +372,9 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 	t->state = T_STOPPED;
 	t->regs_valid = false;
 	t->group_stop = false;
+	bool was_stepping = t->single_stepping;
+	t->single_stepping = false;
+	t->restep = false;
 	/* Any trap clears a pending PTRACE_INTERRUPT ("any trap clears
 	 * pending STOP trap", ptrace_stop() in kernel/signal.c). One sent
 	 * after the trap began stays pending and shows up after the next
@@ -389,8 +392,14 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 			return D_REPORT;
 		}
 		/* An INTERRUPT trap, the first trap of an auto-attached
-		 * clone child, or a LISTENing thread woken by SIGCONT. */
+		 * clone child, or a LISTENing thread woken by SIGCONT. An
+		 * interrupt left pending by a stop-all traps as soon as the
+		 * thread is resumed, before a single-step's instruction has
+		 * run: undone as a continue, the step would be lost and the
+		 * thread would run on (gdb's step off a breakpoint, through
+		 * dbg-server, ran into the next one). */
 		t->expect_initial_stop = false;
+		t->restep = was_stepping;
 		return D_QUIET;
 	case PTRACE_EVENT_CLONE:
 	case PTRACE_EVENT_FORK:

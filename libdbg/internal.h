@@ -51,6 +51,12 @@ struct dbg__thread {
 	bool interrupt_pending;
 	/* A new clone child: its first stop is the auto-attach trap. */
 	bool expect_initial_stop;
+	/* Resumed by PTRACE_SINGLESTEP (resume_issue), until it stops. */
+	bool single_stepping;
+	/* Its last stop was a stale interrupt's trap taken right after a
+	 * single-step resume, before the instruction ran: the step is to be
+	 * issued again when the stop is undone (settle in proc.c). */
+	bool restep;
 	bool regs_valid;
 	struct user_regs_struct regs;
 	/* Debug registers we changed, with their values before us. */

@@ -297,6 +297,7 @@ static int resume_issue(struct dbg_proc *p, struct dbg__thread *t, bool step, in
 			t->pending_sig = 0;
 			t->state = T_RUNNING;
 			t->group_stop = false;
+			t->single_stepping = step && req == PTRACE_SINGLESTEP;
 		}
 	}
 	dbg__hook_resume(p, t);
@@ -352,7 +353,8 @@ static int settle(struct dbg_proc *p, pid_t tid, enum dbg__disposition d)
 	if (d != D_QUIET)
 		return 0;
 	struct dbg__thread *t = dbg__thread_find(p, tid);
-	return t ? resume_thread(p, t, false) : 0;
+	/* A single-step cut short by a stale interrupt is issued again. */
+	return t ? resume_thread(p, t, t->restep) : 0;
 }
 
 /*
