@@ -695,6 +695,18 @@ static bool vfork_held(struct server *s, pid_t tid)
 	return false;
 }
 
+/* Is a thread gdb resumed (all-stop) still there to report something? */
+static bool any_resumed(struct server *s)
+{
+	for (size_t i = 0; i < s->nthr; i++)
+		if (s->thr[i].act)
+			return true;
+	for (size_t i = 0; i < s->nkids; i++)
+		if (s->kids[i].released)
+			return true; /* its vforkdone is to come */
+	return false;
+}
+
 /* Resume one thread by its action; the pending signal was set before. */
 static int resume_thr(struct server *s, struct thr *t)
 {
@@ -842,8 +854,18 @@ static int wait_and_report(struct server *s, struct buf *b)
 		}
 		int r = dbg_proc_wait(s->p, 0, &ev);
 		if (r == 0) {
-			if (!handle_running_event(s, &ev))
+			if (!handle_running_event(s, &ev)) {
+				/* the threads gdb resumed have all exited (the
+				 * rest stay stopped, scheduler-locking): 'N' */
+				if (ev.kind == DBG_EVENT_THREAD_EXIT && s->no_resumed &&
+				    !any_resumed(s)) {
+					s->running = false;
+					buf_reset(b);
+					buf_printf(b, "N");
+					return send_reply(s, b);
+				}
 				continue;
+			}
 			if (ev.kind != DBG_EVENT_EXITED && ev.kind != DBG_EVENT_KILLED)
 				stop_all_and_collect(s);
 			report(s, &ev, b);
@@ -1406,6 +1428,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 	s->fork_events = strstr(pkt, "fork-events+") != NULL;
 	s->vfork_events = strstr(pkt, "vfork-events+") != NULL;
 	s->swbreak = strstr(pkt, "swbreak+") != NULL;
+	s->no_resumed = strstr(pkt, "no-resumed+") != NULL;
 	/* lldb lists its architectures; gdb names only i386 */
 	s->lldb = strstr(pkt, "xmlRegisters=i386,") != NULL;
 	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"

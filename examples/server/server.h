@@ -67,6 +67,7 @@ struct server {
 	} kids[16];
 	bool vfork_events;
 	bool swbreak;            /* gdb said swbreak+: Z0 with the pc at the breakpoint */
+	bool no_resumed;         /* gdb said no-resumed+: 'N' when nothing it resumed is left */
 	bool lldb;               /* the client is lldb (qSupported's xmlRegisters list) */
 	size_t nkids;
 	pid_t last_tid;
