@@ -621,6 +621,16 @@ static void note_event(struct server *s, const struct dbg_event *ev)
 	case DBG_EVENT_EXEC:
 		/* every other thread is gone; the pid goes on */
 		s->nthr = 0;
+		/* libdbg dropped every breakpoint and watch (the old program's
+		 * addresses): gdb inserts them again, often at the same
+		 * addresses, which must not be taken as already there */
+		for (size_t i = 0; i < s->nzpts; i++) {
+			if (s->zpts[i].type == '0')
+				dbg_bp_remove(s->p, s->zpts[i].bp);
+			else
+				dbg_watch_remove(s->p, s->zpts[i].w);
+		}
+		s->nzpts = 0;
 		break;
 	case DBG_EVENT_SIGNAL:
 	case DBG_EVENT_TRAP: {

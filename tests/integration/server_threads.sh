@@ -3,7 +3,9 @@
 # non-stop: tests/server/srv_threads starts 200 threads that meet at a
 # barrier, each calls hit() and exits; gdb stops at the first hit(), then
 # runs to done() after all have exited: hits must be 200, one thread left.
-# Debian's gdbserver runs the same session first (the script's own check).
+# Then a non-leader thread execs the program: gdb's breakpoint at main
+# (inserted again at the same address) must be hit in the new program.
+# Debian's gdbserver runs the same sessions first (the script's own check).
 # Usage: server_threads.sh DBG_SERVER SRV_THREADS
 set -eu
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
@@ -62,9 +64,39 @@ session() { # name server-command mode
 	echo "$1 $3: ok"
 }
 
+exec_session() { # name server-command
+	port=$(free_port)
+	log=$tmp/$1.exec.server
+	$2 --once "127.0.0.1:$port" "$target" exec > "$log" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Listening on port' "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
+		-ex 'break main' -ex continue -ex 'p argc' -ex continue -ex 'p argc' \
+		-ex kill "$target" > "$tmp/$1.exec.gdb" 2>&1 || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	out=$tmp/$1.exec.gdb
+	if ! grep -q 'is executing new program' "$out" ||
+	   [ "$(grep -c 'Breakpoint 1, main' "$out")" != 2 ] ||
+	   ! grep -q '^\$2 = 2$' "$out"; then
+		echo "$1 exec: main's breakpoint not hit in the new program:"; tail -30 "$out"
+		exit 1
+	fi
+	echo "$1 exec: ok"
+}
+
 for mode in all-stop non-stop; do
 	if command -v gdbserver > /dev/null; then
 		session gdbserver gdbserver "$mode"
 	fi
 	session dbg-server "$server" "$mode"
 done
+if command -v gdbserver > /dev/null; then
+	exec_session gdbserver gdbserver
+fi
+exec_session dbg-server "$server"
+
