@@ -2159,6 +2159,19 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			buf_printf(out, "E01");
 			break;
 		}
+		/* a fork child whose event gdb has not had yet (kept while a
+		 * step ended elsewhere) goes with its parent, as gdbserver's */
+		for (size_t i = 0; i < s->npending;) {
+			struct dbg_event *e = &s->pending[i];
+			struct kid *k = e->kind == DBG_EVENT_FORK || e->kind == DBG_EVENT_VFORK
+				? kid_find(s, e->child) : NULL;
+			if (!k) {
+				i++;
+				continue;
+			}
+			kid_drop(s, k, false);
+			memmove(e, e + 1, (--s->npending - i) * sizeof(*e));
+		}
 		size_t nk = s->nkids;
 		struct kid k0 = nk ? s->kids[0] : (struct kid){ 0 };
 		if (nk)
