@@ -297,6 +297,17 @@ static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
 	return false;
 }
 
+/* Is a SIGTRAP pending for thread @tid itself (its SigPnd)? */
+static bool sigtrap_pending(pid_t pid, pid_t tid)
+{
+	char path[96], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	const char *s = strstr(buf, "\nSigPnd:\t");
+	return s && (strtoull(s + 9, NULL, 16) & (1ull << (SIGTRAP - 1)));
+}
+
 static bool is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -400,6 +411,25 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		 * dbg-server, ran into the next one). */
 		t->expect_initial_stop = false;
 		t->restep = was_stepping;
+		if (was_stepping && sigtrap_pending(p->pid, tid)) {
+			/* The step is done and its trap waits behind our
+			 * interrupt (the kernel takes a pending interrupt
+			 * before it dequeues signals): reported as a plain
+			 * stop, the step would look cut short (gdb's displaced
+			 * step left the thread in its scratch copy). A
+			 * single-step resume dequeues the trap before any
+			 * instruction runs: this stop becomes the step's. */
+			int st2;
+			pid_t r = -1;
+			if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) == 0)
+				while ((r = waitpid(tid, &st2, __WALL)) < 0 && errno == EINTR)
+					;
+			if (r == tid) {
+				t->state = T_RUNNING;
+				t->single_stepping = true;
+				return dbg__handle_status(p, tid, st2, ev);
+			}
+		}
 		return D_QUIET;
 	case PTRACE_EVENT_CLONE:
 	case PTRACE_EVENT_FORK:

@@ -980,9 +980,26 @@ static void ns_report(struct server *s, const struct dbg_event *ev)
 		free(tmp.d);
 	} else {
 		s->last_tid = ev->tid;
+		struct thr *t = thr_find(s, ev->tid, false);
+		if (t)
+			t->act = 0; /* stopped, and gdb will know it */
 	}
 	ns_queue(s, b.d ? b.d : "");
 	free(b.d);
+}
+
+/* Is a stop reply about @tid queued for gdb (sent or not, not acked)? */
+static bool ns_queued_for(struct server *s, pid_t tid)
+{
+	struct buf b = { 0 };
+	buf_printf(&b, "thread:");
+	fmt_ptid(s, &b, tid);
+	buf_printf(&b, ";");
+	bool found = false;
+	for (size_t i = 0; i < s->nsq_n && !found; i++)
+		found = strstr(s->nsq[i], b.d) != NULL;
+	free(b.d);
+	return found;
 }
 
 /* Take every event libdbg has now; reportable ones are queued. */
@@ -1121,6 +1138,16 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 static int resume_nonstop(struct server *s, struct action *acts, int nact, struct buf *b)
 {
 	pid_t *tids;
+	/* Stops libdbg has and gdb has not had yet go out first: their
+	 * threads stay stopped until gdb, having seen them, resumes them
+	 * (a wildcard 'c' would let them run on with their stop reported
+	 * after, and the next 't' would report a second one) */
+	ns_poll_events(s);
+	if (!s->p) {
+		buf_reset(b);
+		buf_printf(b, "OK");
+		return send_reply(s, b);
+	}
 	int n = threads(s, &tids);
 	buf_reset(b);
 	for (int i = 0; i < n; i++) {
@@ -1135,16 +1162,26 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 			continue;
 		int st = dbg_proc_thread_state(s->p, tids[i]);
 		if (acts[k].a == 't') {
-			/* a stop is reported even for a thread that was stopped:
-			 * gdb waits for one per thread it asks to stop */
+			/* one stop per thread gdb had running (a thread the
+			 * server holds stopped included); none for one whose
+			 * stop gdb has had or is about to get (an event met
+			 * while stopping it): 'vCont;t' names every thread,
+			 * and a second stop trips gdb (skip_inline_frames) */
 			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(s->p, tids[i]) == 0) {
-				t->act = 0;
-				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
-				ns_report(s, &ev);
+				ns_poll_events(s);
+				if (!s->p)
+					break;
+				t = thr_find(s, tids[i], false);
+				if (t && t->act && !ns_queued_for(s, tids[i])) {
+					struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
+					ns_report(s, &ev);
+				}
 			}
 			continue;
 		}
 		if (st != DBG_THREAD_STOPPED && st != DBG_THREAD_GROUP_STOPPED)
+			continue;
+		if (ns_queued_for(s, tids[i]))
 			continue;
 		t->act = acts[k].a;
 		t->sig = acts[k].sig;
