@@ -827,6 +827,10 @@ static bool poll_kids(struct server *s, struct dbg_event *ret)
 		struct dbg_event e;
 		if (!k->released)
 			continue;
+		/* vforkdone is the parent's event: not before gdb resumes it */
+		struct thr *pt = thr_find(s, k->parent_tid, false);
+		if (pt && !pt->act)
+			continue;
 		int r;
 		while ((r = dbg_proc_wait(k->p, 0, &e)) == 0) {
 			if (e.kind == DBG_EVENT_EXEC || e.kind == DBG_EVENT_EXITED ||
@@ -1006,6 +1010,10 @@ static bool ns_queued_for(struct server *s, pid_t tid)
 static void ns_poll_events(struct server *s)
 {
 	struct dbg_event ev;
+	/* a released vfork child that execed or exited: the parent's
+	 * vforkdone (all-stop polls them in wait_and_report) */
+	while (s->p && poll_kids(s, &ev))
+		ns_report(s, &ev);
 	while (s->p) {
 		int r = dbg_proc_wait(s->p, 0, &ev);
 		if (r == -ESRCH) {
