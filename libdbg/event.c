@@ -386,6 +386,7 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 	bool was_stepping = t->single_stepping;
 	t->single_stepping = false;
 	t->restep = false;
+	t->sig_stop = false;
 	/* Any trap clears a pending PTRACE_INTERRUPT ("any trap clears
 	 * pending STOP trap", ptrace_stop() in kernel/signal.c). One sent
 	 * after the trap began stays pending and shows up after the next
@@ -490,10 +491,19 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		 * step or hardware trap is ours; an int3 is delivered unless
 		 * the caller filters it (no breakpoint module claims it yet). */
 		ev->kind = DBG_EVENT_TRAP;
+		t->sig_stop = true;
 		t->pending_sig = (si.si_code == TRAP_TRACE || si.si_code == TRAP_HWBKPT) ? 0 : SIGTRAP;
 		return dbg__hook_stop(p, t, ev);
 	}
 	ev->kind = DBG_EVENT_SIGNAL;
+	t->sig_stop = true;
 	t->pending_sig = sig;
+	if (t->injected_sig == sig && si.si_code == SI_TKILL && si.si_pid == getpid()) {
+		/* The signal a resume was given from a stop that could not
+		 * deliver it (resume_issue): it is the caller's, not news. */
+		t->injected_sig = 0;
+		t->restep = was_stepping;
+		return D_QUIET;
+	}
 	return dbg__hook_stop(p, t, ev);
 }
