@@ -797,6 +797,27 @@ static bool others_running(const struct dbg_proc *p, const struct dbg__thread *t
  * a breakpoint it hit, execute the original instruction first so no
  * other thread can run past the breakpoint meanwhile.
  */
+/* Is @t stopped inside a system call that the kernel restarts when it
+ * resumes (rax -ERESTARTSYS, -ERESTARTNOINTR, -ERESTARTNOHAND or
+ * -ERESTART_RESTARTBLOCK, orig_rax the call): its pc is the return
+ * address, and the kernel moves it back two bytes onto the `syscall`
+ * instruction as it resumes. */
+static bool in_restarting_syscall(struct dbg__thread *t)
+{
+	long rax, orig;
+	if (t->regs_valid) {
+		rax = (long)t->regs.rax;
+		orig = (long)t->regs.orig_rax;
+	} else {
+		errno = 0;
+		orig = ptrace(PTRACE_PEEKUSER, t->tid, (void *)offsetof(struct user, regs.orig_rax), 0);
+		rax = errno ? 0 : ptrace(PTRACE_PEEKUSER, t->tid, (void *)offsetof(struct user, regs.rax), 0);
+		if (errno)
+			return false;
+	}
+	return orig >= 0 && (rax == -512 || rax == -513 || rax == -514 || rax == -516);
+}
+
 static int bp_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 {
 	uint64_t a = t->bp.on_site, pc = 0;
@@ -804,6 +825,17 @@ static int bp_prepare(struct dbg_proc *p, struct dbg__thread *t, int *req)
 		return 0;
 	struct dbg__bp_site *s = dbg__bp_site_find(p, a);
 	if (!s || s->lifted || dbg__bp_get_pc(t, &pc) < 0 || pc != a) {
+		t->bp.on_site = 0;
+		return 0;
+	}
+	/* A thread blocked in a call whose return address is @a (the
+	 * breakpoint went in meanwhile) has not begun the instruction
+	 * there: it finishes the call, then meets the breakpoint. Stepping
+	 * it off would be wrong: the restarted call goes two bytes back
+	 * from the pc, which for a displaced copy is outside the scratch
+	 * page (a forking thread in waitpid died of SIGSEGV under gdb's
+	 * `next` in another thread, gdb.threads/next-fork-other-thread). */
+	if (in_restarting_syscall(t)) {
 		t->bp.on_site = 0;
 		return 0;
 	}

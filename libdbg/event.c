@@ -300,6 +300,17 @@ static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
 	return false;
 }
 
+/* Is a SIGTRAP pending for thread @tid itself (its SigPnd)? */
+static bool sigtrap_pending(pid_t pid, pid_t tid)
+{
+	char path[96], buf[2048];
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
+	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
+		return false;
+	const char *s = strstr(buf, "\nSigPnd:\t");
+	return s && (strtoull(s + 9, NULL, 16) & (1ull << (SIGTRAP - 1)));
+}
+
 static bool is_stop_signal(int sig)
 {
 	return sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU;
@@ -376,6 +387,10 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 	t->state = T_STOPPED;
 	t->regs_valid = false;
 	t->group_stop = false;
+	bool was_stepping = t->single_stepping;
+	t->single_stepping = false;
+	t->restep = false;
+	t->sig_stop = false;
 	/* Any trap clears a pending PTRACE_INTERRUPT ("any trap clears
 	 * pending STOP trap", ptrace_stop() in kernel/signal.c). One sent
 	 * after the trap began stays pending and shows up after the next
@@ -398,9 +413,34 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 			return D_REPORT;
 		}
 		/* An INTERRUPT trap, the first trap of an auto-attached
-		 * clone child, or a LISTENing thread woken by SIGCONT. */
+		 * clone child, or a LISTENing thread woken by SIGCONT. An
+		 * interrupt left pending by a stop-all traps as soon as the
+		 * thread is resumed, before a single-step's instruction has
+		 * run: undone as a continue, the step would be lost and the
+		 * thread would run on (gdb's step off a breakpoint, through
+		 * dbg-server, ran into the next one). */
 		t->expect_initial_stop = false;
 		t->interrupted = true;
+		t->restep = was_stepping;
+		if (was_stepping && sigtrap_pending(p->pid, tid)) {
+			/* The step is done and its trap waits behind our
+			 * interrupt (the kernel takes a pending interrupt
+			 * before it dequeues signals): reported as a plain
+			 * stop, the step would look cut short (gdb's displaced
+			 * step left the thread in its scratch copy). A
+			 * single-step resume dequeues the trap before any
+			 * instruction runs: this stop becomes the step's. */
+			int st2;
+			pid_t r = -1;
+			if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) == 0)
+				while ((r = waitpid(tid, &st2, __WALL)) < 0 && errno == EINTR)
+					;
+			if (r == tid) {
+				t->state = T_RUNNING;
+				t->single_stepping = true;
+				return dbg__handle_status(p, tid, st2, ev);
+			}
+		}
 		return D_QUIET;
 	case PTRACE_EVENT_CLONE:
 	case PTRACE_EVENT_FORK:
@@ -461,10 +501,19 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		 * step or hardware trap is ours; an int3 is delivered unless
 		 * the caller filters it (no breakpoint module claims it yet). */
 		ev->kind = DBG_EVENT_TRAP;
+		t->sig_stop = true;
 		t->pending_sig = (si.si_code == TRAP_TRACE || si.si_code == TRAP_HWBKPT) ? 0 : SIGTRAP;
 		return dbg__hook_stop(p, t, ev);
 	}
 	ev->kind = DBG_EVENT_SIGNAL;
+	t->sig_stop = true;
 	t->pending_sig = sig;
+	if (t->injected_sig == sig && si.si_code == SI_TKILL && si.si_pid == getpid()) {
+		/* The signal a resume was given from a stop that could not
+		 * deliver it (resume_issue): it is the caller's, not news. */
+		t->injected_sig = 0;
+		t->restep = was_stepping;
+		return D_QUIET;
+	}
 	return dbg__hook_stop(p, t, ev);
 }

@@ -62,11 +62,20 @@ struct dbg__thread {
 	 * what the thread was doing (a single-step in flight is asked
 	 * again, not taken as ended). */
 	bool interrupted;
-	/* The last resume was a single-step: a late interrupt trap that
-	 * comes instead of its trap is settled by stepping again. */
-	bool last_step;
 	/* A new clone child: its first stop is the auto-attach trap. */
 	bool expect_initial_stop;
+	/* Resumed by PTRACE_SINGLESTEP (resume_issue), until it stops. */
+	bool single_stepping;
+	/* Stopped in a signal-delivery-stop: a resume's signal is delivered
+	 * (from any other stop the kernel ignores it). */
+	bool sig_stop;
+	/* A signal resume_issue sent with tgkill (the thread was not in a
+	 * signal-delivery-stop): its stop is ours, undone with the signal. */
+	int injected_sig;
+	/* Its last stop was a stale interrupt's trap taken right after a
+	 * single-step resume, before the instruction ran: the step is to be
+	 * issued again when the stop is undone (settle in proc.c). */
+	bool restep;
 	bool regs_valid;
 	struct user_regs_struct regs;
 	/* Debug registers we changed, with their values before us. */

@@ -297,12 +297,21 @@ static int resume_issue(struct dbg_proc *p, struct dbg__thread *t, bool step, in
 			t->group_stop = false; /* SIGCONT came first */
 	}
 	if (!t->group_stop || step) {
+		/* Only a signal-delivery-stop delivers the resume's signal;
+		 * from an interrupt, event or syscall-stop the kernel drops
+		 * it (gdb's `queue-signal` to a thread stopped by a stop-all
+		 * was lost): send it, and its stop is undone with it. */
+		if (t->pending_sig && !t->sig_stop &&
+		    syscall(SYS_tgkill, p->pid, t->tid, t->pending_sig) == 0) {
+			t->injected_sig = t->pending_sig;
+			t->pending_sig = 0;
+		}
 		r = ptrace(req, t->tid, 0, t->pending_sig);
 		if (r == 0) {
 			t->pending_sig = 0;
 			t->state = T_RUNNING;
 			t->group_stop = false;
-			t->last_step = req == PTRACE_SINGLESTEP;
+			t->single_stepping = step && req == PTRACE_SINGLESTEP;
 		}
 	}
 	dbg__hook_resume(p, t);
@@ -361,7 +370,8 @@ static int settle(struct dbg_proc *p, pid_t tid, enum dbg__disposition d)
 	if (d != D_QUIET)
 		return 0;
 	struct dbg__thread *t = dbg__thread_find(p, tid);
-	return t ? resume_thread(p, t, t->last_step) : 0;
+	/* A single-step cut short by a stale interrupt is issued again. */
+	return t ? resume_thread(p, t, t->restep) : 0;
 }
 
 /*

@@ -665,6 +665,16 @@ static void note_event(struct server *s, const struct dbg_event *ev)
 	case DBG_EVENT_EXEC:
 		/* every other thread is gone; the pid goes on */
 		s->nthr = 0;
+		/* libdbg dropped every breakpoint and watch (the old program's
+		 * addresses): gdb inserts them again, often at the same
+		 * addresses, which must not be taken as already there */
+		for (size_t i = 0; i < s->nzpts; i++) {
+			if (s->zpts[i].type == '0')
+				dbg_bp_remove(s->p, s->zpts[i].bp);
+			else
+				dbg_watch_remove(s->p, s->zpts[i].w);
+		}
+		s->nzpts = 0;
 		break;
 	case DBG_EVENT_SIGNAL:
 	case DBG_EVENT_TRAP: {
@@ -762,6 +772,18 @@ static bool vfork_held(struct server *s, pid_t tid)
 	return false;
 }
 
+/* Is a thread gdb resumed (all-stop) still there to report something? */
+static bool any_resumed(struct server *s)
+{
+	for (size_t i = 0; i < s->nthr; i++)
+		if (s->thr[i].act)
+			return true;
+	for (size_t i = 0; i < s->nprocs; i++)
+		if (s->procs[i].released)
+			return true; /* its vforkdone is to come */
+	return false;
+}
+
 /* Resume one thread by its action; the pending signal was set before. */
 static int resume_thr(struct server *s, struct thr *t)
 {
@@ -828,13 +850,15 @@ static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_
 		}
 		return true;
 	case DBG_EVENT_CLONE: {
-		struct thr *parent = thr_find(s, ev->tid, true);
+		/* the child first: adding it may move the table, and with
+		 * it a parent pointer taken before */
 		struct thr *child = thr_find(s, ev->child, true);
 		if (child) {
 			child->act = 'c';
 			child->sig = 0;
 			dbg_proc_resume_thread(p, ev->child);
 		}
+		struct thr *parent = thr_find(s, ev->tid, true);
 		if (parent && parent->act)
 			resume_thr(s, parent);
 		else
@@ -874,6 +898,10 @@ static bool poll_kids(struct server *s, struct dbg_event *ret)
 		struct sproc *k = &s->procs[i];
 		struct dbg_event e;
 		if (!k->released)
+			continue;
+		/* vforkdone is the parent's event: not before gdb resumes it */
+		struct thr *pt = thr_find(s, k->parent_tid, false);
+		if (pt && !pt->act)
 			continue;
 		int r;
 		while ((r = dbg_proc_wait(k->p, 0, &e)) == 0) {
@@ -936,8 +964,18 @@ static int wait_and_report(struct server *s, struct buf *b)
 			int r = dbg_proc_wait(sp->p, 0, &ev);
 			if (r == 0) {
 				busy = true;
-				if (!handle_running_event(s, sp, &ev))
+				if (!handle_running_event(s, sp, &ev)) {
+					/* the threads gdb resumed have all exited (the
+					 * rest stay stopped, scheduler-locking): 'N' */
+					if (ev.kind == DBG_EVENT_THREAD_EXIT && s->no_resumed &&
+					    !any_resumed(s)) {
+						s->running = false;
+						buf_reset(b);
+						buf_printf(b, "N");
+						return send_reply(s, b);
+					}
 					continue;
+				}
 				stop_all_and_collect(s);
 				report(s, &ev, b);
 				return send_reply(s, b);
@@ -1041,9 +1079,26 @@ static void ns_report(struct server *s, const struct dbg_event *ev)
 		free(tmp.d);
 	} else {
 		s->last_tid = ev->tid;
+		struct thr *t = thr_find(s, ev->tid, false);
+		if (t)
+			t->act = 0; /* stopped, and gdb will know it */
 	}
 	ns_queue(s, b.d ? b.d : "");
 	free(b.d);
+}
+
+/* Is a stop reply about @tid queued for gdb (sent or not, not acked)? */
+static bool ns_queued_for(struct server *s, pid_t tid)
+{
+	struct buf b = { 0 };
+	buf_printf(&b, "thread:");
+	fmt_ptid(s, &b, tid);
+	buf_printf(&b, ";");
+	bool found = false;
+	for (size_t i = 0; i < s->nsq_n && !found; i++)
+		found = strstr(s->nsq[i], b.d) != NULL;
+	free(b.d);
+	return found;
 }
 
 /* Take every event libdbg has now, of every process; reportable ones
@@ -1051,7 +1106,9 @@ static void ns_report(struct server *s, const struct dbg_event *ev)
 static void ns_poll_events(struct server *s)
 {
 	struct dbg_event ev;
-	if (poll_kids(s, &ev))
+	/* a released vfork child that execed or exited: the parent's
+	 * vforkdone (all-stop polls them in wait_and_report) */
+	while (poll_kids(s, &ev))
 		ns_report(s, &ev);
 	for (size_t i = 0; i < s->nprocs;) {
 		struct sproc *sp = &s->procs[i];
@@ -1207,6 +1264,16 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 static int resume_nonstop(struct server *s, struct action *acts, int nact, struct buf *b)
 {
 	pid_t *tids;
+	/* Stops libdbg has and gdb has not had yet go out first: their
+	 * threads stay stopped until gdb, having seen them, resumes them
+	 * (a wildcard 'c' would let them run on with their stop reported
+	 * after, and the next 't' would report a second one) */
+	ns_poll_events(s);
+	if (!s->p) {
+		buf_reset(b);
+		buf_printf(b, "OK");
+		return send_reply(s, b);
+	}
 	int n = threads(s, &tids);
 	buf_reset(b);
 	for (int i = 0; i < n; i++) {
@@ -1221,16 +1288,26 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 			continue;
 		int st = dbg_proc_thread_state(sp->p, tids[i]);
 		if (a->a == 't') {
-			/* a stop is reported even for a thread that was stopped:
-			 * gdb waits for one per thread it asks to stop */
+			/* one stop per thread gdb had running (a thread the
+			 * server holds stopped included); none for one whose
+			 * stop gdb has had or is about to get (an event met
+			 * while stopping it): 'vCont;t' names every thread,
+			 * and a second stop trips gdb (skip_inline_frames) */
 			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(sp->p, tids[i]) == 0) {
-				t->act = 0;
-				struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
-				ns_report(s, &ev);
+				ns_poll_events(s); /* may release processes: sp is not used after */
+				if (!s->p)
+					break;
+				t = thr_find(s, tids[i], false);
+				if (t && t->act && !ns_queued_for(s, tids[i])) {
+					struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
+					ns_report(s, &ev);
+				}
 			}
 			continue;
 		}
 		if (st != DBG_THREAD_STOPPED && st != DBG_THREAD_GROUP_STOPPED)
+			continue;
+		if (ns_queued_for(s, tids[i]))
 			continue;
 		t->act = a->a;
 		t->sig = a->sig;
@@ -1545,6 +1622,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 	s->fork_events = strstr(pkt, "fork-events+") != NULL;
 	s->vfork_events = strstr(pkt, "vfork-events+") != NULL;
 	s->swbreak = strstr(pkt, "swbreak+") != NULL;
+	s->no_resumed = strstr(pkt, "no-resumed+") != NULL;
 	/* lldb lists its architectures; gdb names only i386 */
 	s->lldb = strstr(pkt, "xmlRegisters=i386,") != NULL;
 	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"

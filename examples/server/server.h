@@ -75,6 +75,7 @@ struct server {
 	bool no_expedite;        /* stop replies without registers, for now */
 	bool vfork_events;
 	bool swbreak;            /* gdb said swbreak+: Z0 with the pc at the breakpoint */
+	bool no_resumed;         /* gdb said no-resumed+: 'N' when nothing it resumed is left */
 	bool lldb;               /* the client is lldb (qSupported's xmlRegisters list) */
 	pid_t last_tid;
 	struct thr *thr;

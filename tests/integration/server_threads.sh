@@ -1,0 +1,102 @@
+#!/bin/sh
+# Many threads through dbg-server, gdb 13 the client, all-stop and
+# non-stop: tests/server/srv_threads starts 200 threads that meet at a
+# barrier, each calls hit() and exits; gdb stops at the first hit(), then
+# runs to done() after all have exited: hits must be 200, one thread left.
+# Then a non-leader thread execs the program: gdb's breakpoint at main
+# (inserted again at the same address) must be hit in the new program.
+# Debian's gdbserver runs the same sessions first (the script's own check).
+# Usage: server_threads.sh DBG_SERVER SRV_THREADS
+set -eu
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+server=$1
+target=$2
+command -v gdb > /dev/null || { echo "SKIP: no gdb"; exit 77; }
+tmp=$(mktemp -d)
+spid=
+cleanup() {
+	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+session() { # name server-command mode
+	port=$(free_port)
+	log=$tmp/$1.server
+	$2 --once "127.0.0.1:$port" "$target" 200 > "$log" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Listening on port' "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	ns=off
+	cont=continue
+	if [ "$3" = non-stop ]; then
+		ns=on
+		cont="continue -a"
+	fi
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "set non-stop $ns" \
+		-ex "target remote 127.0.0.1:$port" \
+		-ex 'break hit' -ex "$cont" -ex 'p $_thread > 1' \
+		-ex 'delete' -ex 'break done' -ex "$cont" -ex 'p hits' \
+		-ex 'info threads' -ex kill "$target" > "$tmp/$1.gdb" 2>&1 || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	out=$tmp/$1.gdb
+	ok=1
+	grep -q 'hit Breakpoint 1, .*hit ()' "$out" || { echo "$1 $3: no stop at hit()"; ok=0; }
+	# all-stop switches to the thread that stopped; non-stop does not
+	[ "$3" = non-stop ] || grep -q '^\$1 = 1$' "$out" ||
+		{ echo "$1 $3: the first hit was not in a new thread"; ok=0; }
+	grep -q 'Breakpoint 2, done (n=200)' "$out" || { echo "$1 $3: no stop at done()"; ok=0; }
+	grep -q '^\$2 = 200$' "$out" || { echo "$1 $3: hits is not 200"; ok=0; }
+	nthreads=$(grep -cE '^[* ] +[0-9]+ +Thread ' "$out" || true)
+	[ "$nthreads" = 1 ] || { echo "$1 $3: $nthreads threads listed at done(), not 1"; ok=0; }
+	if [ "$ok" = 0 ]; then
+		echo "--- gdb ($1 $3):"; tail -40 "$out"; echo "--- server:"; tail -20 "$tmp/$1.server"
+		exit 1
+	fi
+	echo "$1 $3: ok"
+}
+
+exec_session() { # name server-command
+	port=$(free_port)
+	log=$tmp/$1.exec.server
+	$2 --once "127.0.0.1:$port" "$target" exec > "$log" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Listening on port' "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
+		-ex 'break main' -ex continue -ex 'p argc' -ex continue -ex 'p argc' \
+		-ex kill "$target" > "$tmp/$1.exec.gdb" 2>&1 || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	out=$tmp/$1.exec.gdb
+	if ! grep -q 'is executing new program' "$out" ||
+	   [ "$(grep -c 'Breakpoint 1, main' "$out")" != 2 ] ||
+	   ! grep -q '^\$2 = 2$' "$out"; then
+		echo "$1 exec: main's breakpoint not hit in the new program:"; tail -30 "$out"
+		exit 1
+	fi
+	echo "$1 exec: ok"
+}
+
+for mode in all-stop non-stop; do
+	if command -v gdbserver > /dev/null; then
+		session gdbserver gdbserver "$mode"
+	fi
+	session dbg-server "$server" "$mode"
+done
+if command -v gdbserver > /dev/null; then
+	exec_session gdbserver gdbserver
+fi
+exec_session dbg-server "$server"
+

@@ -1,0 +1,73 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * A target for tests/integration/server_threads.sh: main starts N threads
+ * (argv[1], default 200) that meet at a barrier with it, each calls hit()
+ * and exits; main joins them and calls done(). More than 64 threads: the
+ * server's thread table grows while clone events come in. With "exec",
+ * a second thread execs the program again (with "1"), main waiting in
+ * pthread_join: the new program must stop at gdb's breakpoints again.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static pthread_barrier_t barrier;
+volatile int hits;
+
+__attribute__((noinline)) void hit(void)
+{
+	__atomic_add_fetch(&hits, 1, __ATOMIC_SEQ_CST);
+}
+
+__attribute__((noinline)) void done(int n)
+{
+	printf("done %d %d\n", n, hits);
+	fflush(stdout);
+}
+
+static void *worker(void *arg)
+{
+	(void)arg;
+	pthread_barrier_wait(&barrier);
+	hit();
+	return NULL;
+}
+
+static char *self;
+
+static void *execer(void *arg)
+{
+	(void)arg;
+	execl(self, self, "1", (char *)NULL);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "exec")) {
+		pthread_t t;
+		self = argv[0];
+		if (pthread_create(&t, NULL, execer, NULL) != 0)
+			return 1;
+		pthread_join(t, NULL);
+		return 1; /* the exec failed */
+	}
+	int n = argc > 1 ? atoi(argv[1]) : 200;
+	if (n < 1 || n > 4096)
+		return 2;
+	pthread_t *t = calloc((size_t)n, sizeof(*t));
+	if (!t)
+		return 1;
+	pthread_barrier_init(&barrier, NULL, (unsigned)n + 1);
+	for (int i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, worker, NULL) != 0)
+			return 1;
+	pthread_barrier_wait(&barrier);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	done(n);
+	free(t);
+	return 0;
+}
