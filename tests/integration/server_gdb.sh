@@ -110,10 +110,12 @@ run_session() { # server-command out
 	wait "$spid" || true
 }
 # A ^C that reaches gdb at a bad moment (a loaded machine) makes gdb give
-# up on either server ("not responding to interrupt requests"): such a
-# session is run once more.
+# up on either server ("not responding to interrupt requests"), or (seen
+# with gdbserver on an ASan target under load) stops it with SIGINT a
+# second time instead of letting it exit: such a session is run once more.
 run_twice() {
-	( run_session "$1" "$2" ) && grep -q 'received signal SIGINT' "$2" && return 0
+	( run_session "$1" "$2" ) && grep -q 'received signal SIGINT' "$2" &&
+		grep -q 'exited with code 07' "$2" && return 0
 	echo "retrying the $1 session once"
 	run_session "$1" "$2"
 }

@@ -17,6 +17,7 @@
 #     attached one, it is detached (D;PID) and runs on, and the first runs
 #     to its exit.
 # Usage: server_multi.sh DBG_SERVER SRV_MULTI SRV_TARGET
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 set -eu
 server=$1
 multi=$2
