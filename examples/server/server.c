@@ -1079,9 +1079,11 @@ static void ns_report(struct server *s, const struct dbg_event *ev)
 		free(tmp.d);
 	} else {
 		s->last_tid = ev->tid;
-		struct thr *t = thr_find(s, ev->tid, false);
-		if (t)
+		struct thr *t = thr_find(s, ev->tid, ev->tid > 0);
+		if (t) {
 			t->act = 0; /* stopped, and gdb will know it */
+			t->told_stopped = true;
+		}
 	}
 	ns_queue(s, b.d ? b.d : "");
 	free(b.d);
@@ -1288,8 +1290,9 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 			continue;
 		int st = dbg_proc_thread_state(sp->p, tids[i]);
 		if (a->a == 't') {
-			/* one stop per thread gdb had running (a thread the
-			 * server holds stopped included); none for one whose
+			/* one stop per thread gdb thinks running (a thread the
+			 * server holds stopped included, and one gdb has not
+			 * heard of stopping since an attach); none for one whose
 			 * stop gdb has had or is about to get (an event met
 			 * while stopping it): 'vCont;t' names every thread,
 			 * and a second stop trips gdb (skip_inline_frames) */
@@ -1298,7 +1301,7 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 				if (!s->p)
 					break;
 				t = thr_find(s, tids[i], false);
-				if (t && t->act && !ns_queued_for(s, tids[i])) {
+				if (!(t && t->told_stopped) && !ns_queued_for(s, tids[i])) {
 					struct dbg_event ev = { .kind = DBG_EVENT_STOPPED, .tid = tids[i] };
 					ns_report(s, &ev);
 				}
@@ -1309,6 +1312,7 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 			continue;
 		if (ns_queued_for(s, tids[i]))
 			continue;
+		t->told_stopped = false;
 		t->act = a->a;
 		t->sig = a->sig;
 		t->r0 = a->r0;

@@ -31,6 +31,8 @@ struct thr {
 	int keep_sig;        /* a signal of an unreported or passed stop */
 	int has_si;
 	struct dbg_siginfo si;
+	bool told_stopped;   /* non-stop: gdb has this thread's stop reply and
+				has not resumed it since */
 };
 
 #define MAX_PENDING 4096
