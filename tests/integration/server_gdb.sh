@@ -110,20 +110,26 @@ run_session() { # server-command out
 	wait "$spid" || true
 }
 # A ^C that reaches gdb at a bad moment (a loaded machine) makes gdb give
-# up on either server ("not responding to interrupt requests"), or (seen
-# with gdbserver on an ASan target under load) stops it with SIGINT a
-# second time instead of letting it exit: such a session is run once more.
+# up on either server ("not responding to interrupt requests"): such a
+# session is run again (three attempts in all).
 run_twice() {
-	( run_session "$1" "$2" ) && grep -q 'received signal SIGINT' "$2" &&
-		grep -q 'exited with code 07' "$2" && return 0
-	echo "retrying the $1 session once"
-	run_session "$1" "$2"
+	for try in 1 2 3; do
+		( run_session "$1" "$2" ) && grep -q 'received signal SIGINT' "$2" && return 0
+		echo "retrying the $1 session (attempt $try failed)"
+	done
+	echo "FAIL: the $1 run session failed three times:"
+	cat "$2" "$2.server"
+	exit 1
 }
 run_twice gdbserver "$tmp/r.gdbserver"
 run_twice "$server" "$tmp/r.dbg-server"
 # where the ^C lands in the spin loop is chance: the lines after it go
+# After the ^C's stop and `p` the comparison ends: on the last continue
+# gdbserver 13 sometimes stops the target with SIGINT a second time (its
+# interrupt signal delivered twice) where dbg-server lets it run to its
+# exit; dbg-server's exit code is checked below.
 spin() { normalize "$1" | awk '/received signal SIGINT/ { print; skip = 1; next }
-	skip && /^\$/ { skip = 0 } !skip'; }
+	skip && /^\$/ { print; exit } !skip'; }
 spin "$tmp/r.gdbserver" > "$tmp/r1"
 spin "$tmp/r.dbg-server" > "$tmp/r2"
 if ! diff -u "$tmp/r1" "$tmp/r2"; then
@@ -132,6 +138,6 @@ if ! diff -u "$tmp/r1" "$tmp/r2"; then
 fi
 for want in 'Breakpoint 1, srv_add (a=0, b=0)' 'a = 0' 'b = 1' 'Value returned is \$1 = 1' '\$3 = 43' \
 	'received signal SIGINT' 'exited with code 07'; do
-	grep -q "$want" "$tmp/r2" || { echo "FAIL: '$want' missing:"; cat "$tmp/r2"; exit 1; }
+	grep -q "$want" "$tmp/r.dbg-server" || { echo "FAIL: '$want' missing:"; cat "$tmp/r.dbg-server"; exit 1; }
 done
 echo "PASS: attach and run sessions identical through gdbserver and dbg-server"
