@@ -4,10 +4,13 @@
  */
 #include "internal.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static const char *const lib_errors[] = {
@@ -86,6 +89,24 @@ const char *dbg_proc_errmsg(const struct dbg_proc *p)
 	if (!p)
 		return "no process";
 	return p->errmsg;
+}
+
+const uint8_t *dbg__map_elf_file(const char *path, size_t *ret_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
+		close(fd);
+		return NULL;
+	}
+	void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return NULL;
+	*ret_size = (size_t)st.st_size;
+	return m;
 }
 
 ssize_t dbg__read_file(const char *path, char *buf, size_t size)

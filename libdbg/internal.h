@@ -545,5 +545,9 @@ uint64_t dbg__cfi_syscall_gap(struct dbg__cfi *c, uint64_t pc);
 /* Read a whole small /proc file into buf (NUL-terminated). Returns the
  * length or -errno. */
 ssize_t dbg__read_file(const char *path, char *buf, size_t size);
+/* @path mapped read-only whole (an ELF file to scan: at least an ELF
+ * header long), its size in *ret_size; NULL if it cannot be. munmap()
+ * it after. */
+const uint8_t *dbg__map_elf_file(const char *path, size_t *ret_size);
 
 #endif /* DBG_INTERNAL_H */

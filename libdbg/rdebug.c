@@ -82,19 +82,10 @@ static uint64_t dt_debug(struct dbg_proc *p, uint64_t phdr, uint64_t phnum)
 /* A symbol's value in the .dynsym/.symtab of the ELF file @path. */
 static bool elf_symbol(const char *path, const char *name, uint64_t *ret)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	struct stat st;
 	bool found = false;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-		close(fd);
-		return false;
-	}
-	size_t size = (size_t)st.st_size;
-	const uint8_t *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
+	size_t size;
+	const uint8_t *m = dbg__map_elf_file(path, &size);
+	if (!m)
 		return false;
 	const Elf64_Ehdr *eh = (const void *)m;
 	if (memcmp(eh->e_ident, ELFMAG, SELFMAG) || eh->e_ident[EI_CLASS] != ELFCLASS64 ||

@@ -119,18 +119,9 @@ static bool file_bytes(const uint8_t *m, size_t size, const Elf64_Shdr *sh, unsi
  * descriptor was found. */
 static bool scan_file(const char *path, struct layout *lay)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	struct stat st;
-	if (fstat(fd, &st) < 0 || st.st_size < (off_t)sizeof(Elf64_Ehdr)) {
-		close(fd);
-		return false;
-	}
-	size_t size = (size_t)st.st_size;
-	const uint8_t *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-	close(fd);
-	if (m == MAP_FAILED)
+	size_t size;
+	const uint8_t *m = dbg__map_elf_file(path, &size);
+	if (!m)
 		return false;
 	memset(lay->have, 0, sizeof(lay->have));
 	memset(lay->var, 0, sizeof(lay->var));
