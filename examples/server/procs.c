@@ -55,11 +55,27 @@ bool proc_visible(const struct sproc *sp)
 	return sp && !sp->released;
 }
 
-/* Make @sp the current process; NULL: the first visible one, or none. */
+/* Does gdb know it: visible, and its fork event reported? */
+bool proc_listed(const struct sproc *sp)
+{
+	return proc_visible(sp) && !sp->unreported;
+}
+
+/* A fork or vfork stop reply goes to gdb: from now on it knows the child. */
+void proc_fork_reported(struct server *s, const struct dbg_event *ev)
+{
+	if (ev->kind != DBG_EVENT_FORK && ev->kind != DBG_EVENT_VFORK)
+		return;
+	struct sproc *k = proc_find(s, ev->child);
+	if (k)
+		k->unreported = false;
+}
+
+/* Make @sp the current process; NULL: the first one gdb knows, or none. */
 void proc_select(struct server *s, struct sproc *sp)
 {
 	for (size_t i = 0; !sp && i < s->nprocs; i++)
-		if (proc_visible(&s->procs[i]))
+		if (proc_listed(&s->procs[i]))
 			sp = &s->procs[i];
 	s->p = sp ? sp->p : NULL;
 	s->pid = sp ? sp->pid : 0;

@@ -197,14 +197,16 @@ static struct dbg_proc *gproc(struct server *s)
 	return s->p;
 }
 
-/* The live threads of every process gdb sees; *ret owned by the caller. */
+/* The live threads of every process gdb knows; *ret owned by the caller.
+ * A fork child whose event is still queued behind another stop is left
+ * out until that event is reported (gdbserver does the same). */
 static int threads(struct server *s, pid_t **ret)
 {
 	*ret = NULL;
 	pid_t *all = NULL;
 	size_t n = 0;
 	for (size_t i = 0; i < s->nprocs; i++) {
-		if (!proc_visible(&s->procs[i]))
+		if (!proc_listed(&s->procs[i]))
 			continue;
 		pid_t *t;
 		int k = proc_threads(s->procs[i].p, &t);
@@ -737,6 +739,7 @@ static int send_reply(struct server *s, struct buf *b)
 static void report(struct server *s, const struct dbg_event *ev, struct buf *b)
 {
 	stop_reply(s, ev, b);
+	proc_fork_reported(s, ev);
 	set_last_stop(s, b->d);
 	s->running = false;
 	if (ev->kind == DBG_EVENT_EXITED || ev->kind == DBG_EVENT_KILLED) {
@@ -812,6 +815,7 @@ static bool take_fork(struct server *s, struct sproc *sp, const struct dbg_event
 	    (k = proc_add(s, cp, sp->attached))) {
 		k->vfork = vf;
 		k->parent_tid = ev->tid;
+		k->unreported = true;
 		return true;
 	}
 	dbg_proc_set_signal(cp, ev->child, 0);
@@ -1049,11 +1053,33 @@ static void ns_queue(struct server *s, const char *reply)
 	}
 }
 
+static void ns_forks_acked(struct server *s);
+
 static void ns_clear(struct server *s)
 {
 	for (size_t i = 0; i < s->nsq_n; i++)
 		free(s->nsq[i]);
 	s->nsq_n = 0;
+	ns_forks_acked(s);
+}
+
+/* A fork child gdb has not acknowledged the fork stop of (non-stop:
+ * queued, or sent and not acked by vStopped) stays out of thread lists
+ * and out of wildcard resumes: gdb sent those without knowing it. */
+static void ns_forks_acked(struct server *s)
+{
+	for (size_t i = 0; i < s->nprocs; i++) {
+		struct sproc *k = &s->procs[i];
+		if (!k->unreported)
+			continue;
+		char key[32];
+		snprintf(key, sizeof(key), "fork:p%x.", (unsigned)k->pid);
+		bool queued = false;
+		for (size_t j = 0; j < s->nsq_n && !queued; j++)
+			queued = strstr(s->nsq[j], key) != NULL;
+		if (!queued)
+			k->unreported = false;
+	}
 }
 
 /* vStopped: the head was seen; answer with the next, or OK. */
@@ -1062,6 +1088,7 @@ static void ns_vstopped(struct server *s, struct buf *out)
 	if (s->nsq_n) {
 		free(s->nsq[0]);
 		memmove(s->nsq, s->nsq + 1, --s->nsq_n * sizeof(*s->nsq));
+		ns_forks_acked(s);
 	}
 	if (s->nsq_n)
 		buf_printf(out, "%s", s->nsq[0]);

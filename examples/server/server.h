@@ -46,6 +46,9 @@ struct sproc {
 	bool released;       /* a vfork child gdb detached: traced, hidden from
 				gdb, until it execs or exits (then vforkdone) */
 	pid_t parent_tid;    /* a fork child: the thread that forked it */
+	bool unreported;     /* a fork child whose fork event gdb has not had
+				yet: left out of thread lists (gdb would take
+				it for a new inferior it knows nothing of) */
 };
 #define MAX_PROCS 64
 
@@ -128,6 +131,8 @@ struct sproc *proc_of_tid(struct server *s, pid_t tid);
 struct sproc *proc_add(struct server *s, struct dbg_proc *p, bool attached);
 void proc_select(struct server *s, struct sproc *sp);
 bool proc_visible(const struct sproc *sp);
+bool proc_listed(const struct sproc *sp);
+void proc_fork_reported(struct server *s, const struct dbg_event *ev);
 int proc_threads(struct dbg_proc *p, pid_t **ret);
 void proc_forget(struct server *s, pid_t pid);
 void proc_remove(struct server *s, struct sproc *sp);

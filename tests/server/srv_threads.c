@@ -6,11 +6,16 @@
  * server's thread table grows while clone events come in. With "exec",
  * a second thread execs the program again (with "1"), main waiting in
  * pthread_join: the new program must stop at gdb's breakpoints again.
+ * With "fork" or "vfork", four threads fork (vfork) children that exit
+ * at once, in a loop, while main goes round a loop gdb steps through with
+ * `next` (lines marked "step A" and "step B"): fork events keep coming
+ * while gdb steps and stops the others.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static pthread_barrier_t barrier;
@@ -35,6 +40,44 @@ static void *worker(void *arg)
 	return NULL;
 }
 
+static int use_vfork;
+
+static void *forker(void *arg)
+{
+	(void)arg;
+	for (;;) {
+		pid_t c = use_vfork ? vfork() : fork();
+		if (c == 0)
+			_exit(7);
+		int st;
+		while (waitpid(c, &st, 0) < 0)
+			;
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 7)
+			abort();
+		usleep(20 * 1000);
+	}
+	return NULL;
+}
+
+__attribute__((noinline)) static void nap(void)
+{
+	usleep(25 * 1000);
+}
+
+static void forkers(void)
+{
+	alarm(240);
+	for (int i = 0; i < 4; i++) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, forker, NULL) != 0)
+			exit(1);
+	}
+	for (;;) {
+		nap(); /* step A */
+		nap(); /* step B */
+	}
+}
+
 static char *self;
 
 static void *execer(void *arg)
@@ -53,6 +96,10 @@ int main(int argc, char **argv)
 			return 1;
 		pthread_join(t, NULL);
 		return 1; /* the exec failed */
+	}
+	if (argc > 1 && (!strcmp(argv[1], "fork") || !strcmp(argv[1], "vfork"))) {
+		use_vfork = argv[1][0] == 'v';
+		forkers();
 	}
 	int n = argc > 1 ? atoi(argv[1]) : 200;
 	if (n < 1 || n > 4096)
