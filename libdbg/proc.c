@@ -811,6 +811,8 @@ int dbg_proc_spawn(const char *path, char *const argv[], const struct dbg_spawn_
 	int fds[3] = { opts ? opts->stdin_fd : 0, opts ? opts->stdout_fd : 0,
 		       opts ? opts->stderr_fd : 0 };
 	const char *cwd = opts ? opts->cwd : NULL;
+	int new_pgrp = opts && opts->sz >= offsetof(struct dbg_spawn_opts, new_pgrp) + sizeof(int) &&
+		       opts->new_pgrp;
 	/* The seccomp filter of syscall catching (sys.c), built before
 	 * fork; fields past the caller's sz are not there. */
 	struct sock_fprog filter = { 0 };
@@ -844,6 +846,8 @@ int dbg_proc_spawn(const char *path, char *const argv[], const struct dbg_spawn_
 		sigset_t none;
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (new_pgrp && setpgid(0, 0) < 0)
+			goto fail;
 		for (int i = 0; i < 3; i++)
 			if (fds[i] > 0 && fds[i] != i && dup2(fds[i], i) < 0)
 				goto fail;

@@ -347,11 +347,26 @@ static void reset_target_state(struct server *s)
 	s->last_stop = NULL;
 }
 
+/* Our terminal (stdin), if we have one, to process group @pgrp: a program
+ * we start reads it and gets its ^C, as under gdbserver; it comes back
+ * to us when that program goes. */
+static void terminal_to(pid_t pgrp)
+{
+	if (!isatty(0))
+		return;
+	signal(SIGTTOU, SIG_IGN); /* we may be in the background meanwhile */
+	if (tcsetpgrp(0, pgrp) < 0)
+		logmsg("dbg-server: cannot hand the terminal to %d: %s\n", (int)pgrp,
+		       strerror(errno));
+}
+
 /* Let one process go: killed, or detached with the signals its threads
  * keep; the others go on. */
 static void release_proc(struct server *s, struct sproc *sp, bool kill_it)
 {
 	struct dbg_proc *p = sp->p;
+	if (sp->pid != s->join_pid && isatty(0) && tcgetpgrp(0) == sp->pid)
+		terminal_to(getpgrp());
 	if (!kill_it) {
 		pid_t *tids;
 		int n = proc_threads(p, &tids);
@@ -464,8 +479,10 @@ static int do_spawn(struct server *s, char **argv)
 		if (saved >= 0)
 			personality((unsigned long)saved | ADDR_NO_RANDOMIZE);
 	}
+	/* A process group of its own, as gdbserver: when we end as our
+	 * session's leader, the hang-up does not kill what gdb detached. */
 	DBG_OPTS(dbg_spawn_opts, o, .log_fn = lib_log, .envp = s->env,
-		 .cwd = s->cwd, .flags = DBG_ATTACH_FOLLOW_FORK);
+		 .cwd = s->cwd, .flags = DBG_ATTACH_FOLLOW_FORK, .new_pgrp = 1);
 	/* stdio mode: the protocol owns our stdout; the program writes to stderr. */
 	if (s->stdio) {
 		o.stdout_fd = 2;
@@ -493,6 +510,7 @@ static int do_spawn(struct server *s, char **argv)
 	}
 	if (!s->nprocs)
 		reset_target_state(s);
+	terminal_to(dbg_proc_pid(p));
 	struct sproc *sp = proc_add(s, p, false);
 	if (!sp) {
 		dbg_proc_kill(p);
@@ -2172,7 +2190,8 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
  * execs or exits (then vforkdone). */
 static void detach_proc(struct server *s, struct sproc *sp)
 {
-	if (sp->vfork && !sp->released) {
+	struct sproc *parent = sp->parent_tid ? proc_of_tid(s, sp->parent_tid) : NULL;
+	if (sp->vfork && !sp->released && proc_visible(parent)) {
 		sp->released = true;
 		dbg_proc_set_signal(sp->p, sp->pid, 0);
 		dbg_proc_resume(sp->p);
@@ -2180,14 +2199,32 @@ static void detach_proc(struct server *s, struct sproc *sp)
 			proc_select(s, NULL);
 		return;
 	}
+	/* Its fork children gdb was never told of (the fork event still
+	 * queued) and its released vfork children go with it: the server
+	 * would otherwise keep them stopped, and kill them when it ends. */
+	pid_t pid = sp->pid;
+	for (size_t i = s->nprocs; i-- > 0;) {
+		struct sproc *k = &s->procs[i];
+		sp = proc_find(s, pid);
+		if (k != sp && (k->unreported || k->released) && k->parent_tid &&
+		    proc_of_tid(s, k->parent_tid) == sp)
+			release_proc(s, k, false);
+	}
+	sp = proc_find(s, pid);
 	logmsg("Detaching from process %d\n", (int)sp->pid);
+	/* gdbserver's way (remote, not extended-remote): a program we
+	 * started and gdb detached keeps the terminal, and we end only when
+	 * it does (main) */
+	if (!s->extended && !sp->attached && !sp->parent_tid)
+		s->join_pid = sp->pid;
 	release_proc(s, sp, false);
 }
 
 static void detach_target(struct server *s)
 {
+	/* one detach may take several entries (children go with parents) */
 	for (size_t i = s->nprocs; i-- > 0;)
-		if (proc_visible(&s->procs[i]))
+		if (i < s->nprocs && proc_visible(&s->procs[i]))
 			detach_proc(s, &s->procs[i]);
 }
 
@@ -2886,5 +2923,10 @@ int main(int argc, char **argv)
 	release_all(s);
 	if (g_listen_fd >= 0)
 		close(g_listen_fd);
+	if (s->join_pid > 0 && !s->p) {
+		int st;
+		while (waitpid(s->join_pid, &st, 0) < 0 && errno == EINTR)
+			;
+	}
 	return 0;
 }

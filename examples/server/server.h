@@ -70,6 +70,7 @@ struct server {
 	struct dbg_proc *p;
 	pid_t pid;
 	bool attached;           /* attached (detach on quit) vs spawned (kill) */
+	pid_t join_pid;          /* a program we started, detached: we end when it does */
 	bool running;
 	pid_t gtid, ctid;        /* Hg, Hc: 0 any, -1 all */
 	bool fork_events;        /* gdb said fork-events+ */

@@ -102,6 +102,14 @@ struct dbg_spawn_opts {
 	 */
 	const long *seccomp_sysnos;
 	size_t seccomp_nsysnos;   /**< how many, at most DBG_SYSCALL_NR_MAX */
+	/**
+	 * Since 0.4: nonzero puts the child in a process group of its own
+	 * (setpgid(0, 0)) before execve, as debuggers do: a ^C or a hang-up
+	 * meant for the tracer's process group (the tracer's session leader
+	 * exiting, say) does not reach the program. Handing it the terminal
+	 * (tcsetpgrp()) is the caller's choice.
+	 */
+	int new_pgrp;
 };
 
 /**
@@ -114,7 +122,7 @@ struct dbg_spawn_opts {
  *         child; or of installing the seccomp filter); -DBG_ERRNO_ARCH the
  *         program is not x86_64 (the child is killed and reaped); -EINVAL
  *         (also a seccomp number out of range); -ENOMEM.
- * Since: 0.1 (-DBG_ERRNO_ARCH: 0.2; seccomp_sysnos: 0.3)
+ * Since: 0.1 (-DBG_ERRNO_ARCH: 0.2; seccomp_sysnos: 0.3; new_pgrp: 0.4)
  */
 DBG_API int dbg_proc_spawn(const char *path, char *const argv[],
 			   const struct dbg_spawn_opts *opts,

@@ -82,8 +82,19 @@ int main(void)
 	CHECK(ev.signo == SIGKILL, "killed by %d", ev.signo);
 	dbg_proc_detach(p);
 
-	/* dbg_proc_kill. */
+	/* dbg_proc_kill; the child is in our process group by default */
 	OK(dbg_proc_spawn(path, argv_s, &so, &p));
+	CHECK(getpgid(dbg_proc_pid(p)) == getpgrp(), "default: pgrp %d, ours %d",
+	      (int)getpgid(dbg_proc_pid(p)), (int)getpgrp());
+	OK(dbg_proc_kill(p));
+	CHECK(dbg_proc_stop(p) == -ESRCH, "stop after kill");
+	dbg_proc_detach(p);
+
+	/* new_pgrp: a process group of its own, set before the exec */
+	DBG_OPTS(dbg_spawn_opts, pg, .stdout_fd = devnull, .stdin_fd = devnull, .new_pgrp = 1);
+	OK(dbg_proc_spawn(path, argv_s, &pg, &p));
+	CHECK(getpgid(dbg_proc_pid(p)) == dbg_proc_pid(p), "new_pgrp: pgrp %d of pid %d",
+	      (int)getpgid(dbg_proc_pid(p)), (int)dbg_proc_pid(p));
 	OK(dbg_proc_kill(p));
 	CHECK(dbg_proc_stop(p) == -ESRCH, "stop after kill");
 	dbg_proc_detach(p);
@@ -102,6 +113,6 @@ int main(void)
 	r = dbg_proc_spawn("sh", argv_true, &bad, &p);
 	CHECK(r == -ENOENT, "bad cwd: %d", r);
 	close(devnull);
-	printf("spawn: stopped at exec, exit 3, kill, ENOENT/EACCES\n");
+	printf("spawn: stopped at exec, exit 3, kill, new_pgrp, ENOENT/EACCES\n");
 	return 0;
 }
