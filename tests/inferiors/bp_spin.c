@@ -71,9 +71,11 @@ int main(int argc, char **argv)
 		n = 6;
 	signal(SIGUSR1, on_usr1);
 	pthread_t t;
+	/* The hitter first: a debugger that goes through the threads in
+	 * the order they were born meets it before the spinners. */
+	pthread_create(&t, NULL, hitter, NULL);
 	for (int i = 0; i < n; i++)
 		pthread_create(&t, NULL, spinner, (void *)(intptr_t)i);
-	pthread_create(&t, NULL, hitter, NULL);
 	while (atomic_load(&started) < n + 1)
 		usleep(1000);
 	extern char spin_inc[], spin_jmp[], hit_insn[];
