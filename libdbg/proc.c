@@ -1075,7 +1075,12 @@ void dbg__runctl_unpause(struct dbg_proc *p, pid_t *held, size_t n)
 		if (was_held || t->state != T_STOPPED || queued_for(p, t->tid))
 			continue;
 		size_t before = p->nthreads;
-		resume_thread(p, t, false);
+		/* As it was before the pause: a single-step our interrupt
+		 * preempted (the instruction not run yet) is issued again.
+		 * As a continue, a thread gdb was stepping through its
+		 * displaced copy ran on past the copy's end (SIGSEGV,
+		 * gdb.threads/non-stop-fair-events through dbg-server). */
+		resume_thread(p, t, t->restep);
 		if (p->nthreads != before)
 			i = (size_t)-1; /* the table changed: look again from the start */
 	}

@@ -1193,6 +1193,9 @@ static void ns_status(struct server *s, struct buf *out)
 		struct dbg_proc *p = tid_proc(s, tids[i]);
 		if (dbg_proc_thread_state(p, tids[i]) == DBG_THREAD_RUNNING)
 			dbg_proc_stop_thread(p, tids[i]);
+		struct thr *t = thr_find(s, tids[i], false);
+		if (t)
+			t->act = 0; /* stopped, as the replies say */
 	}
 	pid_t first = any_thread(s);
 	struct buf b = { 0 };
@@ -1355,6 +1358,36 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 		}
 		if (st != DBG_THREAD_STOPPED && st != DBG_THREAD_GROUP_STOPPED)
 			continue;
+		if (t->act) {
+			/* gdb resumed this thread before and has not had its
+			 * stop: a request to resume it again is ignored, as
+			 * gdbserver does (the trailing 'c' of a vCont names
+			 * threads gdb still has stepping). libdbg may hold its
+			 * stop already: a step-off earlier in this loop paused
+			 * the others and collected their traps. Resumed on the
+			 * new action, a step whose trap was waiting became a
+			 * continue and the trap was reported for a running
+			 * thread, then its next stop too (gdb 13:
+			 * skip_inline_frames assertion; gdb.threads/
+			 * non-stop-fair-events). */
+			ns_poll_events(s); /* may release processes: sp is not used after */
+			if (!s->p)
+				break;
+			t = thr_find(s, tids[i], false);
+			struct dbg_proc *tp = t ? tid_proc(s, tids[i]) : NULL;
+			if (!t || !tp || ns_queued_for(s, tids[i]))
+				continue;
+			st = dbg_proc_thread_state(tp, tids[i]);
+			if (st != DBG_THREAD_STOPPED && st != DBG_THREAD_GROUP_STOPPED)
+				continue;
+			if (t->act) {
+				resume_thr(s, t); /* its own request goes on */
+				continue;
+			}
+			sp = proc_of_tid(s, tids[i]);
+			if (!sp)
+				continue;
+		}
 		if (ns_queued_for(s, tids[i]))
 			continue;
 		t->told_stopped = false;
@@ -2601,6 +2634,9 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 			}
 			s->nonstop = pkt[9] == '1';
 			ns_clear(s);
+			/* everything is stopped: no resume of all-stop's is in force */
+			for (size_t i = 0; i < s->nthr; i++)
+				s->thr[i].act = 0;
 			buf_printf(out, "OK");
 		}
 		break;
