@@ -139,6 +139,7 @@ struct dbg_proc {
 	/* The leader exited (pthread_exit) while other threads live: it is
 	 * an untraced zombie, not in the thread table. */
 	bool leader_zombie;
+	int64_t leader_look_ns; /* dbg_proc_wait's next look for a leader that exited alone */
 	/* The task whose /proc/TID files and process_vm_* calls name the
 	 * address space: the pid, or a live thread while the leader is a
 	 * zombie (the leader's mm, maps and mem are gone). */

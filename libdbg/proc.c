@@ -1216,9 +1216,28 @@ int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_even
 			return dbg__fail(p, -ESRCH, "process %d has exited", p->pid);
 		pid_t tid;
 		int status;
-		r = dbg__reap_one(p, deadline, &tid, &status);
+		/* A leader that exits alone while the others run gives no
+		 * status (leader_exited()): looked at now and then, its exit
+		 * is reported like any thread's. */
+		struct dbg__thread *l = dbg__thread_find(p, p->pid);
+		bool look = l && l->state == T_RUNNING && p->nthreads > 1;
+		int64_t until = deadline;
+		if (look && (deadline < 0 || dbg__now_ns() + LEADER_LOOK_NS < deadline))
+			until = dbg__now_ns() + LEADER_LOOK_NS;
+		r = dbg__reap_one(p, until, &tid, &status);
 		if (r < 0)
 			return r;
+		if (r == 0 && look && dbg__now_ns() >= p->leader_look_ns) {
+			p->leader_look_ns = dbg__now_ns() + LEADER_LOOK_NS;
+			if (leader_exited(p)) {
+				memset(ret_event, 0, sizeof(*ret_event));
+				ret_event->kind = DBG_EVENT_THREAD_EXIT;
+				ret_event->tid = p->pid;
+				return all_stop(p);
+			}
+		}
+		if (r == 0 && until != deadline)
+			continue;
 		if (r == 0)
 			return timeout_ms == 0 ? -EAGAIN : -ETIMEDOUT;
 		struct dbg_event ev;

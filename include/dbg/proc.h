@@ -246,7 +246,11 @@ enum dbg_event_kind {
 	/** exec: the target's memory map and caches are reset; the former
 	 * tid of the execing thread is event.child. */
 	DBG_EVENT_EXEC,
-	/** One thread exited (status in event.status). */
+	/** One thread exited (status in event.status). Since 0.4 also the
+	 *  leader (event.tid == pid, status 0) when it exits alone
+	 *  (pthread_exit) while other threads live: the kernel gives no
+	 *  status for that until the group ends, so dbg_proc_wait() looks at
+	 *  /proc every 10 ms while it waits for events. */
 	DBG_EVENT_THREAD_EXIT,
 	/** The process exited; exit status in event.status. */
 	DBG_EVENT_EXITED,

@@ -279,10 +279,24 @@ int main(void)
 		inferior_say(&inf, "go\n");
 		/* Serve its events (the commander's clone) until the leader
 		 * is a zombie. */
+		bool leader_exit = false;
 		for (int i = 0; i < 5000 && thread_state(pid, pid) != 'Z'; i++)
 			if (dbg_proc_wait(p, 1, &ev) == 0 && ev.kind != DBG_EVENT_THREAD_EXIT)
 				dbg_proc_resume_thread(p, ev.tid);
+			else if (ev.kind == DBG_EVENT_THREAD_EXIT && ev.tid == pid)
+				leader_exit = true;
 		wait_zombie_leader(pid);
+		/* The leader's exit gives no status of its own while the
+		 * others run: dbg_proc_wait looks for it and reports it as a
+		 * thread exit (dbg-server's 'N' when gdb resumed only it). */
+		for (int i = 0; i < 200 && !leader_exit; i++) {
+			r = dbg_proc_wait(p, 10, &ev);
+			if (r == 0 && ev.kind == DBG_EVENT_THREAD_EXIT && ev.tid == pid)
+				leader_exit = true;
+			else if (r == 0 && ev.kind != DBG_EVENT_THREAD_EXIT)
+				dbg_proc_resume_thread(p, ev.tid);
+		}
+		CHECK(leader_exit, "no thread exit event for the leader %d", pid);
 		struct timespec t0, t1;
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		r = dbg_proc_stop(p);
