@@ -1288,6 +1288,16 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 		if ((gone && action_for(acts, nact, ev.tid, ev.tid)) || (!gone && t && t->act)) {
 			memmove(s->pending + i, s->pending + i + 1, (s->npending - i - 1) * sizeof(ev));
 			s->npending--;
+			/* Nothing runs now: a signal gdb gave a thread in this
+			 * vCont is kept for its next resume, which may name
+			 * none (gdbserver queues it so too); else it is lost
+			 * (siginfo-threads: a SIGUSR1 gdb passed was never
+			 * delivered). */
+			for (int k = 0; k < n; k++) {
+				struct thr *o = thr_find(s, tids[k], false);
+				if (o && o->act && o->sig && !o->keep_sig)
+					o->keep_sig = o->sig;
+			}
 			free(tids);
 			if (t && ev.kind == DBG_EVENT_SIGNAL)
 				t->keep_sig = 0;

@@ -11,6 +11,10 @@
 # list (gdb took a vfork child for a thread of an unknown inferior) nor
 # be resumed by a wildcard vCont sent before gdb knew it (the child ran
 # and exited, and gdb's detach of it failed).
+# Then four threads get SIGUSR1 at once; gdb stops at each (handle ...
+# stop pass) and passes it on: every handler must run (exit code 0). A
+# signal gdb passed in a vCont that reported another thread's kept stop
+# was dropped.
 # Debian's gdbserver runs the same sessions first (the script's own check).
 # Usage: server_threads.sh DBG_SERVER SRV_THREADS
 set -eu
@@ -125,6 +129,38 @@ fork_session() { # name server-command fork|vfork mode
 	fi
 	echo "$1 $3 $4: ok"
 }
+
+signal_session() { # name server-command
+	port=$(free_port)
+	log=$tmp/$1.sig.server
+	$2 --once "127.0.0.1:$port" "$target" signals > "$log" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Listening on port' "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	conts=
+	for _ in $(seq 1 6); do conts="$conts -ex continue"; done
+	# shellcheck disable=SC2086
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
+		-ex 'handle SIGUSR1 stop print pass' $conts "$target" > "$tmp/$1.sig.gdb" 2>&1 || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	out=$tmp/$1.sig.gdb
+	stops=$(grep -c 'received signal SIGUSR1' "$out" || true)
+	if [ "$stops" != 4 ] || ! grep -q 'exited normally' "$out"; then
+		echo "$1 signals: $stops SIGUSR1 stops, not 4, or not every handler ran:"
+		tail -20 "$out"; tail -5 "$tmp/$1.sig.server"
+		exit 1
+	fi
+	echo "$1 signals: ok"
+}
+
+if command -v gdbserver > /dev/null; then
+	signal_session gdbserver gdbserver
+fi
+signal_session dbg-server "$server"
 
 src=$(cd "$(dirname "$0")/../server" && pwd)/srv_threads.c
 for flavor in vfork fork; do

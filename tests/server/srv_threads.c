@@ -10,12 +10,19 @@
  * at once, in a loop, while main goes round a loop gdb steps through with
  * `next` (lines marked "step A" and "step B"): fork events keep coming
  * while gdb steps and stops the others.
+ * With "signals", main sends SIGUSR1 to four threads blocked in read(2)
+ * at once and exits 0 when every handler ran within 20 s (else 3): a
+ * signal gdb passes to one thread while another's stop is kept must not
+ * be lost.
  */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static pthread_barrier_t barrier;
@@ -78,6 +85,47 @@ static void forkers(void)
 	}
 }
 
+static volatile int handled;
+static int sigpipe[2];
+static pid_t sig_tids[4];
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	__atomic_add_fetch(&handled, 1, __ATOMIC_SEQ_CST);
+}
+
+static void *reader(void *arg)
+{
+	sig_tids[(long)arg] = (pid_t)syscall(SYS_gettid);
+	char c;
+	while (read(sigpipe[0], &c, 1) < 0)
+		;
+	return NULL;
+}
+
+static int signals(void)
+{
+	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	sigaction(SIGUSR1, &sa, NULL);
+	if (pipe(sigpipe) < 0)
+		return 1;
+	pthread_t t[4];
+	for (long i = 0; i < 4; i++)
+		if (pthread_create(&t[i], NULL, reader, (void *)i) != 0)
+			return 1;
+	for (int i = 0; i < 4; i++)
+		while (!__atomic_load_n(&sig_tids[i], __ATOMIC_SEQ_CST))
+			usleep(1000);
+	usleep(100 * 1000); /* all in read() */
+	for (int i = 0; i < 4; i++)
+		syscall(SYS_tgkill, getpid(), sig_tids[i], SIGUSR1);
+	for (int i = 0; i < 20000 && handled < 4; i++)
+		usleep(1000);
+	printf("handled %d\n", handled);
+	return handled == 4 ? 0 : 3;
+}
+
 static char *self;
 
 static void *execer(void *arg)
@@ -97,6 +145,8 @@ int main(int argc, char **argv)
 		pthread_join(t, NULL);
 		return 1; /* the exec failed */
 	}
+	if (argc > 1 && !strcmp(argv[1], "signals"))
+		return signals();
 	if (argc > 1 && (!strcmp(argv[1], "fork") || !strcmp(argv[1], "vfork"))) {
 		use_vfork = argv[1][0] == 'v';
 		forkers();
