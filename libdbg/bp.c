@@ -210,14 +210,16 @@ static bool handle_known(const struct dbg_proc *p, const struct dbg_bp *bp)
 }
 
 /* Threads stopped at @addr right now step over a new breakpoint there
- * rather than report it (they did not hit it). */
-static void mark_standing(struct dbg_proc *p, uint64_t addr)
+ * rather than report it (they did not hit it); with !@step_over
+ * (DBG_BP_STANDING_HIT) they hit it when resumed, even one that stopped
+ * there by hitting an earlier breakpoint. */
+static void mark_standing(struct dbg_proc *p, uint64_t addr, bool step_over)
 {
 	for (size_t i = 0; i < p->nthreads; i++) {
 		struct dbg__thread *t = &p->threads[i];
 		uint64_t pc;
 		if (t->state == T_STOPPED && dbg__bp_get_pc(t, &pc) == 0 && pc == addr)
-			t->bp.on_site = addr;
+			t->bp.on_site = step_over ? addr : 0;
 	}
 }
 
@@ -244,7 +246,7 @@ struct dbg_bp *dbg__bp_new(struct dbg_proc *p, uint64_t addr, unsigned int flags
 		return NULL;
 	}
 	bp->inserted = true;
-	mark_standing(p, addr);
+	mark_standing(p, addr, !(flags & DBG_BP_STANDING_HIT));
 	return bp;
 }
 
@@ -258,7 +260,7 @@ int dbg_bp_insert(struct dbg_proc *p, uint64_t addr, const struct dbg_bp_opts *o
 		return -EINVAL;
 	unsigned int flags = opts ? opts->flags : 0;
 	pid_t tid = opts ? opts->tid : 0;
-	if (flags & ~(unsigned)DBG_BP_TEMPORARY)
+	if (flags & ~(unsigned)(DBG_BP_TEMPORARY | DBG_BP_STANDING_HIT))
 		return dbg__fail(p, -EINVAL, "unknown breakpoint flags %#x", flags);
 	if (tid < 0 || (tid && !dbg__thread_find(p, tid)))
 		return dbg__fail(p, -EINVAL, "no thread %d in process %d", tid, p->pid);
@@ -911,7 +913,7 @@ int dbg__bp_internal_insert(struct dbg_proc *p, pid_t tid, uint64_t addr, int ow
 	t->bp.internal_addr = addr;
 	t->bp.internal_owner = owner;
 	t->bp.internal_hit = false;
-	mark_standing(p, addr);
+	mark_standing(p, addr, true);
 	return 0;
 }
 

@@ -2202,7 +2202,10 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 			}
 		/* one the process inherited is taken as gdb's */
 		struct dbg_bp *bp = inherited_bp(s, addr);
-		int r = bp ? 0 : dbg_bp_insert(s->p, addr, NULL, &bp);
+		/* a thread stopped at @addr hits it when resumed: gdb puts
+		 * one at a stepping thread's pc to get a stop there */
+		DBG_OPTS(dbg_bp_opts, bo, .flags = DBG_BP_STANDING_HIT);
+		int r = bp ? 0 : dbg_bp_insert(s->p, addr, &bo, &bp);
 		if (r < 0) {
 			buf_printf(out, "E01");
 			return;

@@ -35,6 +35,12 @@ enum dbg_bp_flags {
 	/** Removed from the target after its first reported hit (the handle
 	 * stays valid, dbg_bp_info() then says inserted = 0). */
 	DBG_BP_TEMPORARY = 1u << 0,
+	/** Since 0.4: a thread already stopped at the address when the
+	 * breakpoint goes in hits it as soon as it is resumed (a reported
+	 * hit) instead of stepping over it. gdb's remote protocol works so:
+	 * gdb puts a breakpoint at a thread's pc to get a stop there
+	 * (dbg-server). */
+	DBG_BP_STANDING_HIT = 1u << 1,
 };
 
 /** Options for dbg_bp_insert(). NULL means all defaults. */
@@ -54,7 +60,7 @@ struct dbg_bp_opts {
  * Works on read-only text (the write goes through /proc/PID/mem or
  * PTRACE_POKEDATA, whatever dbg_mem_set_backend() says). The target may be
  * running (non-stop); a thread already stopped at @addr steps over it when
- * resumed instead of reporting it.
+ * resumed instead of reporting it (unless DBG_BP_STANDING_HIT).
  *
  * @param proc    the target.
  * @param addr    the address of an instruction's first byte.

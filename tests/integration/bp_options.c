@@ -3,6 +3,8 @@
  * Breakpoint options and the memory shadow, on 4 threads x 50 calls:
  * - a write over a breakpoint changes the saved byte, the int3 stays;
  * - a temporary breakpoint reports one hit and is gone;
+ * - a DBG_BP_STANDING_HIT breakpoint inserted where a thread stands is
+ *   hit when that thread is resumed;
  * - a per-thread breakpoint reports only its thread's 50 hits, the other
  *   threads step over it silently (the target's count stays exact);
  * - single-stepping a thread that stands on a breakpoint executes the
@@ -57,6 +59,16 @@ int main(void)
 	CHECK(info.hits == 1 && !info.inserted && info.flags == DBG_BP_TEMPORARY, "temporary after hit");
 	CHECK(raw_byte(inf.pid, func) == orig, "temporary breakpoint still in");
 	pid_t who = ev.tid;
+	/* A DBG_BP_STANDING_HIT breakpoint where `who` stands is hit as
+	 * soon as it is resumed (a plain one is stepped over: below). */
+	struct dbg_bp *stand;
+	DBG_OPTS(dbg_bp_opts, sh, .flags = DBG_BP_STANDING_HIT, .tid = who);
+	OK(dbg_bp_insert(p, func, &sh, &stand));
+	OK(dbg_proc_resume_thread(p, who));
+	ev = wait_for(p, DBG_EVENT_BREAKPOINT, 5000);
+	CHECK(ev.bp == stand && ev.tid == who && ev.addr == func, "standing hit: bp %p of %d at %#llx",
+	      (void *)ev.bp, ev.tid, (unsigned long long)ev.addr);
+	OK(dbg_bp_remove(p, stand));
 	DBG_OPTS(dbg_bp_opts, mo, .tid = who);
 	OK(dbg_bp_insert(p, insn, &mo, &mine));
 	OK(dbg_proc_resume_thread(p, who));

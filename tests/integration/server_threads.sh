@@ -15,6 +15,12 @@
 # stop pass) and passes it on: every handler must run (exit code 0). A
 # signal gdb passed in a vCont that reported another thread's kept stop
 # was dropped.
+# Then gdb `next`s over a 2 s sleep while another thread keeps hitting a
+# breakpoint whose condition is false: the next must end on the next
+# line. gdb puts a breakpoint at the sleeping thread's pc to get a stop
+# there; libdbg stepped the thread over it instead (DBG_BP_STANDING_HIT),
+# and gdb lost the step (it stopped inside clock_nanosleep). Three tries:
+# the interleaving is chance.
 # Debian's gdbserver runs the same sessions first (the script's own check).
 # Usage: server_threads.sh DBG_SERVER SRV_THREADS
 set -eu
@@ -130,6 +136,8 @@ fork_session() { # name server-command fork|vfork mode
 	echo "$1 $3 $4: ok"
 }
 
+src=$(cd "$(dirname "$0")/../server" && pwd)/srv_threads.c
+
 signal_session() { # name server-command
 	port=$(free_port)
 	log=$tmp/$1.sig.server
@@ -157,12 +165,39 @@ signal_session() { # name server-command
 	echo "$1 signals: ok"
 }
 
+nap_session() { # name server-command
+	port=$(free_port)
+	log=$tmp/$1.nap.server
+	$2 --once "127.0.0.1:$port" "$target" nap > "$log" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Listening on port' "$log" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	line=$(grep -nF 'sleep(2); /* nap here' "$src" | cut -d: -f1)
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
+		-ex "break srv_threads.c:$line" -ex continue -ex delete \
+		-ex 'break spin if never == 1' -ex next -ex kill "$target" > "$tmp/$1.nap.gdb" 2>&1 || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	out=$tmp/$1.nap.gdb
+	if ! grep -qE '^[0-9]+[[:space:]]+done\(0\); /\* after nap' "$out"; then
+		echo "$1 nap: the next over sleep() did not end on the next line:"; tail -12 "$out"
+		exit 1
+	fi
+	echo "$1 nap: ok"
+}
+
 if command -v gdbserver > /dev/null; then
 	signal_session gdbserver gdbserver
+	nap_session gdbserver gdbserver
 fi
+for _ in 1 2 3; do
+	nap_session dbg-server "$server"
+done
 signal_session dbg-server "$server"
 
-src=$(cd "$(dirname "$0")/../server" && pwd)/srv_threads.c
 for flavor in vfork fork; do
 	for mode in all-stop non-stop; do
 		if command -v gdbserver > /dev/null; then

@@ -14,6 +14,9 @@
  * at once and exits 0 when every handler ran within 20 s (else 3): a
  * signal gdb passes to one thread while another's stop is kept must not
  * be lost.
+ * With "nap", a thread calls spin() in a loop while main sleeps 2 s
+ * (line "nap here") and then calls done(): gdb `next`s over the sleep
+ * while the other thread hits a breakpoint whose condition is false.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -126,6 +129,32 @@ static int signals(void)
 	return handled == 4 ? 0 : 3;
 }
 
+volatile int never;
+
+__attribute__((noinline)) void spin(void)
+{
+	usleep(1);
+}
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	for (;;)
+		spin();
+	return NULL;
+}
+
+static int nap_over_sleep(void)
+{
+	pthread_t t;
+	if (pthread_create(&t, NULL, spinner, NULL) != 0)
+		return 1;
+	usleep(100 * 1000);
+	sleep(2); /* nap here */
+	done(0); /* after nap */
+	return 0;
+}
+
 static char *self;
 
 static void *execer(void *arg)
@@ -145,6 +174,8 @@ int main(int argc, char **argv)
 		pthread_join(t, NULL);
 		return 1; /* the exec failed */
 	}
+	if (argc > 1 && !strcmp(argv[1], "nap"))
+		return nap_over_sleep();
 	if (argc > 1 && !strcmp(argv[1], "signals"))
 		return signals();
 	if (argc > 1 && (!strcmp(argv[1], "fork") || !strcmp(argv[1], "vfork"))) {
