@@ -283,7 +283,29 @@ static int maps_fd(struct dbg_proc *p)
 	return p->maps_fd;
 }
 
+static int maps_read(struct dbg_proc *p);
+
+/* With a zombie leader the table is read through another thread, which
+ * may have exited since (an empty table, or ESRCH): through the next. */
+static bool maps_next_task(struct dbg_proc *p, int r, size_t tries)
+{
+	if (r != -ESRCH || tries >= p->nthreads || !dbg__mm_tid_next(p))
+		return false;
+	if (p->maps_fd >= 0)
+		close(p->maps_fd);
+	p->maps_fd = -1;
+	return true;
+}
+
 int dbg__maps_refresh(struct dbg_proc *p)
+{
+	int r;
+	for (size_t tries = 0; maps_next_task(p, r = maps_read(p), tries); tries++)
+		;
+	return r;
+}
+
+static int maps_read(struct dbg_proc *p)
 {
 	int fd = maps_fd(p);
 	if (fd < 0)
@@ -433,8 +455,21 @@ struct procmap_query_abi {
 
 /* Ask the kernel for the VMA containing @addr. 0: found; -ENOENT: a hole;
  * -DBG_ERRNO_UNSUPPORTED: no PROCMAP_QUERY here. */
+static int procmap_query_once(struct dbg_proc *p, uint64_t addr, struct dbg_vma *v, char *name,
+			      size_t name_len);
+
 static int procmap_query(struct dbg_proc *p, uint64_t addr, struct dbg_vma *v, char *name,
 			 size_t name_len)
+{
+	int r;
+	for (size_t tries = 0;
+	     maps_next_task(p, r = procmap_query_once(p, addr, v, name, name_len), tries); tries++)
+		;
+	return r;
+}
+
+static int procmap_query_once(struct dbg_proc *p, uint64_t addr, struct dbg_vma *v, char *name,
+			      size_t name_len)
 {
 	if (p->procmap_query < 0)
 		return -DBG_ERRNO_UNSUPPORTED;

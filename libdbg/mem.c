@@ -130,7 +130,14 @@ const struct dbg__hooks dbg__mem_hooks = {
 static ssize_t pvr_batch(struct dbg_proc *p, struct iovec *local, struct iovec *remote, size_t n)
 {
 	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t r = process_vm_readv(p->mm_tid, local, n, remote, n, 0);
+	ssize_t r;
+	/* a thread naming the address space may be gone meanwhile */
+	for (size_t tries = 0;; tries++) {
+		r = process_vm_readv(p->mm_tid, local, n, remote, n, 0);
+		if (r >= 0 || errno != ESRCH || tries >= p->nthreads || !dbg__mm_tid_next(p))
+			break;
+		errno = ESRCH;
+	}
 	if (r < 0) {
 		int e = errno;
 		if (e == ENOSYS || e == EPERM)
@@ -599,7 +606,13 @@ static ssize_t wr_pvw(struct dbg_proc *p, uint64_t addr, const void *buf, size_t
 {
 	struct iovec l = { (void *)buf, len }, r = { (void *)(uintptr_t)addr, len };
 	p->mem.stats.calls[DBG_MEM_PVR]++;
-	ssize_t n = process_vm_writev(p->mm_tid, &l, 1, &r, 1, 0);
+	ssize_t n;
+	for (size_t tries = 0;; tries++) {
+		n = process_vm_writev(p->mm_tid, &l, 1, &r, 1, 0);
+		if (n >= 0 || errno != ESRCH || tries >= p->nthreads || !dbg__mm_tid_next(p))
+			break;
+		errno = ESRCH;
+	}
 	return n < 0 ? (errno == ESRCH ? -ESRCH : 0) : n;
 }
 

@@ -69,6 +69,24 @@ void dbg__thread_remove(struct dbg_proc *p, struct dbg__thread *t)
 			}
 }
 
+bool dbg__mm_tid_next(struct dbg_proc *p)
+{
+	if (!p->leader_zombie || !p->nthreads)
+		return false;
+	size_t at = 0;
+	for (size_t j = 0; j < p->nthreads; j++)
+		if (p->threads[j].tid == p->mm_tid)
+			at = j;
+	for (size_t k = 1; k <= p->nthreads; k++) {
+		const struct dbg__thread *t = &p->threads[(at + k) % p->nthreads];
+		if (t->state != T_EXITED && t->tid != p->mm_tid && t->tid != p->pid) {
+			p->mm_tid = t->tid;
+			return true;
+		}
+	}
+	return false;
+}
+
 bool dbg__ghost_take(struct dbg_proc *p, pid_t tid)
 {
 	for (size_t i = 0; i < p->nghosts; i++) {

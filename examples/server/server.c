@@ -250,11 +250,13 @@ static pid_t any_thread(struct server *s)
 	return r;
 }
 
+/* The thread g/G/p/P name: Hg's; none when that one is gone (another
+ * thread's registers would be wrong ones), any when Hg named none. */
 static pid_t reg_thread(struct server *s)
 {
-	if (s->gtid > 0 && s->p && dbg_proc_thread_state(s->p, s->gtid) >= 0 &&
-	    thread_alive(s, s->gtid))
-		return s->gtid;
+	if (s->gtid > 0)
+		return s->p && dbg_proc_thread_state(s->p, s->gtid) >= 0 &&
+		       thread_alive(s, s->gtid) ? s->gtid : 0;
 	return any_thread(s);
 }
 
@@ -2298,8 +2300,18 @@ static int h_select(struct server *s, pid_t pid, pid_t tid)
 		if (!proc_visible(sp))
 			return -1;
 	}
-	if (tid > 0 && !thread_alive(s, tid))
+	if (tid > 0 && !thread_alive(s, tid)) {
+		/* gone, but its process is not: gdb 13 goes on with memory
+		 * reads and writes whatever the reply, and they are to go to
+		 * that process, not the one selected before (gdb.threads/
+		 * access-mem-running-thread-exit.exp: two inferiors whose
+		 * threads come and go); registers are refused (reg_thread) */
+		if (pid > 0 && sp) {
+			proc_select(s, sp);
+			s->gtid = tid;
+		}
 		return -1;
+	}
 	if (sp)
 		proc_select(s, sp);
 	s->gtid = tid;

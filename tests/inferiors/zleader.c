@@ -9,6 +9,7 @@
  *               non-leader thread while the leader is a zombie
  *   exit N      exit the process with status N (_exit: no atexit handlers,
  *               where a sanitizer build's leak check would fail under ptrace)
+ *   end I       worker I leaves its loop and exits (pthread_exit)
  * Prints "ready heartbeat=ADDR inner=ADDR middle=ADDR outer=ADDR
  * tids=T1,T2,..." (the three functions' addresses) before the leader exits;
  * the caller waits for /proc/PID/stat to show the leader as a zombie.
@@ -28,12 +29,15 @@
 
 volatile uint64_t heartbeat[MAX_WORKERS];
 static pid_t tids[MAX_WORKERS];
+static volatile int ending[MAX_WORKERS];
 
 __attribute__((noinline)) static void zl_inner(int idx)
 {
 	for (;;) {
 		heartbeat[idx]++;
 		usleep(1000);
+		if (ending[idx])
+			pthread_exit(NULL);
 	}
 }
 
@@ -70,6 +74,10 @@ static void *commander(void *arg)
 			_exit(126);
 		} else if (!strncmp(line, "exit ", 5)) {
 			_exit(atoi(line + 5));
+		} else if (!strncmp(line, "end ", 4)) {
+			int i = atoi(line + 4);
+			if (i >= 0 && i < MAX_WORKERS)
+				ending[i] = 1;
 		}
 	}
 	_exit(0);

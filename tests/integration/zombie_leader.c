@@ -345,6 +345,44 @@ int main(void)
 		inferior_kill(&inf);
 	}
 
+	/* 8. Memory of a running process whose leader is gone: the thread
+	 * that names its address space (process_vm_readv needs a live one)
+	 * exits, its exit not reaped yet; reads go on through another
+	 * (gdb.threads/access-mem-running-thread-exit.exp). */
+	inferior_start(&inf, "zleader", "3", NULL);
+	pid = inf.pid;
+	hb = ready_field(&inf, "heartbeat");
+	t = strstr(inf.ready, "tids=") + 5;
+	for (int i = 0; i < NW; i++) {
+		workers[i] = (pid_t)strtol(t, (char **)&t, 10);
+		if (*t == ',')
+			t++;
+	}
+	wait_zombie_leader(pid);
+	r = dbg_proc_attach(pid, &ao, &p);
+	CHECK(r == 0, "attach for the reads: %d %s", r, last_log);
+	OK(dbg_proc_resume(p));
+	for (int i = 0; i < NW - 1; i++) {
+		char end_cmd[32];
+		snprintf(end_cmd, sizeof(end_cmd), "end %d\n", i);
+		inferior_say(&inf, end_cmd);
+		for (int k = 0; k < 2000; k++) {
+			char ws = thread_state(pid, workers[i]);
+			if (!ws || ws == 'Z' || ws == 'X')
+				break;
+			sleep_ms(1);
+		}
+		uint64_t before = 0, after = 0;
+		CHECK(dbg_mem_read(p, hb + 8 * (NW - 1), &before, 8) == 8,
+		      "read after worker %d exited: %s", i, dbg_proc_errmsg(p));
+		sleep_ms(20);
+		CHECK(dbg_mem_read(p, hb + 8 * (NW - 1), &after, 8) == 8 && after > before,
+		      "second read after worker %d exited: %s", i, dbg_proc_errmsg(p));
+	}
+	OK(dbg_proc_stop(p));
+	dbg_proc_detach(p);
+	inferior_kill(&inf);
+
 	printf("zombie leader: %d live threads stopped, %s, detached running; exec from a "
 	       "worker, the process exit and a leader exiting while attached are reported\n",
 	       NW + 1, "unwound with both backends as eu-stack");
