@@ -2988,6 +2988,12 @@ int main(int argc, char **argv)
 		int st;
 		while (waitpid(s->join_pid, &st, 0) < 0 && errno == EINTR)
 			;
+		/* the terminal back to us before we end: the hang-up of a
+		 * session leader's exit goes to the foreground group, where
+		 * children the program left (a fork child gdb detached,
+		 * still running) would be */
+		if (isatty(0) && tcgetpgrp(0) == s->join_pid)
+			terminal_to(getpgrp());
 	}
 	return 0;
 }

@@ -11,7 +11,11 @@ over TCP, lets the program (`sleep`) run, then detaches; the server ends
   server ends only when the program does (gdbserver's way with `target
   remote`). dbg-server used to end at once, and the hang-up sent when a
   session leader exits killed the program and its children, which shared
-  the server's process group (gdb.threads/pending-fork-event-detach.exp).
+  the server's process group (gdb.threads/pending-fork-event-detach.exp);
+- a child the program leaves behind (`sh -c 'sleep 60 & sleep 2'`) still
+  runs after the program and the server have ended: the server gives the
+  terminal back before it ends, or its hang-up would go to the program's
+  group, the child's.
 Usage: server_pty.py DBG_SERVER
 """
 import os
@@ -46,11 +50,27 @@ def alive(pid):
         return False
 
 
-def session(name, server):
+def children(pid):
+    try:
+        with open("/proc/%d/task/%d/children" % (pid, pid)) as f:
+            return [int(x) for x in f.read().split()]
+    except OSError:
+        return []
+
+
+def cmdline(pid):
+    try:
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().decode(errors="replace").split("\0")[:-1]
+    except OSError:
+        return []
+
+
+def session(name, server, prog_argv=("/bin/sleep", "60")):
     port = free_port()
     spid, fd = pty.fork()
     if spid == 0:
-        os.execv(server, [server, "--once", "127.0.0.1:%d" % port, "/bin/sleep", "60"])
+        os.execv(server, [server, "--once", "127.0.0.1:%d" % port] + list(prog_argv))
     out = b""
     prog = 0
     deadline = time.time() + 30
@@ -68,7 +88,7 @@ def session(name, server):
         return False
     gdb = subprocess.Popen(["gdb", "-nx", "-batch", "-ex", "set sysroot",
                             "-ex", "target remote 127.0.0.1:%d" % port,
-                            "-ex", "continue", "-ex", "detach", "/bin/sleep"],
+                            "-ex", "continue", "-ex", "detach", prog_argv[0]],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     ok = True
     try:
@@ -78,6 +98,7 @@ def session(name, server):
             time.sleep(0.05)
         time.sleep(0.3)
         state, pgrp, sid, tpgid = stat_fields(prog)
+        kids = [k for k in children(prog) if cmdline(k) == ["sleep", "60"]]
         if pgrp != prog or tpgid != prog:
             print("%s: running program %d: pgrp %d, terminal foreground %d (want %d)"
                   % (name, prog, pgrp, tpgid, prog))
@@ -103,7 +124,8 @@ def session(name, server):
             spid = 0
             print("%s: the server ended before the program it started" % name)
             ok = False
-        os.kill(prog, signal.SIGTERM)
+        if prog_argv[0] == "/bin/sleep":
+            os.kill(prog, signal.SIGTERM)
         deadline = time.time() + 30
         while spid and time.time() < deadline:
             if os.waitpid(spid, os.WNOHANG)[0] == spid:
@@ -112,6 +134,16 @@ def session(name, server):
             time.sleep(0.05)
         if spid:
             print("%s: the server did not end after the program" % name)
+            ok = False
+        time.sleep(0.3)
+        for k in kids:
+            if not alive(k):
+                print("%s: the program's child %d died when the server ended" % (name, k))
+                ok = False
+            else:
+                os.kill(k, signal.SIGKILL)
+        if prog_argv[0] != "/bin/sleep" and not kids:
+            print("%s: the program had no child" % name)
             ok = False
     finally:
         for pid in (prog, spid):
@@ -137,6 +169,10 @@ def main():
     if shutil.which("gdbserver"):
         good = session("gdbserver", shutil.which("gdbserver")) and good
     good = session("dbg-server", sys.argv[1]) and good
+    # not with gdbserver: its ^C is a SIGINT to the program's group,
+    # which ends the shell here
+    bg = ("/bin/sh", "-c", "sleep 60 & sleep 2")
+    good = session("dbg-server bgchild", sys.argv[1], bg) and good
     return 0 if good else 1
 
 
