@@ -36,20 +36,26 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# start_server NAME SERVER-COMMAND LOG TARGET-ARGS...: $port, $spid set
+start_server() {
+	sname=$1 scmd=$2 slog=$3
+	shift 3
+	port=$(free_port)
+	$scmd --once "127.0.0.1:$port" "$target" "$@" > "$slog" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Listening on port' "$slog" 2>/dev/null && break
+		sleep 0.1
+	done
+	grep -q 'Listening on port' "$slog" || { echo "$sname: server did not listen:"; cat "$slog"; exit 1; }
+}
+
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
 session() { # name server-command mode
-	port=$(free_port)
-	log=$tmp/$1.server
-	$2 --once "127.0.0.1:$port" "$target" 200 > "$log" 2>&1 &
-	spid=$!
-	for _ in $(seq 1 100); do
-		grep -q 'Listening on port' "$log" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	start_server "$1" "$2" "$tmp/$1.server" 200
 	ns=off
 	cont=continue
 	if [ "$3" = non-stop ]; then
@@ -81,15 +87,7 @@ session() { # name server-command mode
 }
 
 exec_session() { # name server-command
-	port=$(free_port)
-	log=$tmp/$1.exec.server
-	$2 --once "127.0.0.1:$port" "$target" exec > "$log" 2>&1 &
-	spid=$!
-	for _ in $(seq 1 100); do
-		grep -q 'Listening on port' "$log" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	start_server "$1" "$2" "$tmp/$1.exec.server" exec
 	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
 		-ex 'break main' -ex continue -ex 'p argc' -ex continue -ex 'p argc' \
 		-ex kill "$target" > "$tmp/$1.exec.gdb" 2>&1 || true
@@ -106,15 +104,7 @@ exec_session() { # name server-command
 }
 
 fork_session() { # name server-command fork|vfork mode
-	port=$(free_port)
-	log=$tmp/$1.$3.server
-	$2 --once "127.0.0.1:$port" "$target" "$3" > "$log" 2>&1 &
-	spid=$!
-	for _ in $(seq 1 100); do
-		grep -q 'Listening on port' "$log" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	start_server "$1" "$2" "$tmp/$1.$3.server" "$3"
 	ns=off
 	[ "$4" = non-stop ] && ns=on
 	line=$(grep -nF 'nap(); /* step A' "$src" | cut -d: -f1)
@@ -139,15 +129,7 @@ fork_session() { # name server-command fork|vfork mode
 src=$(cd "$(dirname "$0")/../server" && pwd)/srv_threads.c
 
 signal_session() { # name server-command
-	port=$(free_port)
-	log=$tmp/$1.sig.server
-	$2 --once "127.0.0.1:$port" "$target" signals > "$log" 2>&1 &
-	spid=$!
-	for _ in $(seq 1 100); do
-		grep -q 'Listening on port' "$log" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	start_server "$1" "$2" "$tmp/$1.sig.server" signals
 	conts=
 	for _ in $(seq 1 6); do conts="$conts -ex continue"; done
 	# shellcheck disable=SC2086
@@ -166,15 +148,7 @@ signal_session() { # name server-command
 }
 
 nap_session() { # name server-command
-	port=$(free_port)
-	log=$tmp/$1.nap.server
-	$2 --once "127.0.0.1:$port" "$target" nap > "$log" 2>&1 &
-	spid=$!
-	for _ in $(seq 1 100); do
-		grep -q 'Listening on port' "$log" 2>/dev/null && break
-		sleep 0.1
-	done
-	grep -q 'Listening on port' "$log" || { echo "$1: server did not listen:"; cat "$log"; exit 1; }
+	start_server "$1" "$2" "$tmp/$1.nap.server" nap
 	line=$(grep -nF 'sleep(2); /* nap here' "$src" | cut -d: -f1)
 	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
 		-ex "break srv_threads.c:$line" -ex continue -ex delete \

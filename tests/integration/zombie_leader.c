@@ -28,6 +28,19 @@
 
 #define NW 3
 
+/* The workers' tids from the ready line ("tids=T1,T2,..."). */
+static void ready_tids(const struct inferior *inf, pid_t *workers)
+{
+	const char *t = strstr(inf->ready, "tids=");
+	CHECK(t, "no tids in '%s'", inf->ready);
+	t += 5;
+	for (int i = 0; i < NW; i++) {
+		workers[i] = (pid_t)strtol(t, (char **)&t, 10);
+		if (*t == ',')
+			t++;
+	}
+}
+
 static void wait_zombie_leader(pid_t pid)
 {
 	for (int i = 0; i < 5000 && thread_state(pid, pid) != 'Z'; i++)
@@ -116,14 +129,7 @@ int main(void)
 	pid_t pid = inf.pid;
 	wait_zombie_leader(pid);
 	pid_t workers[NW];
-	const char *t = strstr(inf.ready, "tids=");
-	CHECK(t, "no tids in '%s'", inf.ready);
-	t += 5;
-	for (int i = 0; i < NW; i++) {
-		workers[i] = (pid_t)strtol(t, (char **)&t, 10);
-		if (*t == ',')
-			t++;
-	}
+	ready_tids(&inf, workers);
 	uint64_t hb = ready_field(&inf, "heartbeat");
 	fn_inner = ready_field(&inf, "inner");
 	fn_middle = ready_field(&inf, "middle");
@@ -267,12 +273,7 @@ int main(void)
 		inferior_start(&inf, "zleader", "3", "wait", NULL);
 		pid = inf.pid;
 		hb = ready_field(&inf, "heartbeat");
-		t = strstr(inf.ready, "tids=") + 5;
-		for (int i = 0; i < NW; i++) {
-			workers[i] = (pid_t)strtol(t, (char **)&t, 10);
-			if (*t == ',')
-				t++;
-		}
+		ready_tids(&inf, workers);
 		r = dbg_proc_attach(pid, &ao, &p);
 		CHECK(r == 0, "attach before the leader exits: %d %s", r, last_log);
 		OK(dbg_proc_resume(p));
@@ -352,12 +353,7 @@ int main(void)
 	inferior_start(&inf, "zleader", "3", NULL);
 	pid = inf.pid;
 	hb = ready_field(&inf, "heartbeat");
-	t = strstr(inf.ready, "tids=") + 5;
-	for (int i = 0; i < NW; i++) {
-		workers[i] = (pid_t)strtol(t, (char **)&t, 10);
-		if (*t == ',')
-			t++;
-	}
+	ready_tids(&inf, workers);
 	wait_zombie_leader(pid);
 	r = dbg_proc_attach(pid, &ao, &p);
 	CHECK(r == 0, "attach for the reads: %d %s", r, last_log);
