@@ -1281,15 +1281,26 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 		}
 	}
 	/* A kept event of a thread gdb resumes is reported first. */
-	for (size_t i = 0; i < s->npending; i++) {
+	for (size_t i = 0; i < s->npending;) {
 		struct dbg_event ev = s->pending[i];
 		struct thr *t = thr_find(s, ev.tid, false);
 		bool gone = ev.kind == DBG_EVENT_EXITED || ev.kind == DBG_EVENT_KILLED;
+		/* the end of an earlier step, met while everything stopped:
+		 * gdb, which has read the thread's pc since, now continues
+		 * it; reported, it is a spurious SIGTRAP (gdb.threads/
+		 * pending-step.exp) */
+		bool stale_step = !gone && t && t->act == 'c' && ev.kind == DBG_EVENT_TRAP &&
+				  ev.siginfo.code == 2 /* TRAP_TRACE */;
 		/* an exit waits until gdb resumes that process (a step of
 		 * another one must not get it) */
-		if ((gone && action_for(acts, nact, ev.tid, ev.tid)) || (!gone && t && t->act)) {
-			memmove(s->pending + i, s->pending + i + 1, (s->npending - i - 1) * sizeof(ev));
-			s->npending--;
+		bool now = (gone && action_for(acts, nact, ev.tid, ev.tid)) || (!gone && t && t->act);
+		if (!stale_step && !now) {
+			i++;
+			continue;
+		}
+		memmove(s->pending + i, s->pending + i + 1, (s->npending - i - 1) * sizeof(ev));
+		s->npending--;
+		if (!stale_step) {
 			/* Nothing runs now: a signal gdb gave a thread in this
 			 * vCont is kept for its next resume, which may name
 			 * none (gdbserver queues it so too); else it is lost

@@ -21,6 +21,10 @@
 # there; libdbg stepped the thread over it instead (DBG_BP_STANDING_HIT),
 # and gdb lost the step (it stopped inside clock_nanosleep). Three tries:
 # the interleaving is chance.
+# Then five threads go round a loop with a breakpoint in it and gdb
+# `next`s 20 times: no `next` may end in a SIGTRAP (the end of an earlier
+# step, kept while everything stopped, was reported after gdb had moved
+# on and resumed that thread with a continue). Two tries.
 # Debian's gdbserver runs the same sessions first (the script's own check).
 # Usage: server_threads.sh DBG_SERVER SRV_THREADS
 set -eu
@@ -163,6 +167,31 @@ nap_session() { # name server-command
 	echo "$1 nap: ok"
 }
 
+busy_session() { # name server-command
+	start_server "$1" "$2" "$tmp/$1.busy.server" busy
+	line=$(grep -nF 'busy_count[i]++; /* busy here' "$src" | cut -d: -f1)
+	nexts=
+	for _ in $(seq 1 20); do nexts="$nexts -ex next"; done
+	# shellcheck disable=SC2086
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
+		-ex "break srv_threads.c:$line" -ex continue $nexts -ex kill "$target" \
+		> "$tmp/$1.busy.gdb" 2>&1 || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	out=$tmp/$1.busy.gdb
+	if grep -q 'SIGTRAP' "$out" || ! grep -q 'busy here' "$out"; then
+		echo "$1 busy: a next ended in a SIGTRAP (or never got there):"; tail -12 "$out"
+		exit 1
+	fi
+	echo "$1 busy: ok"
+}
+
+if command -v gdbserver > /dev/null; then
+	busy_session gdbserver gdbserver
+fi
+for _ in 1 2; do
+	busy_session dbg-server "$server"
+done
 if command -v gdbserver > /dev/null; then
 	signal_session gdbserver gdbserver
 	nap_session gdbserver gdbserver

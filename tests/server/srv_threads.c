@@ -17,6 +17,9 @@
  * With "nap", a thread calls spin() in a loop while main sleeps 2 s
  * (line "nap here") and then calls done(): gdb `next`s over the sleep
  * while the other thread hits a breakpoint whose condition is false.
+ * With "busy", four threads and main go round a loop (line "busy here")
+ * that gdb has a breakpoint in and `next`s through: steps of one thread
+ * are cut short by the others' hits all the time.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -155,6 +158,27 @@ static int nap_over_sleep(void)
 	return 0;
 }
 
+static volatile unsigned long busy_count[5];
+
+static void *busy(void *arg)
+{
+	long i = (long)arg;
+	for (;;)
+		busy_count[i]++; /* busy here */
+	return NULL;
+}
+
+static int busy_threads(void)
+{
+	alarm(240);
+	pthread_t t;
+	for (long i = 1; i < 5; i++)
+		if (pthread_create(&t, NULL, busy, (void *)i) != 0)
+			return 1;
+	busy(0);
+	return 0;
+}
+
 static char *self;
 
 static void *execer(void *arg)
@@ -174,6 +198,8 @@ int main(int argc, char **argv)
 		pthread_join(t, NULL);
 		return 1; /* the exec failed */
 	}
+	if (argc > 1 && !strcmp(argv[1], "busy"))
+		return busy_threads();
 	if (argc > 1 && !strcmp(argv[1], "nap"))
 		return nap_over_sleep();
 	if (argc > 1 && !strcmp(argv[1], "signals"))
