@@ -303,6 +303,18 @@ static bool recently_reaped(const struct dbg_proc *p, pid_t tid)
 /* Is a SIGTRAP pending for thread @tid itself (its SigPnd)? */
 static bool sigtrap_pending(pid_t pid, pid_t tid)
 {
+	/* the thread's own queue, where a trap of its int3 or step goes:
+	 * one request while it is in a ptrace-stop */
+	struct __ptrace_peeksiginfo_args a = { .off = 0, .flags = 0, .nr = 8 };
+	siginfo_t q[8];
+	long n = ptrace(PTRACE_PEEKSIGINFO, tid, &a, q);
+	if (n >= 0) {
+		for (long i = 0; i < n; i++)
+			if (q[i].si_signo == SIGTRAP)
+				return true;
+		if (n < 8)
+			return false;
+	}
 	char path[96], buf[2048];
 	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", pid, tid);
 	if (dbg__read_file(path, buf, sizeof(buf)) <= 0)
@@ -422,14 +434,18 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		t->expect_initial_stop = false;
 		t->interrupted = true;
 		t->restep = was_stepping;
-		if (was_stepping && sigtrap_pending(p->pid, tid)) {
+		if ((was_stepping || p->bp.nsites) && sigtrap_pending(p->pid, tid)) {
 			/* The step is done and its trap waits behind our
 			 * interrupt (the kernel takes a pending interrupt
 			 * before it dequeues signals): reported as a plain
 			 * stop, the step would look cut short (gdb's displaced
-			 * step left the thread in its scratch copy). A
-			 * single-step resume dequeues the trap before any
-			 * instruction runs: this stop becomes the step's. */
+			 * step left the thread in its scratch copy). So with
+			 * an int3 the thread ran just before: the pc is past
+			 * it (gdb, reading it, put a breakpoint inside that
+			 * instruction and the program ran a corrupted one,
+			 * gdb.threads/sigstep-threads.exp). A single-step
+			 * resume dequeues the trap before any instruction
+			 * runs: this stop becomes the trap's. */
 			int st2;
 			pid_t r = -1;
 			if (ptrace(PTRACE_SINGLESTEP, tid, 0, 0) == 0)

@@ -4,7 +4,8 @@
  * - a write over a breakpoint changes the saved byte, the int3 stays;
  * - a temporary breakpoint reports one hit and is gone;
  * - a DBG_BP_STANDING_HIT breakpoint inserted where a thread stands is
- *   hit when that thread is resumed;
+ *   hit when that thread is resumed; one resumed and at once interrupted
+ *   is never seen with its pc past the int3 (1000 rounds);
  * - a per-thread breakpoint reports only its thread's 50 hits, the other
  *   threads step over it silently (the target's count stays exact);
  * - single-stepping a thread that stands on a breakpoint executes the
@@ -148,6 +149,44 @@ int main(void)
 	}
 	inferior_line(&inf, line, sizeof(line));
 	CHECK(!strcmp(line, "done count=200 data=200 sinks=200 leafs=200"), "'%s'", line);
+
+	/* An int3 run just before our interrupt: its trap waits behind the
+	 * interrupt's stop, and the pc must not be seen past the int3 (a
+	 * debugger would put its next breakpoint inside the instruction). */
+	OK(dbg_runctl_set_mode(p, DBG_RUNCTL_NON_STOP));
+	OK(dbg_bp_insert(p, func, &to, &tmp));
+	inferior_say(&inf, "go\n");
+	ev = wait_for(p, DBG_EVENT_BREAKPOINT, 10000);
+	who = ev.tid;
+	OK(dbg_bp_remove(p, tmp));
+	sh.tid = who;
+	int raced = 0;
+	for (int i = 0; i < 1000; i++) {
+		OK(dbg_bp_insert(p, func, &sh, &stand));
+		OK(dbg_proc_resume_thread(p, who));
+		OK(dbg_proc_stop_thread(p, who));
+		struct dbg_regs rg;
+		OK(dbg_regs_get(p, who, &rg));
+		CHECK(rg.rip == func, "round %d: pc %#llx, the breakpoint is at %#llx", i,
+		      (unsigned long long)rg.rip, (unsigned long long)func);
+		while (dbg_proc_wait(p, 0, &ev) == 0)
+			if (ev.kind == DBG_EVENT_BREAKPOINT && ev.tid == who)
+				raced++;
+			else if (ev.kind != DBG_EVENT_THREAD_EXIT && ev.tid != who)
+				OK(dbg_proc_resume_thread(p, ev.tid));
+		OK(dbg_bp_remove(p, stand));
+	}
+	printf("bp_options: %d of 1000 interrupted resumes had run the int3\n", raced);
+	OK(dbg_proc_resume(p));
+	for (;;) {
+		int rc = dbg_proc_wait(p, 200, &ev);
+		if (rc == -ETIMEDOUT && line_ready(&inf))
+			break;
+		if (rc == 0 && ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(p, ev.tid));
+	}
+	inferior_line(&inf, line, sizeof(line));
+	CHECK(!strncmp(line, "done", 4), "'%s'", line);
 	dbg_proc_detach(p);
 	inferior_say(&inf, "exit\n");
 	inferior_kill(&inf);
