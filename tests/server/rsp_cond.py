@@ -14,7 +14,8 @@ over stdio with hand-assembled agent expressions (tests/server/srv_cond.c):
   is at 12, not 11;
 - conditions that fail to evaluate (unreadable memory, division by zero,
   an endless loop) report the stop: 13, 14, 15;
-- an always-false condition at cond_hit and rdi == 100 at cond_thr, hit
+- Z1 (hardware) in its place with rdi == 17: the stop is at 17, not 16;
+- rdi == 100 at cond_thr, hit
   by four threads running at once 200 times each: exactly four stops, each
   with rdi == 100, and every one of the 800 calls is made (exit code 32);
 - Z1 (hardware) with two conditions, cond_var == 5 (false) and
@@ -164,10 +165,19 @@ for what, code, at in [("unreadable memory", c8(0) + REF32 + END, 13),
     if time.time() - t0 > 20:
         fail("%s took %.1f s" % (what, time.time() - t0))
 
-# 5. threads: false at cond_hit, rdi == 100 at cond_thr
-if Z(0, HIT, c8(0) + END) != b"OK" or Z(0, THR, reg(RDI) + c8(100) + EQ + END) != b"OK":
+# 5. hardware breakpoint in its place: rdi == 17 (16 resumed silently)
+if ask(b"z0,%x,1" % HIT) != b"OK":
+    fail("z0 at cond_hit")
+if Z(1, HIT, reg(RDI) + c8(17) + EQ + END) != b"OK":
+    fail("Z1 with a condition refused")
+expect_stop("Z1 with rdi == 17", b"hwbreak", 17, HIT)
+if ask(b"z1,%x,1" % HIT) != b"OK":
+    fail("z1 at cond_hit")
+
+# 6. threads: rdi == 100 at cond_thr
+if Z(0, THR, reg(RDI) + c8(100) + EQ + END) != b"OK":
     fail("Z0 for the threads refused")
-# 6. hardware: cond_var == 5 (false) or cond_var == 19 (true)
+# 7. hardware: cond_var == 5 (false) or cond_var == 19 (true)
 r = Z(1, OTHER, c64(VAR) + REF32 + c8(5) + EQ + END, c64(VAR) + REF32 + c8(19) + EQ + END)
 if r != b"OK":
     fail("Z1 with conditions: %r" % r)
@@ -186,4 +196,4 @@ try:
     srv.wait(10)
 except subprocess.TimeoutExpired:
     srv.kill()
-print("PASS: %d malformed conditions refused, 12 stops as the conditions say" % len(bad))
+print("PASS: %d malformed conditions refused, 13 stops as the conditions say" % len(bad))
