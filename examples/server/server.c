@@ -718,7 +718,7 @@ struct cond_ctx {
 	struct server *s;
 	struct dbg_proc *p;
 	pid_t tid;
-	bool have_rb;
+	bool have_gp, have_all; /* rb.gp read; rb read whole */
 	struct regbuf rb;
 };
 
@@ -730,11 +730,18 @@ static int cond_reg(void *ctx, int regno, uint64_t *ret_val)
 	int sz = tdesc_reg_size(&cx->s->td, regno);
 	if (sz <= 0 || sz > 64)
 		return -EINVAL;
-	if (!cx->have_rb) {
+	/* the general registers alone unless the condition wants another
+	 * (a frame's locals are rbp-relative: no xstate read per hit) */
+	if (tdesc_reg_is_gp(&cx->s->td, regno) && !cx->have_gp) {
+		int r = dbg_regs_get(cx->p, cx->tid, &cx->rb.gp);
+		if (r < 0)
+			return r;
+		cx->have_gp = true;
+	} else if (!tdesc_reg_is_gp(&cx->s->td, regno) && !cx->have_all) {
 		int r = regbuf_read(cx->p, cx->tid, &cx->rb);
 		if (r < 0)
 			return r;
-		cx->have_rb = true;
+		cx->have_gp = cx->have_all = true;
 	}
 	uint8_t v[64];
 	tdesc_reg_get(&cx->s->td, regno, &cx->rb, v);

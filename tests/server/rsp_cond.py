@@ -13,8 +13,9 @@ over stdio with hand-assembled agent expressions (tests/server/srv_cond.c):
   one false (rdi == 100), one reading memory (cond_var == 12): the stop
   is at 12, not 11;
 - conditions that fail to evaluate (unreadable memory, division by zero,
-  an endless loop) report the stop: 13, 14, 15;
-- Z1 (hardware) in its place with rdi == 17: the stop is at 17, not 16;
+  an endless loop, a register the description does not have) report the
+  stop: 13, 14, 15, 16;
+- Z1 (hardware) in its place with rdi == 17: the stop is at 17;
 - rdi == 100 at cond_thr, hit
   by four threads running at once 200 times each: exactly four stops, each
   with rdi == 100, and every one of the 800 calls is made (exit code 32);
@@ -157,7 +158,8 @@ expect_stop("replaced conditions", b"swbreak", 12, HIT)
 # 4. evaluation errors report the stop
 for what, code, at in [("unreadable memory", c8(0) + REF32 + END, 13),
                        ("division by zero", c8(1) + c8(0) + DIVS + END, 14),
-                       ("endless loop", b"\x21\x00\x00", 15)]:
+                       ("endless loop", b"\x21\x00\x00", 15),
+                       ("register outside the description", reg(9999) + END, 16)]:
     if Z(0, HIT, code) != b"OK":
         fail("Z0 (%s) refused" % what)
     t0 = time.time()
@@ -165,7 +167,7 @@ for what, code, at in [("unreadable memory", c8(0) + REF32 + END, 13),
     if time.time() - t0 > 20:
         fail("%s took %.1f s" % (what, time.time() - t0))
 
-# 5. hardware breakpoint in its place: rdi == 17 (16 resumed silently)
+# 5. hardware breakpoint in its place: rdi == 17 (16, standing on it, resumed silently)
 if ask(b"z0,%x,1" % HIT) != b"OK":
     fail("z0 at cond_hit")
 if Z(1, HIT, reg(RDI) + c8(17) + EQ + END) != b"OK":
@@ -196,4 +198,4 @@ try:
     srv.wait(10)
 except subprocess.TimeoutExpired:
     srv.kill()
-print("PASS: %d malformed conditions refused, 13 stops as the conditions say" % len(bad))
+print("PASS: %d malformed conditions refused, 14 stops as the conditions say" % len(bad))
