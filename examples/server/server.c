@@ -798,6 +798,16 @@ static bool cond_false(struct server *s, struct sproc *sp, const struct dbg_even
 	return r == 0;
 }
 
+/* Hits resumed silently (conditions false) since gdb's input was last
+ * looked at: threads looping over a breakpoint whose condition is false
+ * make them without end, and they must not keep the server from reading
+ * gdb's packets (an interrupt, non-stop's next command). */
+static unsigned cond_silent;
+#define COND_SILENT_MAX 64
+/* Non-stop: the thread a vCont;t is stopping now (its false hit must not
+ * set it running again). */
+static pid_t cond_stopping;
+
 /* Take the events one process has now, while stopping: kept for gdb. */
 static void collect_events(struct server *s, struct sproc *sp)
 {
@@ -945,8 +955,13 @@ static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_
 			return true;
 		/* every condition false: on as gdb resumed it, stepped off
 		 * the breakpoint by libdbg, without a word to gdb */
+		cond_silent++;
 		dbg_proc_set_signal(p, ev->tid, 0);
 		t = thr_find(s, ev->tid, true);
+		/* a thread gdb is stopping, or was told is stopped, stays
+		 * stopped on the breakpoint (its next resume steps it off) */
+		if (ev->tid == cond_stopping || (t && t->told_stopped))
+			return false;
 		if (t && t->act)
 			resume_thr(s, t);
 		else
@@ -1122,9 +1137,10 @@ static int wait_and_report(struct server *s, struct buf *b)
 				return send_reply(s, b);
 			}
 		}
-		if (busy)
+		if (busy && cond_silent < COND_SILENT_MAX)
 			continue;
-		int ci = poll_input(s, 100);
+		int ci = poll_input(s, busy ? 0 : 100);
+		cond_silent = 0;
 		if (ci < 0)
 			return -1;
 		if (ci) {
@@ -1260,7 +1276,8 @@ static void ns_poll_events(struct server *s)
 	 * vforkdone (all-stop polls them in wait_and_report) */
 	while (poll_kids(s, &ev))
 		ns_report(s, &ev);
-	for (size_t i = 0; i < s->nprocs;) {
+	cond_silent = 0;
+	for (size_t i = 0; i < s->nprocs && cond_silent < COND_SILENT_MAX;) {
 		struct sproc *sp = &s->procs[i];
 		if (!proc_visible(sp)) {
 			i++;
@@ -1445,7 +1462,9 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 			 * while stopping it): 'vCont;t' names every thread,
 			 * and a second stop trips gdb (skip_inline_frames) */
 			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(sp->p, tids[i]) == 0) {
+				cond_stopping = tids[i];
 				ns_poll_events(s); /* may release processes: sp is not used after */
+				cond_stopping = 0;
 				if (!s->p)
 					break;
 				t = thr_find(s, tids[i], false);
@@ -2800,7 +2819,8 @@ static void serve(struct server *s, struct rsp_conn *c)
 			if (!quiet || proc_fd_ready(s))
 				ns_poll_events(s);
 			quiet = false;
-			int ci = poll_input(s, 100);
+			/* events left for later (silent hits): do not sleep on them */
+			int ci = poll_input(s, cond_silent >= COND_SILENT_MAX ? 0 : 100);
 			if (ci < 0)
 				break;
 			if (!ci)
