@@ -20,7 +20,11 @@ over stdio with hand-assembled agent expressions (tests/server/srv_cond.c):
   by four threads running at once 200 times each: exactly four stops, each
   with rdi == 100, and every one of the 800 calls is made (exit code 32);
 - Z1 (hardware) with two conditions, cond_var == 5 (false) and
-  cond_var == 19 (true): stops at cond_other (hwbreak).
+  cond_var == 19 (true): stops at cond_other (hwbreak);
+- non-stop, 16 threads calling cond_spin in a tight loop over a false
+  condition: 20 memory reads answered within 5 s each while they run,
+  then vCont;t stops all 17 threads and each reads the same registers
+  twice (none set running again after its stop was reported).
 Usage: rsp_cond.py DBG_SERVER SRV_COND"""
 import os, re, select, struct, subprocess, sys, time
 
@@ -31,11 +35,13 @@ for l in subprocess.run(["nm", target], capture_output=True, text=True, check=Tr
     if len(f) == 3:
         syms[f[2]] = int(f[0], 16)
 HIT, THR, OTHER, VAR = syms["cond_hit"], syms["cond_thr"], syms["cond_other"], syms["cond_var"]
+SPIN = syms["cond_spin"]
 
 srv = subprocess.Popen([server, "stdio", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                        stderr=subprocess.DEVNULL)
 buf = b""
 last = b""
+noack = False
 
 def fail(msg):
     print("FAIL:", msg, "; last sent %r" % last[:120])
@@ -45,19 +51,29 @@ def fail(msg):
 def frame(body):
     return b"$" + body + b"#%02x" % (sum(body) & 0xff)
 
-def get_reply(timeout=30):
+notes = []  # non-stop notifications (%Stop:...), in order
+
+def get_reply(timeout=30, want_note=False):
     global buf
     deadline = time.time() + timeout
     while True:
         while buf[:1] in (b"+", b"-"):
             buf = buf[1:]
         end = buf.find(b"#")
-        if buf[:1] == b"$" and end >= 0 and len(buf) >= end + 3:
-            body = buf[1:end]
+        if buf[:1] in (b"$", b"%") and end >= 0 and len(buf) >= end + 3:
+            kind, body = buf[:1], buf[1:end]
             buf = buf[end + 3:]
-            srv.stdin.write(b"+"); srv.stdin.flush()
             # run-length encoding: c*N is N - 29 more of c
-            return re.sub(rb"(.)\*(.)", lambda m: m.group(1) * (m.group(2)[0] - 28), body)
+            body = re.sub(rb"(.)\*(.)", lambda m: m.group(1) * (m.group(2)[0] - 28), body)
+            if kind == b"%":
+                notes.append(body)
+            else:
+                if not noack:
+                    srv.stdin.write(b"+"); srv.stdin.flush()
+                return body
+            if want_note:
+                return None
+            continue
         left = deadline - time.time()
         r, _, _ = select.select([srv.stdout], [], [], max(left, 0))
         if not r:
@@ -198,4 +214,62 @@ try:
     srv.wait(10)
 except subprocess.TimeoutExpired:
     srv.kill()
-print("PASS: %d malformed conditions refused, 14 stops as the conditions say" % len(bad))
+
+# 8. non-stop: 16 threads call cond_spin without end over a breakpoint
+# whose condition is false. The server must go on answering gdb (it did
+# not: draining the silent hits never ended), and the threads a vCont;t
+# stops must stay stopped (one hitting the breakpoint as it was stopped
+# was set running again after its stop was reported: 'g' got E01).
+srv = subprocess.Popen([server, "stdio", target, "spin"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+buf = b""
+ask(b"qSupported:multiprocess+;swbreak+;vContSupported+")
+if ask(b"QNonStop:1") != b"OK":
+    fail("QNonStop:1")
+r = ask(b"?")
+while r != b"OK":
+    r = ask(b"vStopped")
+if Z(0, SPIN, c8(0) + END) != b"OK":
+    fail("non-stop Z0")
+if ask(b"vCont;c") != b"OK":
+    fail("non-stop vCont;c")
+time.sleep(1)
+for k in range(20):
+    t0 = time.time()
+    r = ask(b"m%x,4" % VAR, timeout=5)
+    if len(r) != 8:
+        fail("non-stop read %d: %r" % (k, r))
+    time.sleep(0.05)
+if ask(b"vCont;t") != b"OK":
+    fail("vCont;t")
+deadline = time.time() + 20
+while not notes and time.time() < deadline:
+    get_reply(timeout=max(deadline - time.time(), 0.1), want_note=True)
+if not notes:
+    fail("no %Stop after vCont;t")
+stops = [notes.pop(0)[len(b"Stop:"):]]
+while True:
+    r = ask(b"vStopped")
+    if r == b"OK":
+        break
+    stops.append(r)
+tids = [x.split(b"thread:")[1].split(b";")[0] for x in stops]
+if len(set(tids)) != 17:
+    fail("vCont;t: stops of %d threads, not 17: %r" % (len(set(tids)), stops))
+time.sleep(0.5)
+for t in tids:
+    if ask(b"Hg" + t) != b"OK":
+        fail("Hg%s" % t.decode())
+    g1 = ask(b"g")
+    time.sleep(0.05)
+    g2 = ask(b"g")
+    if g1.startswith(b"E") or g1 != g2:
+        fail("thread %s is not stopped after its stop was reported (g: %r...)" % (t.decode(), g1[:8]))
+ask(b"vKill;%x" % int(tids[0].split(b".")[0][1:], 16))
+srv.stdin.close()
+try:
+    srv.wait(10)
+except subprocess.TimeoutExpired:
+    srv.kill()
+print("PASS: %d malformed conditions refused, 14 stops as the conditions say; non-stop: "
+      "20 reads served and 17 threads stopped while threads loop over a false breakpoint" % len(bad))

@@ -6,9 +6,14 @@
  * four threads that each call cond_thr(j) for j = 0..199 (breakpoint hits
  * in threads that run at once), then calls cond_other() once and exits
  * with (sum of the threads' calls) % 256 == 800 % 256 = 32.
+ * "srv_cond spin": 16 threads call cond_spin() in a tight loop without end
+ * (a breakpoint there whose condition is false never stops them); main
+ * exits after 60 s.
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 volatile int cond_var;
 volatile int thr_calls;
@@ -40,8 +45,28 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-int main(void)
+__attribute__((noinline)) void cond_spin(void)
 {
+	__asm__ volatile("" : : : "memory");
+}
+
+static void *spinner(void *arg)
+{
+	(void)arg;
+	for (;;)
+		cond_spin();
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "spin")) {
+		pthread_t t[16];
+		for (int k = 0; k < 16; k++)
+			pthread_create(&t[k], NULL, spinner, NULL);
+		sleep(60);
+		return 0;
+	}
 	for (long i = 0; i < 20; i++) {
 		cond_var = (int)i;
 		cond_hit(i);
