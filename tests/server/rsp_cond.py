@@ -43,10 +43,24 @@ buf = b""
 last = b""
 noack = False
 
+tpid = 0  # the target, from the first stop reply: killed on a failure
+
 def fail(msg):
     print("FAIL:", msg, "; last sent %r" % last[:120])
     srv.kill()
+    srv.wait()
+    if tpid:
+        try:
+            os.kill(tpid, 9)
+        except OSError:
+            pass
     sys.exit(1)
+
+def note_pid(reply):
+    global tpid
+    m = re.search(rb"thread:p([0-9a-f]+)\.", reply)
+    if m:
+        tpid = int(m.group(1), 16)
 
 def frame(body):
     return b"$" + body + b"#%02x" % (sum(body) & 0xff)
@@ -129,8 +143,10 @@ def expect_stop(what, reason, want_rdi=None, want_pc=None):
 r = ask(b"qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+")
 if b"ConditionalBreakpoints+" not in r:
     fail("qSupported does not offer ConditionalBreakpoints+: %r" % r)
-if not ask(b"?").startswith(b"T"):
+r = ask(b"?")
+if not r.startswith(b"T"):
     fail("? after the start")
+note_pid(r)
 
 # 1. malformed conditions: E01, nothing inserted
 good = c8(1) + END
@@ -227,6 +243,7 @@ ask(b"qSupported:multiprocess+;swbreak+;vContSupported+")
 if ask(b"QNonStop:1") != b"OK":
     fail("QNonStop:1")
 r = ask(b"?")
+note_pid(r)
 while r != b"OK":
     r = ask(b"vStopped")
 if Z(0, SPIN, c8(0) + END) != b"OK":
