@@ -714,6 +714,102 @@ static void note_event(struct server *s, const struct dbg_event *ev)
 
 static bool take_fork(struct server *s, struct sproc *sp, const struct dbg_event *ev);
 
+/* Target-side breakpoint conditions (ConditionalBreakpoints+, ax.c):
+ * registers and memory of the thread that hit the breakpoint. */
+struct cond_ctx {
+	struct server *s;
+	struct dbg_proc *p;
+	pid_t tid;
+	bool have_gp, have_all; /* rb.gp read; rb read whole */
+	struct regbuf rb;
+};
+
+static int cond_reg(void *ctx, int regno, uint64_t *ret_val)
+{
+	struct cond_ctx *cx = ctx;
+	if (ensure_tdesc(cx->s) < 0)
+		return -EIO;
+	int sz = tdesc_reg_size(&cx->s->td, regno);
+	if (sz <= 0 || sz > 64)
+		return -EINVAL;
+	/* the general registers alone unless the condition wants another
+	 * (a frame's locals are rbp-relative: no xstate read per hit) */
+	if (tdesc_reg_is_gp(&cx->s->td, regno) && !cx->have_gp) {
+		int r = dbg_regs_get(cx->p, cx->tid, &cx->rb.gp);
+		if (r < 0)
+			return r;
+		cx->have_gp = true;
+	} else if (!tdesc_reg_is_gp(&cx->s->td, regno) && !cx->have_all) {
+		int r = regbuf_read(cx->p, cx->tid, &cx->rb);
+		if (r < 0)
+			return r;
+		cx->have_gp = cx->have_all = true;
+	}
+	uint8_t v[64];
+	tdesc_reg_get(&cx->s->td, regno, &cx->rb, v);
+	uint64_t x = 0;
+	for (int i = sz < 8 ? sz : 8; i-- > 0;)
+		x = x << 8 | v[i];
+	*ret_val = x;
+	return 0;
+}
+
+static int cond_mem(void *ctx, uint64_t addr, void *buf, size_t len)
+{
+	struct cond_ctx *cx = ctx;
+	ssize_t n = dbg_mem_read(cx->p, addr, buf, len);
+	return n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EFAULT;
+}
+
+/* Is @ev a hit of one of gdb's breakpoints (Z0, or Z1 not ending a step)
+ * whose conditions all evaluate false in the thread that hit it? A thread
+ * gdb single-steps is always reported (its step is done), and so is a hit
+ * whose evaluation fails. */
+static bool cond_false(struct server *s, struct sproc *sp, const struct dbg_event *ev)
+{
+	char type;
+	uint64_t addr;
+	if (!s->bpconds.n)
+		return false;
+	if (ev->kind == DBG_EVENT_BREAKPOINT) {
+		type = '0';
+		addr = ev->addr;
+	} else if (ev->kind == DBG_EVENT_WATCHPOINT && ev->watch &&
+		   dbg_watch_kind(ev->watch) == DBG_WATCH_EXEC && ev->siginfo.code != 2 /* TRAP_TRACE */) {
+		type = '1';
+		addr = dbg_watch_addr(ev->watch);
+	} else {
+		return false;
+	}
+	struct thr *t = thr_find(s, ev->tid, false);
+	if (t && (t->act == 's' || t->act == 'r'))
+		return false;
+	bool known = false;
+	for (size_t i = 0; i < s->nzpts && !known; i++)
+		known = s->zpts[i].pid == sp->pid && s->zpts[i].type == type && s->zpts[i].addr == addr;
+	const struct ax_conds *c = known ? ax_table_get(&s->bpconds, sp->pid, type, addr) : NULL;
+	if (!c)
+		return false;
+	struct cond_ctx cx = { .s = s, .p = sp->p, .tid = ev->tid };
+	struct ax_target tg = { .reg = cond_reg, .mem = cond_mem, .ctx = &cx };
+	const char *why;
+	int r = ax_conds_true(c, &tg, &why);
+	if (s->debug)
+		logmsg("dbg-server: Z%c %" PRIx64 " hit by %d: condition %s%s%s\n", type, addr,
+		       (int)ev->tid, r ? "true" : "false", why ? ": " : "", why ? why : "");
+	return r == 0;
+}
+
+/* Hits resumed silently (conditions false) since gdb's input was last
+ * looked at: threads looping over a breakpoint whose condition is false
+ * make them without end, and they must not keep the server from reading
+ * gdb's packets (an interrupt, non-stop's next command). */
+static unsigned cond_silent;
+#define COND_SILENT_MAX 64
+/* Non-stop: the thread a vCont;t is stopping now (its false hit must not
+ * set it running again). */
+static pid_t cond_stopping;
+
 /* Take the events one process has now, while stopping: kept for gdb. */
 static void collect_events(struct server *s, struct sproc *sp)
 {
@@ -729,6 +825,10 @@ static void collect_events(struct server *s, struct sproc *sp)
 		if (ev.kind == DBG_EVENT_STOPPED)
 			continue;
 		if ((ev.kind == DBG_EVENT_FORK || ev.kind == DBG_EVENT_VFORK) && !take_fork(s, sp, &ev))
+			continue;
+		/* a hit whose conditions are all false: the thread stays
+		 * stopped on the breakpoint, the next resume steps it off */
+		if (cond_false(s, sp, &ev))
 			continue;
 		if (reportable(&ev) && s->npending < MAX_PENDING)
 			s->pending[s->npending++] = ev;
@@ -851,6 +951,24 @@ static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_
 
 	note_event(s, ev);
 	switch (ev->kind) {
+	case DBG_EVENT_BREAKPOINT:
+	case DBG_EVENT_WATCHPOINT:
+		if (!cond_false(s, sp, ev))
+			return true;
+		/* every condition false: on as gdb resumed it, stepped off
+		 * the breakpoint by libdbg, without a word to gdb */
+		cond_silent++;
+		dbg_proc_set_signal(p, ev->tid, 0);
+		t = thr_find(s, ev->tid, true);
+		/* a thread gdb is stopping, or was told is stopped, stays
+		 * stopped on the breakpoint (its next resume steps it off) */
+		if (ev->tid == cond_stopping || (t && t->told_stopped))
+			return false;
+		if (t && t->act)
+			resume_thr(s, t);
+		else
+			dbg_proc_resume_thread(p, ev->tid);
+		return false;
 	case DBG_EVENT_SIGNAL:
 		if (ev->signo < 128 && s->pass_sig[ev->signo]) {
 			/* QPassSignals: delivered without a word to gdb */
@@ -1021,9 +1139,10 @@ static int wait_and_report(struct server *s, struct buf *b)
 				return send_reply(s, b);
 			}
 		}
-		if (busy)
+		if (busy && cond_silent < COND_SILENT_MAX)
 			continue;
-		int ci = poll_input(s, 100);
+		int ci = poll_input(s, busy ? 0 : 100);
+		cond_silent = 0;
 		if (ci < 0)
 			return -1;
 		if (ci) {
@@ -1159,7 +1278,8 @@ static void ns_poll_events(struct server *s)
 	 * vforkdone (all-stop polls them in wait_and_report) */
 	while (poll_kids(s, &ev))
 		ns_report(s, &ev);
-	for (size_t i = 0; i < s->nprocs;) {
+	cond_silent = 0;
+	for (size_t i = 0; i < s->nprocs && cond_silent < COND_SILENT_MAX;) {
 		struct sproc *sp = &s->procs[i];
 		if (!proc_visible(sp)) {
 			i++;
@@ -1368,7 +1488,9 @@ static int resume_nonstop(struct server *s, struct action *acts, int nact, struc
 			 * while stopping it): 'vCont;t' names every thread,
 			 * and a second stop trips gdb (skip_inline_frames) */
 			if (st != DBG_THREAD_RUNNING || dbg_proc_stop_thread(sp->p, tids[i]) == 0) {
+				cond_stopping = tids[i];
 				ns_poll_events(s); /* may release processes: sp is not used after */
+				cond_stopping = 0;
 				if (!s->p)
 					break;
 				t = thr_find(s, tids[i], false);
@@ -1735,7 +1857,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
-		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;swbreak+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read+;qXfer:libraries-svr4:read+",
+		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;swbreak+;ConditionalBreakpoints+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read+;qXfer:libraries-svr4:read+",
 		   RSP_ADVERTISED_PACKET);
 }
 
@@ -2150,9 +2272,33 @@ static struct dbg_bp *inherited_bp(struct server *s, uint64_t addr)
 	return NULL;
 }
 
+/* Keep the conditions of a Z0/Z1 of the current process (NULL: none). */
+static int cond_keep(void *ctx, const struct ax_entry *e)
+{
+	struct server *s = ctx;
+	for (size_t i = 0; i < s->nzpts; i++)
+		if (s->zpts[i].pid == e->pid && s->zpts[i].type == e->type && s->zpts[i].addr == e->addr)
+			return 1;
+	return 0;
+}
+
+/* Set the conditions of the current process's Z0/Z1 at @addr (its zpt
+ * is in the table already); @c is the table's from now on. */
+static void cond_set(struct server *s, char type, uint64_t addr, struct ax_conds *c)
+{
+	/* full: drop entries of breakpoints gone with an exec or a process */
+	if (c && s->bpconds.n == sizeof(s->bpconds.e) / sizeof(s->bpconds.e[0]))
+		ax_table_sweep(&s->bpconds, cond_keep, s);
+	if (ax_table_set(&s->bpconds, s->pid, type, addr, c) < 0 && s->debug)
+		logmsg("dbg-server: no room for the conditions at %" PRIx64 ": every hit is reported\n",
+		       addr);
+}
+
 /* Z1/z1 hardware breakpoints, Z2/z2 write and Z4/z4 access watchpoints
  * (x86 has no read-only watch: Z3 is not supported, as with gdbserver).
- * Z0 is left to gdb, which then writes int3 itself. */
+ * Z0 is left to gdb, which then writes int3 itself. Z0 and Z1 may carry
+ * conditions (`;X<len>,<bytecode>`, ax.c): a hit is reported only when
+ * one is true; a Z at the same address replaces them. */
 static void z_packet(struct server *s, const char *pkt, struct buf *out)
 {
 	char type = pkt[1];
@@ -2186,6 +2332,7 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 				else
 					dbg_watch_remove(s->p, s->zpts[i].w);
 				s->zpts[i] = s->zpts[--s->nzpts];
+				cond_set(s, type, addr, NULL);
 				buf_printf(out, "OK");
 				return;
 			}
@@ -2203,16 +2350,32 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 		buf_printf(out, type != '0' && sp && sp->parent_tid ? "OK" : "E01");
 		return;
 	}
+	struct ax_conds *conds = NULL;
+	const char *why;
+	if (ax_conds_parse(p, &conds, &why) < 0) {
+		if (s->debug)
+			logmsg("dbg-server: Z%c %" PRIx64 ": %s\n", type, addr, why);
+		buf_printf(out, "E01");
+		return;
+	}
+	if (type == '0' || type == '1') {
+		/* gdb sends Z again when the conditions change: they are replaced */
+		for (size_t i = 0; i < s->nzpts; i++)
+			if (s->zpts[i].pid == s->pid && s->zpts[i].type == type && s->zpts[i].addr == addr) {
+				cond_set(s, type, addr, conds);
+				buf_printf(out, "OK"); /* already there */
+				return;
+			}
+	} else {
+		ax_conds_free(conds); /* gdb sends none for watchpoints */
+		conds = NULL;
+	}
 	if (s->nzpts == sizeof(s->zpts) / sizeof(s->zpts[0])) {
+		ax_conds_free(conds);
 		buf_printf(out, "E01");
 		return;
 	}
 	if (type == '0') {
-		for (size_t i = 0; i < s->nzpts; i++)
-			if (s->zpts[i].pid == s->pid && s->zpts[i].type == '0' && s->zpts[i].addr == addr) {
-				buf_printf(out, "OK"); /* already there */
-				return;
-			}
 		/* one the process inherited is taken as gdb's */
 		struct dbg_bp *bp = inherited_bp(s, addr);
 		/* a thread stopped at @addr hits it when resumed: gdb puts
@@ -2220,11 +2383,13 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 		DBG_OPTS(dbg_bp_opts, bo, .flags = DBG_BP_STANDING_HIT);
 		int r = bp ? 0 : dbg_bp_insert(s->p, addr, &bo, &bp);
 		if (r < 0) {
+			ax_conds_free(conds);
 			buf_printf(out, "E01");
 			return;
 		}
 		s->zpts[s->nzpts++] = (struct zpt){ .type = '0', .addr = addr, .len = 1, .bp = bp,
 						    .pid = s->pid };
+		cond_set(s, '0', addr, conds);
 		buf_printf(out, "OK");
 		return;
 	}
@@ -2233,6 +2398,7 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	struct dbg_watch *w;
 	int r = dbg_watch_insert(s->p, addr, (size_t)len, k, &w);
 	if (r < 0) {
+		ax_conds_free(conds);
 		if (s->debug)
 			logmsg("dbg-server: Z%c %" PRIx64 ",%" PRIu64 ": %s\n", type, addr, len,
 			       dbg_proc_errmsg(s->p));
@@ -2241,6 +2407,8 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 	}
 	s->zpts[s->nzpts++] = (struct zpt){ .type = type, .addr = addr, .len = len, .w = w,
 					    .pid = s->pid };
+	if (type == '1')
+		cond_set(s, '1', addr, conds);
 	buf_printf(out, "OK");
 }
 
@@ -2723,7 +2891,8 @@ static void serve(struct server *s, struct rsp_conn *c)
 			if (!quiet || proc_fd_ready(s))
 				ns_poll_events(s);
 			quiet = false;
-			int ci = poll_input(s, 100);
+			/* events left for later (silent hits): do not sleep on them */
+			int ci = poll_input(s, cond_silent >= COND_SILENT_MAX ? 0 : 100);
 			if (ci < 0)
 				break;
 			if (!ci)

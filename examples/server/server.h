@@ -9,6 +9,7 @@
 #include <sys/types.h>
 #include <dbg.h>
 
+#include "ax.h"
 #include "rsp.h"
 #include "tdesc.h"
 
@@ -116,6 +117,8 @@ struct server {
 		pid_t pid;       /* the process it is in */
 	} zpts[1024];
 	size_t nzpts;
+	/* target-side conditions of Z0/Z1 (ConditionalBreakpoints+, ax.c) */
+	struct ax_table bpconds;
 
 	/* vFile */
 	pid_t fs_pid;

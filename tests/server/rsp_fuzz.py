@@ -118,6 +118,12 @@ for body in [b"mzz,4", b"m", b"m0,", b"m,10", b"m0,ffffffffffffffff", b"mfffffff
              b"qXfer:libraries-svr4:read:start=zz:0,10", b"qXfer:libraries-svr4:read:lmid=:0,10",
              b"qXfer:libraries-svr4:read:;;=;:0,10", b"qXfer:osdata:read:nosuch:0,10",
              b"qXfer:osdata:read:processes:ffffffff,10",
+             # breakpoint conditions (agent expressions): malformed
+             b"Z0,1000,1;X3,ff0127", b"Z0,1000,1;X4,21ffff27", b"Z0,1000,1;X2,2201",
+             b"Z0,1000,1;X3,22", b"Z0,1000,1;X0,", b"Z0,1000,1;Xffffffff,27",
+             b"Z0,1000,1;Xfffffffffffffffff,27", b"Z0,1000,1;X", b"Z0,1000,1;;", b"Z0,1000,1;X3,zz0127",
+             b"Z1,1000,1;X3,220127;Y", b"Z0,1000,1;cmds:", b"Z0,1000,1" + b";X3,220127" * 40,
+             b"Z0,1000,1;X10001," + b"27" * 0x10001,
              b"\x00\x01\x02", b"}", b"}}}}"]:
     ask(body)
 # 5. random packets from real prefixes
@@ -128,7 +134,7 @@ prefixes = [b"m", b"M", b"X", b"x", b"p", b"P", b"g", b"G", b"H", b"T", b"q", b"
             b"qfThreadInfo", b"qsThreadInfo", b"qC", b"qAttached", b"QPassSignals:", b"qSupported:",
             b"QEnvironmentHexEncoded:", b"vCont?", b"qRcmd,68656c70", b"Z", b"z", b"qSymbol::",
             b"qGetTLSAddr:", b"qXfer:libraries-svr4:read:", b"qXfer:libraries-svr4:read:start=",
-            b"qXfer:osdata:read:"]
+            b"qXfer:osdata:read:", b"Z0,1000,1;X", b"Z1,1000,1;X3,", b"Z0,1000,1;X8,2521"]
 alphabet = b"0123456789abcdefABCDEFxp.-,;:=}#$*zq"
 for i in range(3000):
     body = rnd.choice(prefixes) + bytes(rnd.choice(alphabet) for _ in range(rnd.randrange(40)))
@@ -165,4 +171,4 @@ except subprocess.TimeoutExpired:
 if tgt.poll() is not None:
     fail("the target died")
 tgt.kill(); tgt.wait()
-print("PASS: %d hostile packets, server alive and answering" % (3000 + 60))
+print("PASS: %d hostile packets, server alive and answering" % (3000 + 74))

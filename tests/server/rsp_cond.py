@@ -1,0 +1,292 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Target-side breakpoint conditions through dbg-server, by a raw client
+over stdio with hand-assembled agent expressions (tests/server/srv_cond.c):
+- qSupported offers ConditionalBreakpoints+;
+- malformed conditions (unknown opcode, jump out of range, truncated
+  operand, bad lengths and hex, no `end`...) get E01 and insert nothing
+  (z0 then has nothing to remove); a malformed Z0 over an existing
+  breakpoint leaves its conditions as they were;
+- Z0 with a register condition ((rdi & 1) && !(rdi < 6)) stops only at
+  cond_hit(7) and cond_hit(9), never at 0..6 or 8;
+- a new Z0 at the same address replaces the conditions: two of them,
+  one false (rdi == 100), one reading memory (cond_var == 12): the stop
+  is at 12, not 11;
+- conditions that fail to evaluate (unreadable memory, division by zero,
+  an endless loop, a register the description does not have) report the
+  stop: 13, 14, 15, 16;
+- Z1 (hardware) in its place with rdi == 17: the stop is at 17;
+- rdi == 100 at cond_thr, hit
+  by four threads running at once 200 times each: exactly four stops, each
+  with rdi == 100, and every one of the 800 calls is made (exit code 32);
+- Z1 (hardware) with two conditions, cond_var == 5 (false) and
+  cond_var == 19 (true): stops at cond_other (hwbreak);
+- non-stop, 16 threads calling cond_spin in a tight loop over a false
+  condition: 20 memory reads answered within 5 s each while they run,
+  then vCont;t stops all 17 threads and each reads the same registers
+  twice (none set running again after its stop was reported).
+Usage: rsp_cond.py DBG_SERVER SRV_COND"""
+import os, re, select, struct, subprocess, sys, time
+
+server, target = sys.argv[1], sys.argv[2]
+syms = {}
+for l in subprocess.run(["nm", target], capture_output=True, text=True, check=True).stdout.splitlines():
+    f = l.split()
+    if len(f) == 3:
+        syms[f[2]] = int(f[0], 16)
+HIT, THR, OTHER, VAR = syms["cond_hit"], syms["cond_thr"], syms["cond_other"], syms["cond_var"]
+SPIN = syms["cond_spin"]
+
+srv = subprocess.Popen([server, "stdio", target], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                       stderr=subprocess.DEVNULL)
+buf = b""
+last = b""
+noack = False
+
+tpid = 0  # the target, from the first stop reply: killed on a failure
+
+def fail(msg):
+    print("FAIL:", msg, "; last sent %r" % last[:120])
+    srv.kill()
+    srv.wait()
+    if tpid:
+        try:
+            os.kill(tpid, 9)
+        except OSError:
+            pass
+    sys.exit(1)
+
+def note_pid(reply):
+    global tpid
+    m = re.search(rb"thread:p([0-9a-f]+)\.", reply)
+    if m:
+        tpid = int(m.group(1), 16)
+
+def frame(body):
+    return b"$" + body + b"#%02x" % (sum(body) & 0xff)
+
+notes = []  # non-stop notifications (%Stop:...), in order
+
+def get_reply(timeout=30, want_note=False):
+    global buf
+    deadline = time.time() + timeout
+    while True:
+        while buf[:1] in (b"+", b"-"):
+            buf = buf[1:]
+        end = buf.find(b"#")
+        if buf[:1] in (b"$", b"%") and end >= 0 and len(buf) >= end + 3:
+            kind, body = buf[:1], buf[1:end]
+            buf = buf[end + 3:]
+            # run-length encoding: c*N is N - 29 more of c
+            body = re.sub(rb"(.)\*(.)", lambda m: m.group(1) * (m.group(2)[0] - 28), body)
+            if kind == b"%":
+                notes.append(body)
+            else:
+                if not noack:
+                    srv.stdin.write(b"+"); srv.stdin.flush()
+                return body
+            if want_note:
+                return None
+            continue
+        left = deadline - time.time()
+        r, _, _ = select.select([srv.stdout], [], [], max(left, 0))
+        if not r:
+            fail("no reply within %d s" % timeout)
+        d = os.read(srv.stdout.fileno(), 1 << 16)
+        if not d:
+            fail("server closed the connection")
+        buf += d
+
+def ask(body, timeout=30):
+    global last
+    last = body if isinstance(body, bytes) else body.encode()
+    srv.stdin.write(frame(last)); srv.stdin.flush()
+    return get_reply(timeout)
+
+# agent expression pieces (gdb's opcode numbers)
+def c8(v): return bytes([0x22, v])
+def c64(v): return b"\x25" + struct.pack(">Q", v)
+def reg(n): return b"\x26" + struct.pack(">H", n)
+ADD, SUB, DIVS, LNOT, BAND, EQ, LTS, REF32, END = b"\x02", b"\x03", b"\x05", b"\x0e", b"\x0f", b"\x13", b"\x14", b"\x19", b"\x27"
+RDI = 5
+
+def X(code):
+    return b";X%x,%s" % (len(code), code.hex().encode())
+
+def Z(t, addr, *conds):
+    return ask(b"Z%d,%x,1" % (t, addr) + b"".join(X(c) for c in conds))
+
+def rdi():
+    r = ask(b"p%x" % RDI)
+    if len(r) != 16:
+        fail("p%x: %r" % (RDI, r))
+    return struct.unpack("<Q", bytes.fromhex(r.decode()))[0]
+
+def cont():
+    r = ask(b"vCont;c", timeout=60)
+    while r.startswith(b"O"):
+        r = get_reply(60)
+    return r
+
+def expect_stop(what, reason, want_rdi=None, want_pc=None):
+    r = cont()
+    if not r.startswith(b"T05") or reason not in r:
+        fail("%s: stop %r" % (what, r))
+    if want_rdi is not None and rdi() != want_rdi:
+        fail("%s: stopped with rdi %d, not %d" % (what, rdi(), want_rdi))
+    if want_pc is not None:
+        pc = struct.unpack("<Q", bytes.fromhex(ask(b"p10").decode()))[0]
+        if pc != want_pc:
+            fail("%s: pc %#x, not %#x" % (what, pc, want_pc))
+    return r
+
+r = ask(b"qSupported:multiprocess+;swbreak+;hwbreak+;vContSupported+")
+if b"ConditionalBreakpoints+" not in r:
+    fail("qSupported does not offer ConditionalBreakpoints+: %r" % r)
+r = ask(b"?")
+if not r.startswith(b"T"):
+    fail("? after the start")
+note_pid(r)
+
+# 1. malformed conditions: E01, nothing inserted
+good = c8(1) + END
+bad = [b";X3,ff0127",                 # unknown opcode
+       b";X3,310127",                 # invalid2
+       b";X4,22012100",               # goto's operand cut short
+       b";X4,21001027",               # goto past the end
+       b";X4,22012100"[:-2],          # shorter than its length
+       b";X3,2201",                   # shorter than its length
+       b";X0,",                       # empty
+       b";X3,22012z",                 # bad hex
+       b";Xzz,220127",                # bad length
+       b";X3,220127junk",             # trailing junk
+       b";X3,220127;X",               # second condition cut
+       b";Y3,220127",                 # not a condition
+       b";X10001," + b"27" * 0x10001, # too long
+       b";X3,220127" * 33]            # too many conditions
+for cond in bad:
+    r = ask(b"Z0,%x,1" % OTHER + cond)
+    if r != b"E01":
+        fail("malformed condition %r accepted: %r" % (cond[:40], r))
+    r = ask(b"z0,%x,1" % OTHER)
+    if r != b"E01":
+        fail("malformed condition %r left a breakpoint (z0: %r)" % (cond[:40], r))
+
+# 2. a register condition: odd and not below 6
+odd_ge6 = reg(RDI) + c8(1) + BAND + reg(RDI) + c8(6) + LTS + LNOT + BAND + END
+if Z(0, HIT, odd_ge6) != b"OK":
+    fail("Z0 with a condition refused")
+# a malformed one over it changes nothing
+if ask(b"Z0,%x,1;X3,ff0127" % HIT) != b"E01":
+    fail("malformed Z0 over a breakpoint accepted")
+expect_stop("odd and >= 6", b"swbreak", 7, HIT)
+expect_stop("odd and >= 6, again", b"swbreak", 9, HIT)
+
+# 3. replaced: rdi == 100 (never), cond_var == 12 (memory)
+if Z(0, HIT, reg(RDI) + c8(100) + EQ + END, c64(VAR) + REF32 + c8(12) + EQ + END) != b"OK":
+    fail("Z0 replacing the conditions refused")
+expect_stop("replaced conditions", b"swbreak", 12, HIT)
+
+# 4. evaluation errors report the stop
+for what, code, at in [("unreadable memory", c8(0) + REF32 + END, 13),
+                       ("division by zero", c8(1) + c8(0) + DIVS + END, 14),
+                       ("endless loop", b"\x21\x00\x00", 15),
+                       ("register outside the description", reg(9999) + END, 16)]:
+    if Z(0, HIT, code) != b"OK":
+        fail("Z0 (%s) refused" % what)
+    t0 = time.time()
+    expect_stop(what, b"swbreak", at, HIT)
+    if time.time() - t0 > 20:
+        fail("%s took %.1f s" % (what, time.time() - t0))
+
+# 5. hardware breakpoint in its place: rdi == 17 (16, standing on it, resumed silently)
+if ask(b"z0,%x,1" % HIT) != b"OK":
+    fail("z0 at cond_hit")
+if Z(1, HIT, reg(RDI) + c8(17) + EQ + END) != b"OK":
+    fail("Z1 with a condition refused")
+expect_stop("Z1 with rdi == 17", b"hwbreak", 17, HIT)
+if ask(b"z1,%x,1" % HIT) != b"OK":
+    fail("z1 at cond_hit")
+
+# 6. threads: rdi == 100 at cond_thr
+if Z(0, THR, reg(RDI) + c8(100) + EQ + END) != b"OK":
+    fail("Z0 for the threads refused")
+# 7. hardware: cond_var == 5 (false) or cond_var == 19 (true)
+r = Z(1, OTHER, c64(VAR) + REF32 + c8(5) + EQ + END, c64(VAR) + REF32 + c8(19) + EQ + END)
+if r != b"OK":
+    fail("Z1 with conditions: %r" % r)
+tids = set()
+for k in range(4):
+    r = expect_stop("thread hit %d" % k, b"swbreak", 100, THR)
+    tids.add(r.split(b"thread:")[1].split(b";")[0])
+if len(tids) != 4:
+    fail("the four stops came from %d threads: %r" % (len(tids), tids))
+expect_stop("Z1 at cond_other", b"hwbreak", None, OTHER)
+r = cont()
+if not (r == b"W20" or r.startswith(b"W20;")):
+    fail("the program's end: %r (32 = all 800 calls made)" % r)
+srv.stdin.close()
+try:
+    srv.wait(10)
+except subprocess.TimeoutExpired:
+    srv.kill()
+
+# 8. non-stop: 16 threads call cond_spin without end over a breakpoint
+# whose condition is false. The server must go on answering gdb (it did
+# not: draining the silent hits never ended), and the threads a vCont;t
+# stops must stay stopped (one hitting the breakpoint as it was stopped
+# was set running again after its stop was reported: 'g' got E01).
+srv = subprocess.Popen([server, "stdio", target, "spin"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+buf = b""
+ask(b"qSupported:multiprocess+;swbreak+;vContSupported+")
+if ask(b"QNonStop:1") != b"OK":
+    fail("QNonStop:1")
+r = ask(b"?")
+note_pid(r)
+while r != b"OK":
+    r = ask(b"vStopped")
+if Z(0, SPIN, c8(0) + END) != b"OK":
+    fail("non-stop Z0")
+if ask(b"vCont;c") != b"OK":
+    fail("non-stop vCont;c")
+time.sleep(1)
+for k in range(20):
+    t0 = time.time()
+    r = ask(b"m%x,4" % VAR, timeout=5)
+    if len(r) != 8:
+        fail("non-stop read %d: %r" % (k, r))
+    time.sleep(0.05)
+if ask(b"vCont;t") != b"OK":
+    fail("vCont;t")
+deadline = time.time() + 20
+while not notes and time.time() < deadline:
+    get_reply(timeout=max(deadline - time.time(), 0.1), want_note=True)
+if not notes:
+    fail("no %Stop after vCont;t")
+stops = [notes.pop(0)[len(b"Stop:"):]]
+while True:
+    r = ask(b"vStopped")
+    if r == b"OK":
+        break
+    stops.append(r)
+tids = [x.split(b"thread:")[1].split(b";")[0] for x in stops]
+if len(set(tids)) != 17:
+    fail("vCont;t: stops of %d threads, not 17: %r" % (len(set(tids)), stops))
+time.sleep(0.5)
+for t in tids:
+    if ask(b"Hg" + t) != b"OK":
+        fail("Hg%s" % t.decode())
+    g1 = ask(b"g")
+    time.sleep(0.05)
+    g2 = ask(b"g")
+    if g1.startswith(b"E") or g1 != g2:
+        fail("thread %s is not stopped after its stop was reported (g: %r...)" % (t.decode(), g1[:8]))
+ask(b"vKill;%x" % int(tids[0].split(b".")[0][1:], 16))
+srv.stdin.close()
+try:
+    srv.wait(10)
+except subprocess.TimeoutExpired:
+    srv.kill()
+print("PASS: %d malformed conditions refused, 14 stops as the conditions say; non-stop: "
+      "20 reads served and 17 threads stopped while threads loop over a false breakpoint" % len(bad))
