@@ -98,6 +98,10 @@ int proc_threads(struct dbg_proc *p, pid_t **ret)
 			free(t);
 			return n;
 		}
+		if (n == 0) {
+			free(t); /* none: *ret stays NULL, nothing to free */
+			return 0;
+		}
 		if ((size_t)n <= cap) {
 			*ret = t;
 			return n;
@@ -128,7 +132,7 @@ void proc_forget(struct server *s, pid_t pid)
 			i++;
 		}
 	}
-	pid_t *tids;
+	pid_t *tids = NULL;
 	int n = sp ? proc_threads(sp->p, &tids) : 0;
 	for (int k = 0; k < n; k++)
 		for (size_t i = 0; i < s->nthr; i++)
@@ -136,8 +140,7 @@ void proc_forget(struct server *s, pid_t pid)
 				s->thr[i] = s->thr[--s->nthr];
 				break;
 			}
-	if (n > 0)
-		free(tids);
+	free(tids);
 	for (size_t i = 0; i < s->nthr; i++)
 		if (s->thr[i].tid == pid) {
 			s->thr[i] = s->thr[--s->nthr];
