@@ -220,6 +220,12 @@ void dbg__thread_remove(struct dbg_proc *p, struct dbg__thread *t);
  * (p->mm_tid), which may have exited before we reaped it: make the next
  * live-looking one mm_tid. false when there is none. */
 bool dbg__mm_tid_next(struct dbg_proc *p);
+/* A running leader that exited alone (no status comes for that): looked
+ * at no more than every 10 ms (@now: at once); when it has, it is marked
+ * exited and a THREAD_EXIT of the pid is queued (true). dbg_proc_wait
+ * looks now and then, dbg_proc_threads always (a list taken right after a
+ * thread returned from pthread_join on the leader must not name it). */
+bool dbg__leader_look(struct dbg_proc *p, bool now);
 bool dbg__ghost_take(struct dbg_proc *p, pid_t tid);
 void dbg__ghost_add(struct dbg_proc *p, pid_t tid);
 struct dbg__child *dbg__child_find(struct dbg_proc *p, pid_t pid);

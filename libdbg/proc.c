@@ -410,9 +410,10 @@ static bool thread_dying(pid_t pid, pid_t tid)
 
 static bool leader_exited(struct dbg_proc *p)
 {
-	struct dbg__task_status st;
+	/* a zombie, or on its way (PF_EXITING): a thread that returns from
+	 * pthread_join on it runs before the leader is a zombie */
 	struct dbg__thread *l = dbg__thread_find(p, p->pid);
-	if (!l || dbg__task_status(p->pid, &st) < 0 || st.state != 'Z')
+	if (!l || !thread_dying(p->pid, p->pid))
 		return false;
 	/* A leader that exited alone, not a process that is dying as a
 	 * whole (SIGKILL, exit_group): then every status, the leader's
@@ -433,6 +434,20 @@ static bool leader_exited(struct dbg_proc *p)
 		}
 	dbg__log(p, DBG_LOG_DEBUG, "the leader %d exited; %zu threads live on", p->pid,
 		 p->nthreads - 1);
+	return true;
+}
+
+bool dbg__leader_look(struct dbg_proc *p, bool now)
+{
+	struct dbg__thread *l = dbg__thread_find(p, p->pid);
+	if (!l || l->state != T_RUNNING || p->nthreads < 2 ||
+	    (!now && dbg__now_ns() < p->leader_look_ns))
+		return false;
+	p->leader_look_ns = dbg__now_ns() + LEADER_LOOK_NS;
+	if (!leader_exited(p))
+		return false;
+	struct dbg_event ev = { .kind = DBG_EVENT_THREAD_EXIT, .tid = p->pid };
+	dbg__event_push(p, &ev);
 	return true;
 }
 
@@ -1227,15 +1242,8 @@ int dbg_proc_wait(struct dbg_proc *p, int timeout_ms, struct dbg_event *ret_even
 		r = dbg__reap_one(p, until, &tid, &status);
 		if (r < 0)
 			return r;
-		if (r == 0 && look && dbg__now_ns() >= p->leader_look_ns) {
-			p->leader_look_ns = dbg__now_ns() + LEADER_LOOK_NS;
-			if (leader_exited(p)) {
-				memset(ret_event, 0, sizeof(*ret_event));
-				ret_event->kind = DBG_EVENT_THREAD_EXIT;
-				ret_event->tid = p->pid;
-				return all_stop(p);
-			}
-		}
+		if (r == 0 && look && dbg__leader_look(p, false))
+			continue; /* its exit is queued */
 		if (r == 0 && until != deadline)
 			continue;
 		if (r == 0)

@@ -246,6 +246,7 @@ int dbg_proc_threads(struct dbg_proc *p, pid_t *buf, size_t cap)
 	int r = dbg__enter(p);
 	if (r < 0)
 		return r;
+	dbg__leader_look(p, true);
 	size_t n = 0;
 	for (size_t i = 0; i < p->nthreads; i++) {
 		if (p->threads[i].state == T_EXITED)

@@ -379,6 +379,41 @@ int main(void)
 	dbg_proc_detach(p);
 	inferior_kill(&inf);
 
+	/* 9. The leader exits while the others run and nobody waits: the
+	 * thread list drops it at once (dbg-server lists the threads right
+	 * after the stop of a thread that joined the leader:
+	 * gdb.threads/gcore-stale-thread.exp). */
+	inferior_start(&inf, "zleader", "3", "wait", NULL);
+	pid = inf.pid;
+	r = dbg_proc_attach(pid, &ao, &p);
+	CHECK(r == 0, "attach for the list: %d %s", r, last_log);
+	OK(dbg_proc_resume(p));
+	inferior_say(&inf, "go\n");
+	/* the commander's clone stops the leader until served */
+	for (int i = 0; i < 100; i++) {
+		if (dbg_proc_wait(p, 100, &ev) != 0)
+			continue;
+		if (ev.kind != DBG_EVENT_THREAD_EXIT)
+			OK(dbg_proc_resume_thread(p, ev.tid));
+		if (ev.kind == DBG_EVENT_CLONE)
+			break;
+	}
+	bool listed = true;
+	for (int i = 0; i < 2000 && listed; i++) {
+		pid_t all[16];
+		n = dbg_proc_threads(p, all, 16);
+		listed = false;
+		for (int k = 0; k < n && k < 16; k++)
+			listed |= all[k] == pid;
+		if (listed)
+			sleep_ms(1);
+	}
+	CHECK(!listed && thread_state(pid, pid) == 'Z',
+	      "the leader is still listed after it exited (state %c)", thread_state(pid, pid));
+	OK(dbg_proc_stop(p));
+	dbg_proc_detach(p);
+	inferior_kill(&inf);
+
 	printf("zombie leader: %d live threads stopped, %s, detached running; exec from a "
 	       "worker, the process exit and a leader exiting while attached are reported\n",
 	       NW + 1, "unwound with both backends as eu-stack");
