@@ -1108,9 +1108,12 @@ static int wait_and_report(struct server *s, struct buf *b)
 				busy = true;
 				if (!handle_running_event(s, sp, &ev)) {
 					/* the threads gdb resumed have all exited (the
-					 * rest stay stopped, scheduler-locking): 'N' */
+					 * rest stay stopped, scheduler-locking): 'N'; but
+					 * with none left at all the process's exit is on
+					 * its way (a group exit: `W`, not 'N',
+					 * gdb.threads/process-dies-while-detaching) */
 					if (ev.kind == DBG_EVENT_THREAD_EXIT && s->no_resumed &&
-					    !any_resumed(s)) {
+					    !any_resumed(s) && dbg_proc_threads(sp->p, NULL, 0) > 0) {
 						s->running = false;
 						buf_reset(b);
 						buf_printf(b, "N");
