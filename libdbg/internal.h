@@ -216,9 +216,10 @@ struct dbg__thread *dbg__thread_find(struct dbg_proc *p, pid_t tid);
 struct dbg__thread *dbg__thread_add(struct dbg_proc *p, pid_t tid);
 /* Drop @t; entries after it move (pointers into the table go stale). */
 void dbg__thread_remove(struct dbg_proc *p, struct dbg__thread *t);
-/* With a zombie leader the address space is named by another thread
- * (p->mm_tid), which may have exited before we reaped it: make the next
- * live-looking one mm_tid. false when there is none. */
+/* The thread that names the address space (p->mm_tid: the leader, or
+ * another once it exited) may be gone before we know it (the leader in
+ * do_exit, a thread not reaped yet): make the next live-looking one
+ * mm_tid. false when there is none. */
 bool dbg__mm_tid_next(struct dbg_proc *p);
 /* A running leader that exited alone (no status comes for that): looked
  * at no more than every 10 ms (@now: at once); when it has, it is marked

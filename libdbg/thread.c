@@ -71,7 +71,7 @@ void dbg__thread_remove(struct dbg_proc *p, struct dbg__thread *t)
 
 bool dbg__mm_tid_next(struct dbg_proc *p)
 {
-	if (!p->leader_zombie || !p->nthreads)
+	if (!p->nthreads)
 		return false;
 	size_t at = 0;
 	for (size_t j = 0; j < p->nthreads; j++)
