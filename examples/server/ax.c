@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "ax.h"
+#include "rsp.h"
 
 /* Opcode numbers. */
 enum {
@@ -332,40 +333,10 @@ out:
 	return err;
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* A hex number of 1 to 8 digits at *s (a length); -1 without one. */
+/* A hex length of at most 32 bits at *s; -1 without one. */
 static int parse_len(const char **s, uint64_t *ret)
 {
-	uint64_t v = 0;
-	int n = 0;
-	for (; hexval(**s) >= 0; (*s)++, n++) {
-		if (n == 8)
-			return -1;
-		v = v << 4 | (uint64_t)hexval(**s);
-	}
-	*ret = v;
-	return n ? 0 : -1;
-}
-
-static int unhex(const char *s, size_t n, uint8_t *out)
-{
-	for (size_t i = 0; i < n; i++) {
-		int hi = hexval(s[2 * i]), lo = hexval(s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return -1;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	return 0;
+	return rsp_parse_hex(s, ret) == 0 && *ret <= UINT32_MAX ? 0 : -1;
 }
 
 void ax_conds_free(struct ax_conds *c)
@@ -412,7 +383,7 @@ int ax_conds_parse(const char *s, struct ax_conds **ret, const char **ret_why)
 			ax_conds_free(c);
 			return -ENOMEM;
 		}
-		if (unhex(s, len, code) < 0) {
+		if (rsp_unhex(s, len, code) < 0) {
 			free(code);
 			*ret_why = "bad hex in condition";
 			goto bad;
