@@ -699,14 +699,9 @@ static void note_event(struct server *s, const struct dbg_event *ev)
 		s->nzpts = 0;
 		break;
 	case DBG_EVENT_SIGNAL:
-	case DBG_EVENT_TRAP: {
-		struct thr *t = thr_find(s, ev->tid, true);
-		if (t) {
-			t->has_si = 1;
-			t->si = ev->siginfo;
-		}
+	case DBG_EVENT_TRAP:
+		thr_find(s, ev->tid, true);
 		break;
-	}
 	default:
 		break;
 	}
@@ -1448,7 +1443,6 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 		int sig = t->sig ? t->sig : t->keep_sig;
 		t->keep_sig = 0;
 		dbg_proc_set_signal(tid_proc(s, tids[i]), tids[i], sig);
-		t->has_si = 0;
 		resume_thr(s, t);
 	}
 	free(tids);
@@ -1710,7 +1704,35 @@ static void build_threads_xml(struct server *s, struct buf *x)
 	free(tids);
 }
 
-static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
+/* qXfer:siginfo:write::offset:data (the data already unescaped): gdb
+ * changed $_siginfo of the selected thread, which the kernel delivers
+ * with the signal on the next resume. */
+static void siginfo_write(struct server *s, const char *q, size_t qlen, struct buf *out)
+{
+	const char *end = q + qlen;
+	uint64_t off;
+	uint8_t si[DBG_SIGINFO_SIZE];
+	pid_t tid = s->p ? reg_thread(s) : 0;
+	if (rsp_parse_hex(&q, &off) < 0 || q >= end || *q++ != ':' || off > sizeof(si)) {
+		buf_printf(out, "E00");
+		return;
+	}
+	size_t n = (size_t)(end - q);
+	if (n > sizeof(si) - off)
+		n = sizeof(si) - (size_t)off;
+	if (!tid || dbg_signal_siginfo(s->p, tid, si) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	memcpy(si + off, q, n);
+	if (dbg_signal_siginfo_set(s->p, tid, si) < 0) {
+		buf_printf(out, "E01");
+		return;
+	}
+	buf_printf(out, "%zx", n);
+}
+
+static void handle_qxfer(struct server *s, const char *pkt, size_t plen, struct buf *out)
 {
 	/* qXfer:object:read:annex:offset,length */
 	char obj[32], annex[256];
@@ -1722,8 +1744,12 @@ static void handle_qxfer(struct server *s, const char *pkt, struct buf *out)
 	}
 	memcpy(obj, p, (size_t)(c1 - p));
 	obj[c1 - p] = 0;
+	if (!strcmp(obj, "siginfo") && !strncmp(c1 + 1, "write::", 7)) {
+		siginfo_write(s, c1 + 8, plen - (size_t)(c1 + 8 - pkt), out);
+		return;
+	}
 	if (strncmp(c1 + 1, "read:", 5)) {
-		buf_reset(out); /* writes are not supported */
+		buf_reset(out); /* no other object is written */
 		return;
 	}
 	const char *a = c1 + 6;
@@ -1857,7 +1883,7 @@ static void q_supported(struct server *s, const char *pkt, struct buf *out)
 	s->lldb = strstr(pkt, "xmlRegisters=i386,") != NULL;
 	buf_printf(out, "PacketSize=%x;QStartNoAckMode+;multiprocess+;"
 		   "qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;"
-		   "qXfer:threads:read+;qXfer:siginfo:read+;QPassSignals+;"
+		   "qXfer:threads:read+;qXfer:siginfo:read+;qXfer:siginfo:write+;QPassSignals+;"
 		   "QProgramSignals+;QDisableRandomization+;QEnvironmentHexEncoded+;"
 		   "QEnvironmentReset+;QEnvironmentUnset+;QSetWorkingDir+;QStartupWithShell+;"
 		   "vContSupported+;exec-events+;fork-events+;vfork-events+;no-resumed+;hwbreak+;swbreak+;ConditionalBreakpoints+;QCatchSyscalls+;QNonStop+;qXfer:osdata:read+;qXfer:libraries-svr4:read+",
@@ -2763,7 +2789,7 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				sp = proc_find(s, (pid_t)v);
 			buf_printf(out, (sp ? sp->attached : s->attached) ? "1" : "0");
 		} else if (!strncmp(pkt, "qXfer:", 6)) {
-			handle_qxfer(s, pkt, out);
+			handle_qxfer(s, pkt, len, out);
 		} else if (!strncmp(pkt, "qRcmd,", 6)) {
 			q_rcmd(s, pkt + 6, out);
 		} else if (!strncmp(pkt, "qGetTLSAddr:", 12)) {

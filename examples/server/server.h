@@ -30,8 +30,6 @@ struct thr {
 	int sig;             /* Linux signal to resume with */
 	uint64_t r0, r1;     /* range-stepping range */
 	int keep_sig;        /* a signal of an unreported or passed stop */
-	int has_si;
-	struct dbg_siginfo si;
 	bool told_stopped;   /* non-stop: gdb has this thread's stop reply and
 				has not resumed it since */
 };

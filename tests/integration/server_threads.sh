@@ -134,17 +134,17 @@ src=$(cd "$(dirname "$0")/../server" && pwd)/srv_threads.c
 
 signal_session() { # name server-command
 	start_server "$1" "$2" "$tmp/$1.sig.server" signals
-	conts=
-	for _ in $(seq 1 6); do conts="$conts -ex continue"; done
-	# shellcheck disable=SC2086
+	# each stop's $_siginfo is changed before the signal is passed on
+	for _ in $(seq 1 6); do printf 'continue\nset $_siginfo.si_errno = 77\n'; done > "$tmp/sig.cmds"
 	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
-		-ex 'handle SIGUSR1 stop print pass' $conts "$target" > "$tmp/$1.sig.gdb" 2>&1 || true
+		-ex 'handle SIGUSR1 stop print pass' -x "$tmp/sig.cmds" "$target" > "$tmp/$1.sig.gdb" 2>&1 || true
 	wait "$spid" 2>/dev/null || true
 	spid=
 	out=$tmp/$1.sig.gdb
 	stops=$(grep -c 'received signal SIGUSR1' "$out" || true)
-	if [ "$stops" != 4 ] || ! grep -q 'exited normally' "$out"; then
-		echo "$1 signals: $stops SIGUSR1 stops, not 4, or not every handler ran:"
+	if [ "$stops" != 4 ] || ! grep -q 'exited normally' "$out" ||
+	   ! grep -q 'handled 4, with si_errno 77: 4' "$tmp/$1.sig.server"; then
+		echo "$1 signals: $stops SIGUSR1 stops, not 4, or not every handler ran with gdb's siginfo:"
 		tail -20 "$out"; tail -5 "$tmp/$1.sig.server"
 		exit 1
 	fi

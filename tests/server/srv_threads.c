@@ -13,7 +13,8 @@
  * With "signals", main sends SIGUSR1 to four threads blocked in read(2)
  * at once and exits 0 when every handler ran within 20 s (else 3): a
  * signal gdb passes to one thread while another's stop is kept must not
- * be lost.
+ * be lost. It prints how many handlers saw si_errno 77 (what gdb wrote
+ * into $_siginfo).
  * With "nap", a thread calls spin() in a loop while main sleeps 2 s
  * (line "nap here") and then calls done(): gdb `next`s over the sleep
  * while the other thread hits a breakpoint whose condition is false.
@@ -91,14 +92,17 @@ static void forkers(void)
 	}
 }
 
-static volatile int handled;
+static volatile int handled, errno77;
 static int sigpipe[2];
 static pid_t sig_tids[4];
 
-static void on_usr1(int sig)
+static void on_usr1(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
+	(void)uc;
 	__atomic_add_fetch(&handled, 1, __ATOMIC_SEQ_CST);
+	if (si->si_errno == 77)
+		__atomic_add_fetch(&errno77, 1, __ATOMIC_SEQ_CST);
 }
 
 static void *reader(void *arg)
@@ -112,7 +116,7 @@ static void *reader(void *arg)
 
 static int signals(void)
 {
-	struct sigaction sa = { .sa_handler = on_usr1, .sa_flags = SA_RESTART };
+	struct sigaction sa = { .sa_sigaction = on_usr1, .sa_flags = SA_RESTART | SA_SIGINFO };
 	sigaction(SIGUSR1, &sa, NULL);
 	if (pipe(sigpipe) < 0)
 		return 1;
@@ -128,7 +132,7 @@ static int signals(void)
 		syscall(SYS_tgkill, getpid(), sig_tids[i], SIGUSR1);
 	for (int i = 0; i < 20000 && handled < 4; i++)
 		usleep(1000);
-	printf("handled %d\n", handled);
+	printf("handled %d, with si_errno 77: %d\n", handled, errno77);
 	return handled == 4 ? 0 : 3;
 }
 
