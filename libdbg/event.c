@@ -485,9 +485,16 @@ enum dbg__disposition dbg__handle_status(struct dbg_proc *p, pid_t tid, int stat
 		return D_REPORT;
 	case PTRACE_EVENT_VFORK_DONE:
 		/* The vfork child execed or exited: our memory is ours
-		 * again (run control puts its breakpoints back). */
+		 * again (run control puts its breakpoints back). The thread
+		 * is still in vfork(): a host that follows forks hears of it
+		 * here, where a single-step ends at the syscall's return. */
 		dbg__hook_vfork_done(p, t);
-		return D_QUIET;
+		if (!(p->flags & DBG_ATTACH_FOLLOW_FORK))
+			return D_QUIET;
+		ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg);
+		ev->kind = DBG_EVENT_VFORK_DONE;
+		ev->child = (pid_t)msg;
+		return D_REPORT;
 	case PTRACE_EVENT_SECCOMP:
 		/* A SECCOMP_RET_TRACE of the spawn's filter (sys.c): a
 		 * syscall-entry in all but name, handed over as one. */

@@ -138,9 +138,6 @@ int sig_from_gdb(int g)
 
 /* ---------------------------------------------------------------- state */
 
-/* Our own event kind: a vfork child let go of its parent's memory. */
-#define EV_VFORK_DONE ((enum dbg_event_kind)1000)
-
 static struct server S;
 static int g_listen_fd = -1;
 
@@ -603,7 +600,7 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 	case DBG_EVENT_SYSCALL_EXIT:
 	case DBG_EVENT_FORK:
 	case DBG_EVENT_VFORK:
-	case EV_VFORK_DONE:
+	case DBG_EVENT_VFORK_DONE:
 	case DBG_EVENT_BREAKPOINT:
 	case DBG_EVENT_EXEC: {
 		int sig = ev->kind == DBG_EVENT_SIGNAL ? ev->signo
@@ -612,7 +609,7 @@ static bool stop_reply(struct server *s, const struct dbg_event *ev, struct buf 
 		if (ev->kind == DBG_EVENT_FORK || ev->kind == DBG_EVENT_VFORK)
 			buf_printf(b, "%s:p%x.%x;", ev->kind == DBG_EVENT_FORK ? "fork" : "vfork",
 				   (unsigned)ev->child, (unsigned)ev->child);
-		if (ev->kind == EV_VFORK_DONE)
+		if (ev->kind == DBG_EVENT_VFORK_DONE)
 			buf_printf(b, "vforkdone:;");
 		if (ev->kind == DBG_EVENT_BREAKPOINT && s->swbreak)
 			buf_printf(b, "swbreak:;");
@@ -670,7 +667,7 @@ static bool reportable(const struct dbg_event *ev)
 	case DBG_EVENT_SYSCALL_EXIT:
 	case DBG_EVENT_FORK:
 	case DBG_EVENT_VFORK:
-	case EV_VFORK_DONE:
+	case DBG_EVENT_VFORK_DONE:
 	case DBG_EVENT_BREAKPOINT:
 		return true;
 	default:
@@ -705,6 +702,12 @@ static void note_event(struct server *s, const struct dbg_event *ev)
 	default:
 		break;
 	}
+}
+
+/* gdb hears of vforks, and then of their vforkdone. */
+static bool vforks_reported(const struct server *s)
+{
+	return s->vfork_events && s->mp;
 }
 
 static bool take_fork(struct server *s, struct sproc *sp, const struct dbg_event *ev);
@@ -821,6 +824,9 @@ static void collect_events(struct server *s, struct sproc *sp)
 			continue;
 		if ((ev.kind == DBG_EVENT_FORK || ev.kind == DBG_EVENT_VFORK) && !take_fork(s, sp, &ev))
 			continue;
+		/* not gdb's: the thread leaves vfork() at its next resume */
+		if (ev.kind == DBG_EVENT_VFORK_DONE && !vforks_reported(s))
+			continue;
 		/* a hit whose conditions are all false: the thread stays
 		 * stopped on the breakpoint, the next resume steps it off */
 		if (cond_false(s, sp, &ev))
@@ -879,17 +885,6 @@ static void report(struct server *s, const struct dbg_event *ev, struct buf *b)
 	}
 }
 
-/* A vfork parent whose child gdb let go stays stopped until the child
- * execs or exits (the kernel would block it in vfork anyway): its syscall
- * exit then comes after vforkdone, with gdb's catch settings of then. */
-static bool vfork_held(struct server *s, pid_t tid)
-{
-	for (size_t i = 0; i < s->nprocs; i++)
-		if (s->procs[i].released && s->procs[i].parent_tid == tid)
-			return true;
-	return false;
-}
-
 /* Is a thread gdb resumed (all-stop) still there to report something? */
 static bool any_resumed(struct server *s)
 {
@@ -905,8 +900,6 @@ static bool any_resumed(struct server *s)
 /* Resume one thread by its action; the pending signal was set before. */
 static int resume_thr(struct server *s, struct thr *t)
 {
-	if (vfork_held(s, t->tid))
-		return 0;
 	struct dbg_proc *p = tid_proc(s, t->tid);
 	if (t->act == 's' || t->act == 'r')
 		return dbg_proc_step_thread(p, t->tid);
@@ -926,7 +919,7 @@ static bool take_fork(struct server *s, struct sproc *sp, const struct dbg_event
 		return false;
 	bool vf = ev->kind == DBG_EVENT_VFORK;
 	struct sproc *k;
-	if ((vf ? s->vfork_events : s->fork_events) && s->mp &&
+	if ((vf ? vforks_reported(s) : s->fork_events && s->mp) &&
 	    (k = proc_add(s, cp, sp->attached))) {
 		k->vfork = vf;
 		k->parent_tid = ev->tid;
@@ -1016,6 +1009,15 @@ static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_
 			dbg_proc_resume_thread(p, ev->tid);
 		return false;
 	}
+	case DBG_EVENT_VFORK_DONE:
+		if (vforks_reported(s))
+			return true;
+		t = thr_find(s, ev->tid, true);
+		if (t && t->act)
+			resume_thr(s, t);
+		else
+			dbg_proc_resume_thread(p, ev->tid);
+		return false;
 	case DBG_EVENT_GROUP_STOP:
 		dbg_proc_resume_thread(p, ev->tid);
 		return false;
@@ -1027,18 +1029,15 @@ static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_
 	}
 }
 
-/* A released vfork child: run it until it execs or exits (then the
- * parent has its memory back: vforkdone). */
-static bool poll_kids(struct server *s, struct dbg_event *ret)
+/* A vfork child gdb let go of runs on its parent's memory, traced (its
+ * detach would take the parent's breakpoints out with it), until it
+ * execs or exits; then it goes, and the parent's vforkdone follows. */
+static void run_released(struct server *s)
 {
 	for (size_t i = 0; i < s->nprocs; i++) {
 		struct sproc *k = &s->procs[i];
 		struct dbg_event e;
 		if (!k->released)
-			continue;
-		/* vforkdone is the parent's event: not before gdb resumes it */
-		struct thr *pt = thr_find(s, k->parent_tid, false);
-		if (pt && !pt->act)
 			continue;
 		int r;
 		while ((r = dbg_proc_wait(k->p, 0, &e)) == 0) {
@@ -1053,14 +1052,12 @@ static bool poll_kids(struct server *s, struct dbg_event *ret)
 			}
 		}
 		if (r == 0 || r == -ESRCH) {
-			*ret = (struct dbg_event){ .kind = EV_VFORK_DONE, .tid = k->parent_tid };
 			proc_forget(s, k->pid);
 			dbg_proc_detach(k->p);
 			proc_remove(s, k);
-			return true;
+			i--; /* the table moved */
 		}
 	}
-	return false;
 }
 
 /* Wait up to @ms for gdb's input or an event of any process (each
@@ -1088,11 +1085,7 @@ static int wait_and_report(struct server *s, struct buf *b)
 	struct dbg_event ev;
 
 	while (s->running) {
-		if (poll_kids(s, &ev)) {
-			stop_all_and_collect(s);
-			report(s, &ev, b);
-			return send_reply(s, b);
-		}
+		run_released(s);
 		bool busy = false;
 		for (size_t i = 0; i < s->nprocs; i++) {
 			struct sproc *sp = &s->procs[i];
@@ -1272,10 +1265,7 @@ static bool ns_queued_for(struct server *s, pid_t tid)
 static void ns_poll_events(struct server *s)
 {
 	struct dbg_event ev;
-	/* a released vfork child that execed or exited: the parent's
-	 * vforkdone (all-stop polls them in wait_and_report) */
-	while (poll_kids(s, &ev))
-		ns_report(s, &ev);
+	run_released(s);
 	cond_silent = 0;
 	for (size_t i = 0; i < s->nprocs && cond_silent < COND_SILENT_MAX;) {
 		struct sproc *sp = &s->procs[i];

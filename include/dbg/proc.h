@@ -276,6 +276,12 @@ enum dbg_event_kind {
 	/** The dynamic linker changed the list of loaded modules (the
 	 * r_debug breakpoint): look at the maps and symbols again. */
 	DBG_EVENT_MODULES,
+	/** Since 0.4, with DBG_ATTACH_FOLLOW_FORK only: the vfork child
+	 * event.child of thread event.tid execed or exited, so the parent
+	 * has its memory back; the thread is stopped inside vfork(), which
+	 * returns when it is resumed (a single-step ends at the
+	 * instruction after the syscall). */
+	DBG_EVENT_VFORK_DONE,
 };
 
 struct dbg_bp;
@@ -297,7 +303,7 @@ struct dbg_event {
 	pid_t tid;      /**< thread the event is about */
 	int signo;      /**< SIGNAL, GROUP_STOP, KILLED, TRAP */
 	int status;     /**< THREAD_EXIT, EXITED: the exit status */
-	pid_t child;    /**< CLONE: new tid; FORK/VFORK: child pid; EXEC: former tid */
+	pid_t child;    /**< CLONE: new tid; FORK/VFORK/VFORK_DONE: child pid; EXEC: former tid */
 	struct dbg_siginfo siginfo; /**< SIGNAL and TRAP */
 	/* Since 0.3 (run control). */
 	struct dbg_bp *bp;          /**< BREAKPOINT: the breakpoint hit */

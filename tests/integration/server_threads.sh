@@ -25,6 +25,10 @@
 # `next`s 20 times: no `next` may end in a SIGTRAP (the end of an earlier
 # step, kept while everything stopped, was reported after gdb had moved
 # on and resumed that thread with a continue). Two tries.
+# Then gdb `stepi`s over a vfork syscall: the step must end right after
+# the syscall instruction (the parent's vforkdone is reported where it
+# is still inside vfork(); it was reported after its return, and the
+# step ran one instruction further).
 # Debian's gdbserver runs the same sessions first (the script's own check).
 # Usage: server_threads.sh DBG_SERVER SRV_THREADS
 set -eu
@@ -186,6 +190,34 @@ busy_session() { # name server-command
 	echo "$1 busy: ok"
 }
 
+stepi_vfork_session() { # name server-command
+	start_server "$1" "$2" "$tmp/$1.vf1.server" vfork1
+	cat > "$tmp/vf1.cmds" <<'EOF'
+break vfork
+continue
+while *(unsigned short *)$pc != 0x050f
+stepi
+end
+set $after = $pc + 2
+stepi
+printf "after the syscall: %d\n", $pc == $after
+kill
+EOF
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex "target remote 127.0.0.1:$port" \
+		-x "$tmp/vf1.cmds" "$target" > "$tmp/$1.vf1.gdb" 2>&1 || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	if ! grep -q 'after the syscall: 1' "$tmp/$1.vf1.gdb"; then
+		echo "$1 stepi vfork: the stepi did not end after the syscall:"; tail -12 "$tmp/$1.vf1.gdb"
+		exit 1
+	fi
+	echo "$1 stepi vfork: ok"
+}
+
+if command -v gdbserver > /dev/null; then
+	stepi_vfork_session gdbserver gdbserver
+fi
+stepi_vfork_session dbg-server "$server"
 if command -v gdbserver > /dev/null; then
 	busy_session gdbserver gdbserver
 fi

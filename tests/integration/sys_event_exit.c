@@ -10,7 +10,8 @@
  * (gdb.base/catch-syscall.exp, "mid-vfork"). Then catching is turned off
  * and nothing more may be reported. In the PTRACE_SYSCALL mode and in the
  * seccomp mode (where the exit needs a PTRACE_SYSCALL resume after the
- * event stops, vfork-done included).
+ * event stops, vfork-done included). Between a vfork's event and its
+ * exit comes DBG_EVENT_VFORK_DONE of that thread, naming the child.
  */
 #include "../harness.h"
 
@@ -41,7 +42,7 @@ static void run(int seccomp)
 	pid_t want_tid = 0;
 	long want_ret = 0;
 	const char *what = NULL;
-	int exits = 0, events = 0;
+	int exits = 0, events = 0, vfork_dones = 0;
 	for (;;) {
 		struct dbg_event ev;
 		r = dbg_proc_wait(p, 20000, &ev);
@@ -72,6 +73,12 @@ static void run(int seccomp)
 		case DBG_EVENT_EXEC:
 			nrs[n++] = SYS_execve;
 			what = "execve";
+			break;
+		case DBG_EVENT_VFORK_DONE:
+			CHECK(want_tid == ev.tid && ev.child == want_ret && what && !strcmp(what, "vfork"),
+			      "vfork-done of thread %d, child %d, while waiting for the exit of %s in %d",
+			      ev.tid, ev.child, what ? what : "nothing", want_tid);
+			vfork_dones++;
 			break;
 		case DBG_EVENT_SYSCALL_ENTRY:
 			CHECK(0, "entry of %ld reported in thread %d", ev.sysno, ev.tid);
@@ -105,8 +112,9 @@ static void run(int seccomp)
 		}
 		OK(dbg_proc_resume(p));
 	}
-	CHECK(events == 4 && exits == 4, "%s mode: %d events, %d exits (want 4, 4)",
-	      seccomp ? "seccomp" : "ptrace", events, exits);
+	CHECK(events == 4 && exits == 4 && vfork_dones == 1,
+	      "%s mode: %d events, %d exits, %d vfork-done (want 4, 4, 1)",
+	      seccomp ? "seccomp" : "ptrace", events, exits, vfork_dones);
 	dbg_proc_detach(p);
 	printf("%s mode: the exits of vfork, fork, clone3 and execve caught from their events\n",
 	       seccomp ? "seccomp" : "ptrace");

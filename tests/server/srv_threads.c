@@ -9,7 +9,8 @@
  * With "fork" or "vfork", four threads fork (vfork) children that exit
  * at once, in a loop, while main goes round a loop gdb steps through with
  * `next` (lines marked "step A" and "step B"): fork events keep coming
- * while gdb steps and stops the others.
+ * while gdb steps and stops the others. With "vfork1", main vforks one
+ * child that exits at once (gdb steps over the syscall by instruction).
  * With "signals", main sends SIGUSR1 to four threads blocked in read(2)
  * at once and exits 0 when every handler ran within 20 s (else 3): a
  * signal gdb passes to one thread while another's stop is kept must not
@@ -201,6 +202,12 @@ int main(int argc, char **argv)
 			return 1;
 		pthread_join(t, NULL);
 		return 1; /* the exec failed */
+	}
+	if (argc > 1 && !strcmp(argv[1], "vfork1")) {
+		pid_t c = vfork();
+		if (c == 0)
+			_exit(0);
+		return c > 0 && waitpid(c, NULL, 0) == c ? 0 : 1;
 	}
 	if (argc > 1 && !strcmp(argv[1], "busy"))
 		return busy_threads();
