@@ -10,7 +10,10 @@
 #   users, times); cpus has a row per /proc/cpuinfo processor, modules one
 #   per /proc/modules line;
 # - `info os` lists the ten types, `info os unknown_entry` gives gdb's
-#   "Wrong osdata type?" warning.
+#   "Wrong osdata type?" warning;
+# - (dbg-server only: gdbserver's document no longer parses) a process
+#   whose command line has bytes that are not UTF-8 and a control byte is
+#   listed, those shown as '?' and left out.
 # The same checks run on gdbserver's session first (a check it fails is a
 # wrong check). Usage: server_osdata.sh DBG_SERVER SRV_OSDATA
 set -eu
@@ -155,6 +158,9 @@ if not nmod and rows:
 if s.get("unknown_entry") != ["warning: Empty data returned by target.  Wrong osdata type?",
                               "Can not fetch data now."]:
     fail("info os unknown_entry: %s" % s.get("unknown_entry"))
+if os.environ.get("BADPID"):
+    has("processes", r"%s +%s +/bin/sh -c sleep 100; : \?\?badctl\u00e9ok ?" % (os.environ["BADPID"], e(user)) + r" +[0-9,]+",
+        "not UTF-8")
 # headers: gdbserver's
 if ref:
     r = sections(ref)
@@ -169,10 +175,13 @@ sys.exit(1 if fails else 0)
 PY
 
 session gdbserver "$tmp/gdbserver.out"
+/bin/sh -c 'sleep 100; :' "$(printf '\377\376bad\001ctl\303\251ok')" &
+bad=$!
 session "$server" "$tmp/dbg.out"
+kill "$bad"
 fail=0
 python3 "$tmp/check.py" "$tmp/gdbserver.out.raw" "$tmp/gdbserver.out" "$odd" "$prog" gdbserver || fail=1
-python3 "$tmp/check.py" "$tmp/dbg.out.raw" "$tmp/dbg.out" "$odd" "$prog" dbg-server \
+BADPID=$bad python3 "$tmp/check.py" "$tmp/dbg.out.raw" "$tmp/dbg.out" "$odd" "$prog" dbg-server \
 	"$tmp/gdbserver.out.raw" || fail=1
 for f in gdbserver dbg; do
 	grep -q 'exited normally' "$tmp/$f.out.raw" ||
