@@ -12,7 +12,9 @@
  * descriptor whose link we may not read, gets its number as name, as
  * gdbserver shows it); a line we cannot parse is left out. Every value is
  * XML-escaped, control bytes dropped and bytes that are not UTF-8 shown
- * as '?', so the document always parses.
+ * as '?', so the document always parses. The system-wide files (net,
+ * sysvipc, cpuinfo, modules) are read under $DBG_SERVER_OSDATA_PROC when
+ * it is set, for tests with made-up contents.
  */
 #include "osdata.h"
 
@@ -296,6 +298,16 @@ static int is_number(const char *s, long long *ret)
 	return 1;
 }
 
+/* The system-wide tables (net, sysvipc, cpuinfo, modules) are read under
+ * $DBG_SERVER_OSDATA_PROC if set, else /proc: a test's made-up files. */
+static int read_table(const char *name, struct buf *b)
+{
+	const char *root = getenv("DBG_SERVER_OSDATA_PROC");
+	char path[4200];
+	snprintf(path, sizeof(path), "%s/%s", root && *root ? root : "/proc", name);
+	return read_all(path, b);
+}
+
 /* ------------------------------------------------------------------ types */
 
 static void processes(struct buf *doc)
@@ -481,14 +493,14 @@ static void sockets(struct buf *doc)
 		const char *path, *family, *protocol;
 		int af;
 	} tables[] = {
-		{ "/proc/net/tcp", "INET", "STREAM", AF_INET },
-		{ "/proc/net/udp", "INET", "DGRAM", AF_INET },
-		{ "/proc/net/tcp6", "INET6", "STREAM", AF_INET6 },
-		{ "/proc/net/udp6", "INET6", "DGRAM", AF_INET6 },
+		{ "net/tcp", "INET", "STREAM", AF_INET },
+		{ "net/udp", "INET", "DGRAM", AF_INET },
+		{ "net/tcp6", "INET6", "STREAM", AF_INET6 },
+		{ "net/udp6", "INET6", "DGRAM", AF_INET6 },
 	};
 	struct buf b = { 0 };
 	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		if (read_all(tables[t].path, &b) < 0)
+		if (read_table(tables[t].path, &b) < 0)
 			continue;
 		char *p = b.d, *line;
 		next_line(&p); /* the header */
@@ -572,7 +584,7 @@ static const struct ipc_column msg_columns[] = {
 static void ipc_table(struct buf *doc, const char *path, const struct ipc_column *cols)
 {
 	struct buf b = { 0 };
-	if (read_all(path, &b) < 0) {
+	if (read_table(path, &b) < 0) {
 		free(b.d);
 		return;
 	}
@@ -610,17 +622,17 @@ static void ipc_table(struct buf *doc, const char *path, const struct ipc_column
 
 static void shm(struct buf *doc)
 {
-	ipc_table(doc, "/proc/sysvipc/shm", shm_columns);
+	ipc_table(doc, "sysvipc/shm", shm_columns);
 }
 
 static void semaphores(struct buf *doc)
 {
-	ipc_table(doc, "/proc/sysvipc/sem", sem_columns);
+	ipc_table(doc, "sysvipc/sem", sem_columns);
 }
 
 static void msg(struct buf *doc)
 {
-	ipc_table(doc, "/proc/sysvipc/msg", msg_columns);
+	ipc_table(doc, "sysvipc/msg", msg_columns);
 }
 
 static char *trim(char *s)
@@ -638,7 +650,7 @@ static char *trim(char *s)
 static void cpus(struct buf *doc)
 {
 	struct buf b = { 0 };
-	if (read_all("/proc/cpuinfo", &b) < 0) {
+	if (read_table("cpuinfo", &b) < 0) {
 		free(b.d);
 		return;
 	}
@@ -668,13 +680,14 @@ static void cpus(struct buf *doc)
 	free(b.d);
 }
 
-/* /proc/modules: "name size uses deps state address [taints]". */
+/* /proc/modules: "name size uses deps state 0xADDRESS [taints]"; the
+ * address without its 0x, as gdbserver shows it. */
 static void modules(struct buf *doc)
 {
 	static const char *const names[] = { "name", "size", "num uses", "dependencies",
 					      "status", "address" };
 	struct buf b = { 0 };
-	if (read_all("/proc/modules", &b) < 0) {
+	if (read_table("modules", &b) < 0) {
 		free(b.d);
 		return;
 	}
@@ -683,6 +696,9 @@ static void modules(struct buf *doc)
 		char *tok[6];
 		if (split(line, tok, 6) < 6)
 			continue;
+		if (!strncmp(tok[5], "0x", 2) && tok[5][2] &&
+		    strspn(tok[5] + 2, "0123456789abcdefABCDEF") == strlen(tok[5] + 2))
+			tok[5] += 2;
 		buf_printf(doc, "<item>");
 		for (int i = 0; i < 6; i++)
 			column(doc, names[i], tok[i]);

@@ -13,7 +13,12 @@
 #   "Wrong osdata type?" warning;
 # - (dbg-server only: gdbserver's document no longer parses) a process
 #   whose command line has bytes that are not UTF-8 and a control byte is
-#   listed, those shown as '?' and left out.
+#   listed, those shown as '?' and left out;
+# - (dbg-server only) with DBG_SERVER_OSDATA_PROC at a tree of made-up
+#   net/sysvipc/cpuinfo/modules files (a 100 KB line, malformed and
+#   truncated lines, overflowing numbers, names to escape, a missing file,
+#   no newline at the end) the good rows are shown right, the bad ones
+#   left out, and gdb never meets XML it cannot parse.
 # The same checks run on gdbserver's session first (a check it fails is a
 # wrong check). Usage: server_osdata.sh DBG_SERVER SRV_OSDATA
 set -eu
@@ -187,6 +192,93 @@ for f in gdbserver dbg; do
 	grep -q 'exited normally' "$tmp/$f.out.raw" ||
 		{ echo "FAIL: $f: the target did not exit 0 after the look"; fail=1; }
 done
+# made-up /proc tables
+fake=$tmp/proc
+mkdir -p "$fake/net" "$fake/sysvipc"
+long=$(python3 -c 'print("A" * 100000)')
+hdr='  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode'
+{
+	echo "$hdr"
+	echo '   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0'
+	echo '   1: garbage'
+	echo '   2: 0100007F:FFFFF 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1'
+	echo '   3: 0100007G:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1'
+	echo '   4: 0200007F:0051 0300007F:0052 01 00000000:00000000 00:00000000 00000000 4294967294 0 1'
+	echo "$long"
+	printf '   5: 0400007F:0053 00000000:0000 63 00000000:00000000 00:00000000 00000000     0        0 1'
+} > "$fake/net/tcp"
+{
+	echo "$hdr"
+	echo '   0: 00000000000000000000000001000000:0016 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1'
+	echo '   1: 0000000000000000000000000100000:0017 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1'
+} > "$fake/net/tcp6"
+: > "$fake/net/udp6"
+{
+	echo '       key      shmid perms                  size  cpid  lpid nattch   uid   gid  cuid  cgid      atime      dtime      ctime                   rss                  swap'
+	echo '        42          7  1600                  8192 999999999 0  2     0     0     0     0          0          0 1700000000 0 0'
+	echo 'abc def'
+	echo '1 2 3'
+	echo '99999999999999999999 8 1600 8192 1 0 2 0 0 0 0 0 0 1700000000 0 0'
+	echo "$long"
+} > "$fake/sysvipc/shm"
+{
+	echo '       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime'
+	echo "        43          9   600          2     0     0     0     0 1700000000 1700000000 $(seq -s ' ' 1 40)"
+} > "$fake/sysvipc/sem"
+echo '       key      msqid perms      cbytes       qnum lspid lrpid   uid   gid  cuid  cgid      stime      rtime      ctime' \
+	> "$fake/sysvipc/msg"
+{
+	printf 'processor\t: 0\nmodel name\t: A<b>&"c'"'"'\nwe<i>rd"n&me\t: 1\nflags\t\t: %s\nno colon here\n\n' "$long"
+	printf 'processor\t: 1\nmodel name\t: x\nwe<i>rd"n&me\t: 2\nflags\t\t: fpu\n :nameless\n'
+} > "$fake/cpuinfo"
+printf 'nf_tables 245760 3 nf_x,nf_y, Live 0xffffffffc0a00000 (E)\nshort line\nbad 1 2 - Live zzz\n' > "$fake/modules"
+port=$(free_port)
+DBG_SERVER_OSDATA_PROC=$fake $server --once "127.0.0.1:$port" "$prog" > "$tmp/fake.server" 2>&1 &
+spid=$!
+wait_listen "$tmp/fake.server"
+set -- -ex "target remote 127.0.0.1:$port"
+for t in sockets shm semaphores msg cpus modules; do
+	set -- "$@" -ex "echo ==== $t\\n" -ex "info os $t"
+done
+timeout 120 gdb -nx -batch -ex 'set sysroot' -ex 'set width 0' -ex 'set height 0' \
+	-ex 'set confirm off' "$@" -ex 'echo ==== end\n' -ex 'kill' "$prog" \
+	> "$tmp/fake.raw" 2>&1 < /dev/null || { echo "gdb failed:"; cat "$tmp/fake.raw"; exit 1; }
+wait "$spid" || true
+python3 - "$tmp/fake.raw" <<'PY' || fail=1
+import re, sys, time
+text = open(sys.argv[1], errors="replace").read()
+sec, cur = {}, None
+for line in text.split("\n"):
+    m = re.match(r"^==== (\S+)$", line)
+    if m:
+        cur = m.group(1); sec[cur] = []; continue
+    if cur and cur != "end" and line.strip():
+        sec[cur].append(re.sub(r" +", " ", line.strip()))
+t = time.ctime(1700000000)
+want = {
+    "sockets": ["local address local port remote address remote port state user family protocol",
+                "127.0.0.1 8080 0.0.0.0 0 LISTEN root INET STREAM",
+                "127.0.0.2 81 127.0.0.3 82 ESTABLISHED 4294967294 INET STREAM",
+                "127.0.0.4 83 0.0.0.0 0 99 root INET STREAM",
+                "::1 22 :: 0 LISTEN root INET6 STREAM"],
+    "shm": [None, "42 7 1600 8192 999999999 0 2 root root root root %s" % t],
+    "semaphores": [None, "43 9 600 2 root root root root %s %s" % (t, t)],
+    "msg": [],
+    "cpus": ["processor model name we<i>rd\"n&me flags", "0 A<b>&\"c' 1 " + "A" * 100000, "1 x 2 fpu"],
+    "modules": ["name size num uses dependencies status address",
+                "nf_tables 245760 3 nf_x,nf_y, Live ffffffffc0a00000", "bad 1 2 - Live zzz"],
+}
+bad = 0
+if "parsing" in text or "warning" in text:
+    print("FAIL(fake /proc): gdb warned:", [l[:200] for l in text.split("\n") if "parsing" in l or "warning" in l])
+    bad = 1
+for k, rows in want.items():
+    got = sec.get(k, [])
+    if [r for r in rows if r] != [g for i, g in enumerate(got) if rows[i:i + 1] != [None]] or len(got) != len(rows):
+        print("FAIL(fake /proc): info os %s:\n  want %s\n  got  %s" % (k, [r and r[:120] for r in rows], [g[:120] for g in got]))
+        bad = 1
+sys.exit(bad)
+PY
 [ "$fail" = 0 ] && echo "PASS: info os, every type, dbg-server as gdbserver"
 [ "$fail" = 0 ] || { echo "--- dbg-server session:"; head -c 20000 "$tmp/dbg.out.raw"; }
 exit "$fail"
