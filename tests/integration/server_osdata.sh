@@ -164,7 +164,7 @@ if s.get("unknown_entry") != ["warning: Empty data returned by target.  Wrong os
                               "Can not fetch data now."]:
     fail("info os unknown_entry: %s" % s.get("unknown_entry"))
 if os.environ.get("BADPID"):
-    has("processes", r"%s +%s +/bin/sh -c sleep 100; : \?\?badctl\u00e9ok ?" % (os.environ["BADPID"], e(user)) + r" +[0-9,]+",
+    has("processes", r"%s +%s +\S*python3 -c import time; time\.sleep\(100\) \?\?badctl\u00e9ok ?" % (os.environ["BADPID"], e(user)) + r" +[0-9,]+",
         "not UTF-8")
 # headers: gdbserver's
 if ref:
@@ -180,7 +180,9 @@ sys.exit(1 if fails else 0)
 PY
 
 session gdbserver "$tmp/gdbserver.out"
-/bin/sh -c 'sleep 100; :' "$(printf '\377\376bad\001ctl\303\251ok')" &
+# one process (a shell's sleep child would keep ctest's pipe open)
+python3 -c 'import time; time.sleep(100)' "$(printf '\377\376bad\001ctl\303\251ok')" \
+	> /dev/null 2>&1 < /dev/null &
 bad=$!
 session "$server" "$tmp/dbg.out"
 kill "$bad"
