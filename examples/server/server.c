@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "server.h"
+#include "osdata.h"
 #include "svr4.h"
 
 #include <arpa/inet.h>
@@ -1770,7 +1771,7 @@ static void handle_qxfer(struct server *s, const char *pkt, size_t plen, struct 
 		static struct buf osdoc;
 		if (off == 0 || !osdoc.d) {
 			buf_reset(&osdoc);
-			if (svr4_osdata(s, annex, &osdoc) < 0) {
+			if (osdata_read(s, annex, &osdoc) < 0) {
 				buf_printf(out, "E01");
 				return;
 			}

@@ -1,23 +1,20 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * dbg-server: what gdbserver answers with libthread_db and its own
- * readers of the dynamic linker's list and of /proc:
+ * reader of the dynamic linker's list:
  *   qGetTLSAddr:TID,OFFSET,LM        dbg_tls_addr()
  *   qXfer:libraries-svr4:read        the link map list from r_debug
- *   qXfer:osdata:read (processes)    the process list, for `info os`
+ * (qXfer:osdata, the /proc tables, is osdata.c.)
  * Over the public API only (memory reads, registers, dbg_tls_addr).
  */
 #include "svr4.h"
 
-#include <dirent.h>
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static void xml_text(struct buf *b, const char *s)
@@ -294,142 +291,4 @@ int svr4_libraries(struct server *s, const char *annex, struct buf *doc)
 		buf_printf(doc, ">");
 	buf_printf(doc, "</library-list-svr4>");
 	return 0;
-}
-
-/* --------------------------------------------------------------- osdata */
-
-static void column(struct buf *b, const char *name, const char *val)
-{
-	buf_printf(b, "<column name=\"%s\">", name);
-	xml_text(b, val);
-	buf_printf(b, "</column>");
-}
-
-static ssize_t slurp(const char *path, char *buf, size_t cap)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	size_t n = 0;
-	ssize_t r;
-	while (n < cap - 1 && (r = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)r;
-	close(fd);
-	buf[n] = 0;
-	return (ssize_t)n;
-}
-
-/* The cores a process's threads were last on, "0,3". */
-static void process_cores(const char *pid, char *out, size_t cap)
-{
-	char path[300];
-	snprintf(path, sizeof(path), "/proc/%s/task", pid);
-	out[0] = 0;
-	DIR *d = opendir(path);
-	if (!d)
-		return;
-	unsigned char seen[1024] = { 0 };
-	struct dirent *e;
-	while ((e = readdir(d))) {
-		if (e->d_name[0] < '0' || e->d_name[0] > '9')
-			continue;
-		char stat[1024];
-		snprintf(path, sizeof(path), "/proc/%s/task/%s/stat", pid, e->d_name);
-		if (slurp(path, stat, sizeof(stat)) <= 0)
-			continue;
-		char *p = strrchr(stat, ')');
-		if (!p)
-			continue;
-		int field = 2;
-		for (; *p && field < 39; p++)
-			if (*p == ' ')
-				field++;
-		int core = atoi(p);
-		if (core >= 0 && core < (int)sizeof(seen))
-			seen[core] = 1;
-	}
-	closedir(d);
-	size_t n = 0;
-	for (int c = 0; c < (int)sizeof(seen); c++)
-		if (seen[c] && n + 8 < cap)
-			n += (size_t)snprintf(out + n, cap - n, n ? ",%d" : "%d", c);
-}
-
-static void osdata_processes(struct buf *doc)
-{
-	buf_printf(doc, "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"osdata.dtd\">\n"
-			"<osdata type=\"processes\">\n");
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	while (d && (e = readdir(d))) {
-		const char *pid = e->d_name;
-		if (pid[0] < '1' || pid[0] > '9' || strspn(pid, "0123456789") != strlen(pid))
-			continue;
-		char path[300], cmd[4096], user[64];
-		snprintf(path, sizeof(path), "/proc/%s", pid);
-		struct stat st;
-		if (stat(path, &st) < 0)
-			continue;
-		struct passwd pw, *pwp = NULL;
-		char pwbuf[1024];
-		if (getpwuid_r(st.st_uid, &pw, pwbuf, sizeof(pwbuf), &pwp) == 0 && pwp)
-			snprintf(user, sizeof(user), "%s", pw.pw_name);
-		else
-			snprintf(user, sizeof(user), "%u", (unsigned)st.st_uid);
-		snprintf(path, sizeof(path), "/proc/%s/cmdline", pid);
-		ssize_t n = slurp(path, cmd, sizeof(cmd));
-		if (n < 0)
-			continue;
-		/* The arguments, separated by spaces; a kernel thread has
-		 * none: its name, as ps shows it. */
-		while (n > 0 && cmd[n - 1] == 0)
-			n--;
-		for (ssize_t i = 0; i < n; i++)
-			if (cmd[i] == 0)
-				cmd[i] = ' ';
-		cmd[n] = 0;
-		if (n == 0) {
-			/* The task name cut to 15 bytes (TASK_COMM_LEN),
-			 * as gdbserver shows it; stat and comm give kernel
-			 * workers longer ones. */
-			char stat[1024];
-			snprintf(path, sizeof(path), "/proc/%s/stat", pid);
-			char *l, *r;
-			if (slurp(path, stat, sizeof(stat)) > 0 && (l = strchr(stat, '(')) &&
-			    (r = strrchr(stat, ')')) && r > l) {
-				*r = 0;
-				snprintf(cmd, sizeof(cmd), "[%.15s]", l + 1);
-			}
-		}
-		char cores[256];
-		process_cores(pid, cores, sizeof(cores));
-		buf_printf(doc, "<item>");
-		column(doc, "pid", pid);
-		column(doc, "user", user);
-		column(doc, "command", cmd);
-		column(doc, "cores", cores);
-		buf_printf(doc, "</item>\n");
-	}
-	if (d)
-		closedir(d);
-	buf_printf(doc, "</osdata>\n");
-}
-
-int svr4_osdata(struct server *s, const char *annex, struct buf *doc)
-{
-	(void)s;
-	if (!annex[0]) {
-		buf_printf(doc, "<?xml version=\"1.0\"?>\n<!DOCTYPE target SYSTEM \"osdata.dtd\">\n"
-				"<osdata type=\"types\">\n<item>");
-		column(doc, "Type", "processes");
-		column(doc, "Description", "Listing of all processes");
-		column(doc, "Title", "Processes");
-		buf_printf(doc, "</item>\n</osdata>\n");
-		return 0;
-	}
-	if (!strcmp(annex, "processes")) {
-		osdata_processes(doc);
-		return 0;
-	}
-	return -ENOENT;
 }

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* dbg-server: thread-local storage, the dynamic linker's list, osdata (svr4.c). */
+/* dbg-server: thread-local storage, the dynamic linker's list (svr4.c). */
 #ifndef DBG_SERVER_SVR4_H
 #define DBG_SERVER_SVR4_H
 
@@ -14,8 +14,5 @@ void tls_search_path(const char *path);
  * "start=ADDR;prev=ADDR") into @doc; 0, or -ENOENT (no r_debug yet: a
  * static executable, or the dynamic linker has not run), -EINVAL. */
 int svr4_libraries(struct server *s, const char *annex, struct buf *doc);
-/* The qXfer:osdata document for @annex ("" lists the types,
- * "processes"); 0 or -ENOENT for an unknown type. */
-int svr4_osdata(struct server *s, const char *annex, struct buf *doc);
 
 #endif
