@@ -248,6 +248,17 @@ static pid_t any_thread(struct server *s)
 	return r;
 }
 
+/* The thread an interrupt's SIGINT is reported for: one gdb resumed, as
+ * the kernel gives a process's signal to a running thread (gdb, stepping
+ * one thread over a breakpoint, asserts on a stop of another one). */
+static pid_t interrupted_thread(struct server *s)
+{
+	for (size_t i = 0; i < s->nthr; i++)
+		if (s->thr[i].act && thread_alive(s, s->thr[i].tid))
+			return s->thr[i].tid;
+	return any_thread(s);
+}
+
 /* The thread g/G/p/P name: Hg's; none when that one is gone (another
  * thread's registers would be wrong ones), any when Hg named none. */
 static pid_t reg_thread(struct server *s)
@@ -343,6 +354,7 @@ static void reset_target_state(struct server *s)
 	s->last_tid = 0;
 	s->gtid = s->ctid = 0;
 	s->running = false;
+	s->interrupt_pending = false;
 	free(s->last_stop);
 	s->last_stop = NULL;
 }
@@ -362,6 +374,44 @@ static void terminal_to(pid_t pgrp)
 
 /* Let one process go: killed, or detached with the signals its threads
  * keep; the others go on. */
+/* The signal a stop reply reports that the kernel gave (an interrupt's
+ * SIGINT is ours, never sent), else 0. */
+static int real_signal(const struct dbg_event *ev)
+{
+	return ev->kind == DBG_EVENT_SIGNAL && ev->siginfo.signo == ev->signo ? ev->signo : 0;
+}
+
+/* Does the client pass @sig to the program (QProgramSignals)? Without
+ * one (lldb), a signal it was told of is taken as handled (lldb's own
+ * function calls end in a SIGSEGV it expects), one it never saw as the
+ * program's (but the debugger's SIGTRAP). */
+static bool gdb_passes(const struct server *s, int sig, bool told)
+{
+	if (sig <= 0 || sig >= 128)
+		return false;
+	if (s->program_sig_set)
+		return s->program_sig[sig];
+	return !told && sig != SIGTRAP;
+}
+
+/* The signal a thread leaves with at a detach: one gdb passed or never
+ * heard of (kept), else that of the stop gdb was told of or of a stop
+ * kept for it, if gdb passes it. The program gets what it would have
+ * got without us (gdb.threads/attach-into-signal.exp: a SIGALRM its
+ * handler raised again was lost, and the program aborted). */
+static int detach_signal(struct server *s, pid_t tid)
+{
+	struct thr *t = thr_find(s, tid, false);
+	if (t && t->keep_sig)
+		return t->keep_sig;
+	if (t && gdb_passes(s, t->stop_sig, true))
+		return t->stop_sig;
+	for (size_t i = 0; i < s->npending; i++)
+		if (s->pending[i].tid == tid && gdb_passes(s, real_signal(&s->pending[i]), false))
+			return s->pending[i].signo;
+	return 0;
+}
+
 static void release_proc(struct server *s, struct sproc *sp, bool kill_it)
 {
 	struct dbg_proc *p = sp->p;
@@ -370,10 +420,8 @@ static void release_proc(struct server *s, struct sproc *sp, bool kill_it)
 	if (!kill_it) {
 		pid_t *tids;
 		int n = proc_threads(p, &tids);
-		for (int i = 0; i < n; i++) {
-			struct thr *t = thr_find(s, tids[i], false);
-			dbg_proc_set_signal(p, tids[i], t ? t->keep_sig : 0);
-		}
+		for (int i = 0; i < n; i++)
+			dbg_proc_set_signal(p, tids[i], detach_signal(s, tids[i]));
 		free(tids);
 	}
 	/* while its threads are still known */
@@ -879,6 +927,9 @@ static void report(struct server *s, const struct dbg_event *ev, struct buf *b)
 		}
 	} else {
 		struct sproc *sp = proc_of_tid(s, ev->tid);
+		struct thr *t = thr_find(s, ev->tid, true);
+		if (t)
+			t->stop_sig = real_signal(ev);
 		if (sp)
 			proc_select(s, sp); /* the stop's thread is gdb's general thread */
 		s->last_tid = ev->tid;
@@ -1131,14 +1182,15 @@ static int wait_and_report(struct server *s, struct buf *b)
 				return send_reply(s, b);
 			}
 		}
-		if (busy && cond_silent < COND_SILENT_MAX)
+		if (busy && cond_silent < COND_SILENT_MAX && !s->interrupt_pending)
 			continue;
-		int ci = poll_input(s, busy ? 0 : 100);
+		int ci = s->interrupt_pending ? 1 : poll_input(s, busy ? 0 : 100);
 		cond_silent = 0;
 		if (ci < 0)
 			return -1;
 		if (ci) {
-			int e = rsp_conn_next(s->c, 0);
+			int e = s->interrupt_pending ? RSP_EV_INTERRUPT : rsp_conn_next(s->c, 0);
+			s->interrupt_pending = false;
 			if (e < 0)
 				return -1;
 			if (e == RSP_EV_INTERRUPT ||
@@ -1151,7 +1203,7 @@ static int wait_and_report(struct server *s, struct buf *b)
 					memmove(s->pending, s->pending + 1, --s->npending * sizeof(ev));
 				} else {
 					ev = (struct dbg_event){ .kind = DBG_EVENT_SIGNAL,
-						.signo = SIGINT, .tid = any_thread(s) };
+						.signo = SIGINT, .tid = interrupted_thread(s) };
 				}
 				report(s, &ev, b);
 				return send_reply(s, b);
@@ -1241,6 +1293,7 @@ static void ns_report(struct server *s, const struct dbg_event *ev)
 		if (t) {
 			t->act = 0; /* stopped, and gdb will know it */
 			t->told_stopped = true;
+			t->stop_sig = real_signal(ev);
 		}
 	}
 	ns_queue(s, b.d ? b.d : "");
@@ -1384,6 +1437,8 @@ static int resume(struct server *s, struct action *acts, int nact, struct buf *b
 		const struct action *a = action_for(acts, nact, sp ? sp->pid : s->pid, tids[i]);
 		if (a) {
 			t->act = a->a == 't' ? 0 : a->a;
+			if (t->act)
+				t->stop_sig = 0; /* passed or not, by the action */
 			t->sig = a->sig;
 			t->r0 = a->r0;
 			t->r1 = a->r1;
@@ -2686,7 +2741,16 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 				s->no_expedite = false;
 				return 0;
 			}
+			/* a signal met while stopping is the attach's stop, as
+			 * with gdbserver (gdb.threads/attach-into-signal.exp) */
 			struct dbg_event ev = { .kind = DBG_EVENT_TRAP, .tid = s->pid };
+			for (size_t i = 0; i < s->npending; i++)
+				if (s->pending[i].kind == DBG_EVENT_SIGNAL &&
+				    proc_of_tid(s, s->pending[i].tid) == proc_find(s, (pid_t)v)) {
+					ev = s->pending[i];
+					s->pending[i] = s->pending[--s->npending];
+					break;
+				}
 			report(s, &ev, out);
 		} else if (!strncmp(pkt, "vRun;", 5)) {
 			v_run(s, pkt, out);
@@ -2810,6 +2874,8 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 		} else if (!strncmp(pkt, "QCatchSyscalls:", 15)) {
 			q_catch_syscalls(s, pkt + 15, out);
 		} else if (!strncmp(pkt, "QProgramSignals:", 16)) {
+			parse_signal_list(pkt + 16, s->program_sig);
+			s->program_sig_set = true;
 			buf_printf(out, "OK");
 		} else if (!strncmp(pkt, "QDisableRandomization:", 22)) {
 			s->disable_aslr = pkt[22] == '1';
@@ -2925,8 +2991,15 @@ static void serve(struct server *s, struct rsp_conn *c)
 		}
 		if (e < 0)
 			break;
-		if (e == RSP_EV_INTERRUPT || e != RSP_EV_PACKET)
-			continue; /* nothing runs: nothing to interrupt */
+		if (e == RSP_EV_INTERRUPT && !s->nonstop) {
+			/* gdb's ^C crossed a stop reply: it waits for the
+			 * SIGINT stop after its next resume (gdbserver sends
+			 * the program a SIGINT; gdb.threads/detach-step-over.exp) */
+			s->interrupt_pending = true;
+			continue;
+		}
+		if (e != RSP_EV_PACKET)
+			continue;
 		if (c->p.len == 0) {
 			rsp_send_str(c, "");
 			continue;

@@ -30,6 +30,8 @@ struct thr {
 	int sig;             /* Linux signal to resume with */
 	uint64_t r0, r1;     /* range-stepping range */
 	int keep_sig;        /* a signal of an unreported or passed stop */
+	int stop_sig;        /* the signal of the stop gdb was told of and
+				has not resumed it from (a detach passes it) */
 	bool told_stopped;   /* non-stop: gdb has this thread's stop reply and
 				has not resumed it since */
 };
@@ -71,6 +73,7 @@ struct server {
 	bool attached;           /* attached (detach on quit) vs spawned (kill) */
 	pid_t join_pid;          /* a program we started, detached: we end when it does */
 	bool running;
+	bool interrupt_pending;  /* a ^C came while all was stopped */
 	pid_t gtid, ctid;        /* Hg, Hc: 0 any, -1 all */
 	bool fork_events;        /* gdb said fork-events+ */
 	/* every process gdb debugs (procs.c); s->p, s->pid and s->attached
@@ -92,6 +95,8 @@ struct server {
 	struct tdesc td;
 	bool td_built;
 	uint8_t pass_sig[128];   /* QPassSignals, Linux numbers */
+	uint8_t program_sig[128]; /* QProgramSignals: what gdb passes */
+	bool program_sig_set;
 
 	/* --wrapper ARGS -- : run the program through it */
 	char **wrapper;

@@ -25,6 +25,10 @@
 # `next`s 20 times: no `next` may end in a SIGTRAP (the end of an earlier
 # step, kept while everything stopped, was reported after gdb had moved
 # on and resumed that thread with a continue). Two tries.
+# Then gdb (extended-remote) attaches to and detaches from a program
+# whose SIGALRM handler raises SIGALRM again, 30 times: the program
+# must live on (a SIGALRM met while attaching was lost at the detach and
+# the program aborted; gdb.threads/attach-into-signal.exp).
 # Then gdb `stepi`s over a vfork syscall: the step must end right after
 # the syscall instruction (the parent's vforkdone is reported where it
 # is still inside vfork(); it was reported after its return, and the
@@ -214,6 +218,43 @@ EOF
 	echo "$1 stepi vfork: ok"
 }
 
+attach_alarm_session() { # name server-command
+	"$target" alarm &
+	apid=$!
+	port=$(free_port)
+	$2 --multi "127.0.0.1:$port" > "$tmp/$1.alarm.server" 2>&1 &
+	spid=$!
+	for _ in $(seq 1 100); do
+		grep -q 'Listening on port' "$tmp/$1.alarm.server" 2>/dev/null && break
+		sleep 0.1
+	done
+	for _ in $(seq 1 30); do printf 'attach %d\ndetach\n' "$apid"; done > "$tmp/alarm.cmds"
+	echo 'monitor exit' >> "$tmp/alarm.cmds"
+	timeout 120 gdb -nx -batch -ex 'set sysroot' -ex 'handle SIGALRM stop print pass' \
+		-ex "target extended-remote 127.0.0.1:$port" -x "$tmp/alarm.cmds" \
+		> "$tmp/$1.alarm.gdb" 2>&1 || true
+	# `monitor exit` ends it; a server that lost the program waits for
+	# the next client
+	for _ in $(seq 1 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+	kill -9 "$spid" 2>/dev/null || true
+	wait "$spid" 2>/dev/null || true
+	spid=
+	attaches=$(grep -c 'detached\]' "$tmp/$1.alarm.gdb" || true)
+	if ! kill -0 "$apid" 2>/dev/null || [ "$attaches" != 30 ]; then
+		echo "$1 attach alarm: $attaches of 30 attach/detach, the program lost a SIGALRM:"
+		tail -12 "$tmp/$1.alarm.gdb"
+		kill -9 "$apid" 2>/dev/null || true
+		exit 1
+	fi
+	kill -9 "$apid"
+	wait "$apid" 2>/dev/null || true
+	echo "$1 attach alarm: ok"
+}
+
+if command -v gdbserver > /dev/null; then
+	attach_alarm_session gdbserver gdbserver
+fi
+attach_alarm_session dbg-server "$server"
 if command -v gdbserver > /dev/null; then
 	stepi_vfork_session gdbserver gdbserver
 fi

@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A hostile client for dbg-server (stdio mode, attached to a blocked target):
-garbage between packets, bad checksums, a packet past PacketSize, bad hex
+a ^C while nothing runs (the next resume ends in a SIGINT stop), garbage
+between packets, bad checksums, a packet past PacketSize, bad hex
 and absurd lengths in every packet that parses numbers, then thousands of
 random packets built from the real commands' prefixes. After each, the
 server must answer with a well-formed packet within 10 s; at the end it
@@ -84,6 +85,13 @@ stop = ask(b"?")
 if not stop.startswith(b"T"):
     fail("? gave %r" % stop)
 
+# 0. a ^C sent while everything is stopped (it crossed a stop reply)
+# stops the next resume with SIGINT, as gdbserver's SIGINT to the
+# program does: gdb waits for that stop (gdb.threads/detach-step-over.exp)
+send_raw(b"\x03")
+r = ask(b"vCont;c")
+if not r.startswith(b"T02"):
+    fail("a ^C while stopped, then vCont;c: %r" % r[:40])
 # 1. garbage outside packets is ignored
 send_raw(bytes(rnd.randrange(256) for _ in range(5000)).replace(b"$", b"").replace(b"\x03", b""))
 if not ask(b"?").startswith(b"T"):

@@ -11,6 +11,9 @@
  * `next` (lines marked "step A" and "step B"): fork events keep coming
  * while gdb steps and stops the others. With "vfork1", main vforks one
  * child that exits at once (gdb steps over the syscall by instruction).
+ * With "alarm", main raises SIGALRM, whose handler raises it again, for
+ * ever: a SIGALRM lost by a debugger that attaches and detaches makes
+ * raise() return, and the program aborts.
  * With "signals", main sends SIGUSR1 to four threads blocked in read(2)
  * at once and exits 0 when every handler ran within 20 s (else 3): a
  * signal gdb passes to one thread while another's stop is kept must not
@@ -104,6 +107,14 @@ static void on_usr1(int sig, siginfo_t *si, void *uc)
 	__atomic_add_fetch(&handled, 1, __ATOMIC_SEQ_CST);
 	if (si->si_errno == 77)
 		__atomic_add_fetch(&errno77, 1, __ATOMIC_SEQ_CST);
+}
+
+static void on_alarm(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	raise(SIGALRM);
 }
 
 static void *reader(void *arg)
@@ -202,6 +213,12 @@ int main(int argc, char **argv)
 			return 1;
 		pthread_join(t, NULL);
 		return 1; /* the exec failed */
+	}
+	if (argc > 1 && !strcmp(argv[1], "alarm")) {
+		struct sigaction sa = { .sa_sigaction = on_alarm, .sa_flags = SA_RESTART | SA_SIGINFO };
+		sigaction(SIGALRM, &sa, NULL);
+		raise(SIGALRM);
+		abort();
 	}
 	if (argc > 1 && !strcmp(argv[1], "vfork1")) {
 		pid_t c = vfork();
