@@ -33,61 +33,10 @@
 
 /* ---------------------------------------------------------------- output */
 
-/* The length of the UTF-8 sequence at @s (1..4), or 0 if it is not one. */
-static size_t utf8_len(const unsigned char *s)
-{
-	size_t n;
-	unsigned min;
-	unsigned c = s[0];
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		n = 2, min = 0x80;
-	else if (c >= 0xe0 && c <= 0xef)
-		n = 3, min = 0x800;
-	else if (c >= 0xf0 && c <= 0xf4)
-		n = 4, min = 0x10000;
-	else
-		return 0;
-	unsigned cp = c & (0x7f >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return n;
-}
-
-static void xml_escape(struct buf *b, const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-	while (*s) {
-		size_t n = 1;
-		switch (*s) {
-		case '<': buf_printf(b, "&lt;"); break;
-		case '>': buf_printf(b, "&gt;"); break;
-		case '&': buf_printf(b, "&amp;"); break;
-		case '"': buf_printf(b, "&quot;"); break;
-		case '\'': buf_printf(b, "&apos;"); break;
-		default:
-			if (*s < 32 || *s == 127)
-				break;
-			n = utf8_len(s);
-			if (n)
-				buf_add(b, s, n);
-			else
-				buf_add(b, "?", 1), n = 1;
-		}
-		s += n;
-	}
-}
-
 static void column(struct buf *b, const char *name, const char *val)
 {
 	buf_printf(b, "<column name=\"%s\">", name);
-	xml_escape(b, val);
+	buf_xml(b, val);
 	buf_printf(b, "</column>");
 }
 
@@ -670,9 +619,9 @@ static void cpus(struct buf *doc)
 		if (!open)
 			buf_printf(doc, "<item>"), open = 1;
 		buf_printf(doc, "<column name=\"");
-		xml_escape(doc, name);
+		buf_xml(doc, name);
 		buf_printf(doc, "\">");
-		xml_escape(doc, val);
+		buf_xml(doc, val);
 		buf_printf(doc, "</column>");
 	}
 	if (open)

@@ -91,6 +91,57 @@ void buf_hex(struct buf *b, const void *d, size_t n)
 	}
 }
 
+/* The length of the UTF-8 sequence at @s (1..4), or 0 if it is not one. */
+static size_t utf8_len(const unsigned char *s)
+{
+	size_t n;
+	unsigned min;
+	unsigned c = s[0];
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, min = 0x80;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, min = 0x800;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, min = 0x10000;
+	else
+		return 0;
+	unsigned cp = c & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return n;
+}
+
+void buf_xml(struct buf *b, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	while (*s) {
+		size_t n = 1;
+		switch (*s) {
+		case '<': buf_printf(b, "&lt;"); break;
+		case '>': buf_printf(b, "&gt;"); break;
+		case '&': buf_printf(b, "&amp;"); break;
+		case '"': buf_printf(b, "&quot;"); break;
+		case '\'': buf_printf(b, "&apos;"); break;
+		default:
+			if (*s < 32 || *s == 127)
+				break;
+			n = utf8_len(s);
+			if (n)
+				buf_add(b, s, n);
+			else
+				buf_add(b, "?", 1), n = 1;
+		}
+		s += n;
+	}
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
@@ -983,6 +1034,17 @@ static bool take_fork(struct server *s, struct sproc *sp, const struct dbg_event
 	return false;
 }
 
+/* After an event gdb does not hear of: the thread goes on as gdb last
+ * resumed it (a thread new to us simply runs). */
+static void resume_on(struct server *s, struct dbg_proc *p, pid_t tid)
+{
+	struct thr *t = thr_find(s, tid, true);
+	if (t && t->act)
+		resume_thr(s, t);
+	else
+		dbg_proc_resume_thread(p, tid);
+}
+
 /* Handle an event of @sp while running; true when it is to be reported. */
 static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_event *ev)
 {
@@ -1004,19 +1066,12 @@ static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_
 		 * stopped on the breakpoint (its next resume steps it off) */
 		if (ev->tid == cond_stopping || (t && t->told_stopped))
 			return false;
-		if (t && t->act)
-			resume_thr(s, t);
-		else
-			dbg_proc_resume_thread(p, ev->tid);
+		resume_on(s, p, ev->tid);
 		return false;
 	case DBG_EVENT_SIGNAL:
 		if (ev->signo < 128 && s->pass_sig[ev->signo]) {
 			/* QPassSignals: delivered without a word to gdb */
-			t = thr_find(s, ev->tid, true);
-			if (t && t->act)
-				resume_thr(s, t);
-			else
-				dbg_proc_resume_thread(p, ev->tid);
+			resume_on(s, p, ev->tid);
 			return false;
 		}
 		return true;
@@ -1054,21 +1109,13 @@ static bool handle_running_event(struct server *s, struct sproc *sp, struct dbg_
 		 * is let go at once. */
 		if (take_fork(s, sp, ev))
 			return true;
-		t = thr_find(s, ev->tid, true);
-		if (t && t->act)
-			resume_thr(s, t);
-		else
-			dbg_proc_resume_thread(p, ev->tid);
+		resume_on(s, p, ev->tid);
 		return false;
 	}
 	case DBG_EVENT_VFORK_DONE:
 		if (vforks_reported(s))
 			return true;
-		t = thr_find(s, ev->tid, true);
-		if (t && t->act)
-			resume_thr(s, t);
-		else
-			dbg_proc_resume_thread(p, ev->tid);
+		resume_on(s, p, ev->tid);
 		return false;
 	case DBG_EVENT_GROUP_STOP:
 		dbg_proc_resume_thread(p, ev->tid);
@@ -1670,21 +1717,6 @@ static int read_file(const char *path, struct buf *b)
 	return 0;
 }
 
-static void xml_escape(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': buf_printf(b, "&lt;"); break;
-		case '>': buf_printf(b, "&gt;"); break;
-		case '&': buf_printf(b, "&amp;"); break;
-		case '"': buf_printf(b, "&quot;"); break;
-		default:
-			if ((unsigned char)*s >= 32)
-				buf_add(b, s, 1);
-		}
-	}
-}
-
 static int thread_core(pid_t pid, pid_t tid)
 {
 	char path[64], tmp[1024];
@@ -1741,7 +1773,7 @@ static void build_threads_xml(struct server *s, struct buf *x)
 		thread_name(pid, tids[i], name, sizeof(name));
 		if (name[0]) {
 			buf_printf(x, " name=\"");
-			xml_escape(x, name);
+			buf_xml(x, name);
 			buf_printf(x, "\"");
 		}
 		buf_printf(x, "/>\n");

@@ -22,6 +22,10 @@ void buf_add(struct buf *b, const void *d, size_t n);
 void buf_printf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void buf_hex(struct buf *b, const void *d, size_t n);
 void buf_reset(struct buf *b);
+/* @s as XML character data or attribute text: markup escaped, control
+ * bytes dropped, bytes that are not UTF-8 as '?' (gdb drops a whole
+ * document that is not well-formed). */
+void buf_xml(struct buf *b, const char *s);
 
 /* What the server knows of one thread beyond libdbg. */
 struct thr {

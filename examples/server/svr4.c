@@ -17,22 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static void xml_text(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		switch (*s) {
-		case '<': buf_printf(b, "&lt;"); break;
-		case '>': buf_printf(b, "&gt;"); break;
-		case '&': buf_printf(b, "&amp;"); break;
-		case '"': buf_printf(b, "&quot;"); break;
-		case '\'': buf_printf(b, "&apos;"); break;
-		default:
-			if ((unsigned char)*s >= 32)
-				buf_add(b, s, 1);
-		}
-	}
-}
-
 /* "pPID.TID", "TID" (hex), "-1" or "0": the tid, 0 for any, -1 bad. */
 static pid_t parse_tid(const char **sp, pid_t own_pid)
 {
@@ -218,7 +202,7 @@ static void walk_maps(struct server *s, struct buf *doc, uint64_t lmid, uint64_t
 		read_string(s->p, f[LM_NAME / 8], name, sizeof(name));
 		if (name[0]) {
 			buf_printf(doc, "<library name=\"");
-			xml_text(doc, name);
+			buf_xml(doc, name);
 			buf_printf(doc, "\" lm=\"0x%llx\" l_addr=\"0x%llx\" l_ld=\"0x%llx\" "
 					"lmid=\"0x%llx\"/>",
 				   (unsigned long long)lm, (unsigned long long)f[LM_ADDR / 8],
