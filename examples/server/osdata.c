@@ -47,24 +47,6 @@ static void column_int(struct buf *b, const char *name, long long v)
 
 /* --------------------------------------------------------------- reading */
 
-/* All of @path into @b (NUL-terminated, NULs inside kept); 0 or -errno. */
-static int read_all(const char *path, struct buf *b)
-{
-	buf_reset(b);
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	char tmp[8192];
-	ssize_t n;
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-		buf_add(b, tmp, (size_t)n);
-	int err = n < 0 ? -errno : 0;
-	close(fd);
-	if (!err && !b->d)
-		buf_add(b, "", 0);
-	return err;
-}
-
 static int cmp_int(const void *a, const void *b)
 {
 	int x = *(const int *)a, y = *(const int *)b;
@@ -109,7 +91,7 @@ static int *numeric_entries(const char *path, size_t *ret_n)
  * fields after it (field 3, the state), in @b. NULL if gone. */
 static const char *read_stat(const char *path, struct buf *b, char name[16])
 {
-	if (read_all(path, b) < 0 || !b->len)
+	if (buf_read_file(path, b) < 0 || !b->len)
 		return NULL;
 	char *l = strchr(b->d, '(');
 	char *r = strrchr(b->d, ')');
@@ -161,7 +143,7 @@ static int command_line(int pid, struct buf *out)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
-	if (read_all(path, out) < 0)
+	if (buf_read_file(path, out) < 0)
 		return -1;
 	for (size_t i = 0; i < out->len; i++)
 		if (!out->d[i])
@@ -254,7 +236,7 @@ static int read_table(const char *name, struct buf *b)
 	const char *root = getenv("DBG_SERVER_OSDATA_PROC");
 	char path[4200];
 	snprintf(path, sizeof(path), "%s/%s", root && *root ? root : "/proc", name);
-	return read_all(path, b);
+	return buf_read_file(path, b);
 }
 
 /* ------------------------------------------------------------------ types */

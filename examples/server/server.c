@@ -142,6 +142,24 @@ void buf_xml(struct buf *b, const char *str)
 	}
 }
 
+/* All of @path into @b (NUL-terminated, NULs inside kept); 0 or -errno. */
+int buf_read_file(const char *path, struct buf *b)
+{
+	buf_reset(b);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	char tmp[8192];
+	ssize_t n;
+	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
+		buf_add(b, tmp, (size_t)n);
+	int err = n < 0 ? -errno : 0;
+	close(fd);
+	if (!err && !b->d)
+		buf_add(b, "", 0);
+	return err;
+}
+
 void buf_reset(struct buf *b)
 {
 	b->len = 0;
@@ -1704,19 +1722,6 @@ static void xfer_slice(struct buf *out, const char *obj, size_t len, uint64_t of
 	buf_add(out, obj + off, n);
 }
 
-static int read_file(const char *path, struct buf *b)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	char tmp[8192];
-	ssize_t n;
-	while ((n = read(fd, tmp, sizeof(tmp))) > 0)
-		buf_add(b, tmp, (size_t)n);
-	close(fd);
-	return 0;
-}
-
 static int thread_core(pid_t pid, pid_t tid)
 {
 	char path[64], tmp[1024];
@@ -1873,7 +1878,7 @@ static void handle_qxfer(struct server *s, const char *pkt, size_t plen, struct 
 	if (!strcmp(obj, "auxv")) {
 		char path[64];
 		snprintf(path, sizeof(path), "/proc/%d/auxv", (int)s->pid);
-		if (read_file(path, &x) < 0) {
+		if (buf_read_file(path, &x) < 0) {
 			buf_printf(out, "E01");
 			goto done;
 		}

@@ -26,6 +26,9 @@ void buf_reset(struct buf *b);
  * bytes dropped, bytes that are not UTF-8 as '?' (gdb drops a whole
  * document that is not well-formed). */
 void buf_xml(struct buf *b, const char *s);
+/* All of @path into @b (reset first; NUL-terminated, NULs inside kept);
+ * 0 or -errno. */
+int buf_read_file(const char *path, struct buf *b);
 
 /* What the server knows of one thread beyond libdbg. */
 struct thr {
