@@ -2980,11 +2980,19 @@ static int handle(struct server *s, char *pkt, size_t len, struct buf *out)
 	return 0;
 }
 
-/* Non-stop, after a memory read: has a SIGCHLD come since the last
- * dbg_proc_wait()? A read makes no event of its own and that wait took
- * every queued one, so when the fd is quiet there is nothing to reap, and
- * the nine system calls of an empty wait are not spent on every `m` of a
- * gdb that reads running memory (the contention row of doc/server.md). */
+/* A packet that only reads (memory, registers, qXfer documents, vFile):
+ * it neither resumes nor stops a thread, so it makes no event libdbg
+ * would queue without a SIGCHLD. */
+static bool reads_only(const char *pkt)
+{
+	return strchr("mxgpqT", pkt[0]) || !strncmp(pkt, "vFile:", 6);
+}
+
+/* Non-stop, after a packet that only reads, or idle: has a SIGCHLD come
+ * since the last dbg_proc_wait()? That wait took every queued event, so
+ * when the fd is quiet there is nothing to reap, and the nine system
+ * calls of an empty wait are not spent on every `m` of a gdb that reads
+ * running memory (the contention row of doc/server.md). */
 static bool proc_fd_ready(struct server *s)
 {
 	struct pollfd pf[MAX_PROCS];
@@ -3006,16 +3014,20 @@ static void serve(struct server *s, struct rsp_conn *c)
 		tdesc_free(&s->td);
 		s->td_built = false;
 	}
-	bool quiet = false; /* the last packet was a memory read */
+	/* Nothing since the last event wait can have made an event that no
+	 * SIGCHLD announces: the last packet was a memory read, or the
+	 * server sat idle. */
+	bool quiet = false;
 	for (;;) {
 		int e;
 		if (s->nonstop && s->p) {
 			/* threads may run: their events and gdb's packets, as they come */
 			if (!quiet || proc_fd_ready(s))
 				ns_poll_events(s);
-			quiet = false;
 			/* events left for later (silent hits): do not sleep on them */
-			int ci = poll_input(s, cond_silent >= COND_SILENT_MAX ? 0 : 100);
+			bool more = cond_silent >= COND_SILENT_MAX;
+			quiet = !more;
+			int ci = poll_input(s, more ? 0 : 100);
 			if (ci < 0)
 				break;
 			if (!ci)
@@ -3023,6 +3035,7 @@ static void serve(struct server *s, struct rsp_conn *c)
 			e = rsp_conn_next(c, 0);
 			if (e == RSP_EV_NONE)
 				continue;
+			quiet = false;
 		} else {
 			e = rsp_conn_next(c, -1);
 		}
@@ -3041,7 +3054,7 @@ static void serve(struct server *s, struct rsp_conn *c)
 			rsp_send_str(c, "");
 			continue;
 		}
-		quiet = c->p.data[0] == 'm' || c->p.data[0] == 'x';
+		quiet = reads_only(c->p.data);
 		if (handle(s, c->p.data, c->p.len, &out) < 0)
 			break;
 		if (s->exit_requested)
