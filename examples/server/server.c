@@ -2988,18 +2988,22 @@ static bool reads_only(const char *pkt)
 	return strchr("mxgpqT", pkt[0]) || !strncmp(pkt, "vFile:", 6);
 }
 
-/* Non-stop, after a packet that only reads, or idle: has a SIGCHLD come
- * since the last dbg_proc_wait()? That wait took every queued event, so
- * when the fd is quiet there is nothing to reap, and the nine system
- * calls of an empty wait are not spent on every `m` of a gdb that reads
- * running memory (the contention row of doc/server.md). */
-static bool proc_fd_ready(struct server *s)
+/* Non-stop, after a packet that only reads, or idle: has a tracee a
+ * status to reap? The last event wait took every queued event, so when
+ * none has there is nothing to wait for, and the nine system calls of an
+ * empty wait are not spent on every `m` of a gdb that reads running
+ * memory (the contention row of doc/server.md). One waitid that reaps
+ * nothing asks the kernel: SIGCHLD (the signalfds) is no answer, as one
+ * signal stands for all the statuses that came before it was taken, and
+ * a wait of one process takes it for all (a parent's vforkdone was
+ * missed so). */
+static bool status_waiting(void)
 {
-	struct pollfd pf[MAX_PROCS];
-	nfds_t n = 0;
-	for (size_t i = 0; i < s->nprocs; i++)
-		pf[n++] = (struct pollfd){ .fd = dbg_proc_fd(s->procs[i].p), .events = POLLIN };
-	return poll(pf, n, 0) != 0;
+	siginfo_t si;
+	si.si_pid = 0;
+	if (waitid(P_ALL, 0, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) < 0)
+		return errno != ECHILD;
+	return si.si_pid != 0;
 }
 
 static void serve(struct server *s, struct rsp_conn *c)
@@ -3014,15 +3018,14 @@ static void serve(struct server *s, struct rsp_conn *c)
 		tdesc_free(&s->td);
 		s->td_built = false;
 	}
-	/* Nothing since the last event wait can have made an event that no
-	 * SIGCHLD announces: the last packet was a memory read, or the
-	 * server sat idle. */
+	/* Since the last event wait libdbg can have queued no event of its
+	 * own: the last packet only read, or the server sat idle. */
 	bool quiet = false;
 	for (;;) {
 		int e;
 		if (s->nonstop && s->p) {
 			/* threads may run: their events and gdb's packets, as they come */
-			if (!quiet || proc_fd_ready(s))
+			if (!quiet || status_waiting())
 				ns_poll_events(s);
 			/* events left for later (silent hits): do not sleep on them */
 			bool more = cond_silent >= COND_SILENT_MAX;
