@@ -24,7 +24,11 @@ over stdio with hand-assembled agent expressions (tests/server/srv_cond.c):
 - non-stop, 16 threads calling cond_spin in a tight loop over a false
   condition: 20 memory reads answered within 5 s each while they run,
   then vCont;t stops all 17 threads and each reads the same registers
-  twice (none set running again after its stop was reported).
+  twice (none set running again after its stop was reported);
+- all-stop, the same 16 threads over a breakpoint without a condition:
+  30 step-overs as gdb makes them (z0, vCont;s:T, Z0), some after a ^C
+  that crossed the stop reply, each answered by T's own stop, never by a
+  hit kept for another thread; a ^C while only T runs stops T (SIGINT).
 Usage: rsp_cond.py DBG_SERVER SRV_COND"""
 import os, re, select, struct, subprocess, sys, time
 
@@ -293,5 +297,66 @@ try:
     srv.wait(10)
 except subprocess.TimeoutExpired:
     srv.kill()
+# 9. all-stop, 16 threads hitting one breakpoint at once: the hits the
+# server keeps while it reports one. gdb steps the reporting thread over
+# the breakpoint it took out (z0, vCont;s:T, Z0); a kept hit of another
+# thread must not answer that step, not even when a ^C crossed the last
+# stop reply (it was, for the ^C: gdb asserted in finish_step_over,
+# gdb.threads/detach-step-over.exp). And a ^C that lands while hits are
+# kept is not used up by reporting one: its SIGINT stop comes after them.
+srv = subprocess.Popen([server, "stdio", target, "spin"], stdin=subprocess.PIPE,
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+buf = b""
+ask(b"qSupported:multiprocess+;swbreak+;vContSupported+")
+note_pid(ask(b"?"))
+if Z(0, SPIN) != b"OK":
+    fail("all-stop Z0")
+
+def tid_of(r):
+    m = re.search(rb"thread:(p[0-9a-f]+\.[0-9a-f]+);", r)
+    if not m:
+        fail("no thread in %r" % r)
+    return m.group(1)
+
+def step_over(t, what):
+    if ask(b"z0,%x,1" % SPIN) != b"OK":
+        fail("z0 (%s)" % what)
+    r = ask(b"vCont;s:" + t, timeout=60)
+    if not r.startswith((b"T05", b"T02")) or tid_of(r) != t:
+        fail("%s: the step of %s answered by %r" % (what, t.decode(), r[:60]))
+    if Z(0, SPIN) != b"OK":
+        fail("Z0 again (%s)" % what)
+    return r
+
+hitters = set()
+for k in range(30):
+    r = cont()
+    if not r.startswith(b"T05") or b"swbreak" not in r:
+        fail("all-stop hit %d: %r" % (k, r[:60]))
+    hitters.add(tid_of(r))
+    if k % 3 == 2:
+        srv.stdin.write(b"\x03"); srv.stdin.flush()  # a ^C that crossed the stop reply
+    step_over(tid_of(r), "step-over %d" % k)
+# a ^C while only the reporting thread runs (scheduler-locking), the
+# breakpoint out: the SIGINT of that thread, not a hit kept for another
+r = cont()
+t = tid_of(r)
+if ask(b"z0,%x,1" % SPIN) != b"OK":
+    fail("z0 before vCont;c:T")
+last = b"vCont;c:" + t
+srv.stdin.write(frame(last)); srv.stdin.flush()
+time.sleep(0.3)
+srv.stdin.write(b"\x03"); srv.stdin.flush()
+r = get_reply(60)
+if not r.startswith(b"T02") or tid_of(r) != t:
+    fail("^C with only %s running: %r" % (t.decode(), r[:60]))
+ask(b"vKill;%x" % tpid)
+srv.stdin.close()
+try:
+    srv.wait(10)
+except subprocess.TimeoutExpired:
+    srv.kill()
 print("PASS: %d malformed conditions refused, 14 stops as the conditions say; non-stop: "
-      "20 reads served and 17 threads stopped while threads loop over a false breakpoint" % len(bad))
+      "20 reads served and 17 threads stopped while threads loop over a false breakpoint; "
+      "all-stop: 30 step-overs by %d threads answered by their own thread, a ^C by the one "
+      "running" % (len(bad), len(hitters)))
