@@ -112,6 +112,22 @@ def ask(body, timeout=30):
     srv.stdin.write(frame(last)); srv.stdin.flush()
     return get_reply(timeout)
 
+def end_server():
+    srv.stdin.close()
+    try:
+        srv.wait(10)
+    except subprocess.TimeoutExpired:
+        srv.kill()
+
+def start_spin():
+    """A server of its own on "srv_cond spin" (16 threads calling
+    cond_spin without end)."""
+    global srv, buf
+    srv = subprocess.Popen([server, "stdio", target, "spin"], stdin=subprocess.PIPE,
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    buf = b""
+    ask(b"qSupported:multiprocess+;swbreak+;vContSupported+")
+
 # agent expression pieces (gdb's opcode numbers)
 def c8(v): return bytes([0x22, v])
 def c64(v): return b"\x25" + struct.pack(">Q", v)
@@ -234,21 +250,14 @@ expect_stop("Z1 at cond_other", b"hwbreak", None, OTHER)
 r = cont()
 if not (r == b"W20" or r.startswith(b"W20;")):
     fail("the program's end: %r (32 = all 800 calls made)" % r)
-srv.stdin.close()
-try:
-    srv.wait(10)
-except subprocess.TimeoutExpired:
-    srv.kill()
+end_server()
 
 # 8. non-stop: 16 threads call cond_spin without end over a breakpoint
 # whose condition is false. The server must go on answering gdb (it did
 # not: draining the silent hits never ended), and the threads a vCont;t
 # stops must stay stopped (one hitting the breakpoint as it was stopped
 # was set running again after its stop was reported: 'g' got E01).
-srv = subprocess.Popen([server, "stdio", target, "spin"], stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-buf = b""
-ask(b"qSupported:multiprocess+;swbreak+;vContSupported+")
+start_spin()
 if ask(b"QNonStop:1") != b"OK":
     fail("QNonStop:1")
 r = ask(b"?")
@@ -292,22 +301,16 @@ for t in tids:
     if g1.startswith(b"E") or g1 != g2:
         fail("thread %s is not stopped after its stop was reported (g: %r...)" % (t.decode(), g1[:8]))
 ask(b"vKill;%x" % int(tids[0].split(b".")[0][1:], 16))
-srv.stdin.close()
-try:
-    srv.wait(10)
-except subprocess.TimeoutExpired:
-    srv.kill()
+end_server()
+
 # 9. all-stop, 16 threads hitting one breakpoint at once: the hits the
 # server keeps while it reports one. gdb steps the reporting thread over
 # the breakpoint it took out (z0, vCont;s:T, Z0); a kept hit of another
 # thread must not answer that step, not even when a ^C crossed the last
 # stop reply (it was, for the ^C: gdb asserted in finish_step_over,
-# gdb.threads/detach-step-over.exp). And a ^C that lands while hits are
-# kept is not used up by reporting one: its SIGINT stop comes after them.
-srv = subprocess.Popen([server, "stdio", target, "spin"], stdin=subprocess.PIPE,
-                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-buf = b""
-ask(b"qSupported:multiprocess+;swbreak+;vContSupported+")
+# gdb.threads/detach-step-over.exp). And a ^C while only that thread
+# runs stops it, whatever hits are kept for the others.
+start_spin()
 note_pid(ask(b"?"))
 if Z(0, SPIN) != b"OK":
     fail("all-stop Z0")
@@ -351,11 +354,7 @@ r = get_reply(60)
 if not r.startswith(b"T02") or tid_of(r) != t:
     fail("^C with only %s running: %r" % (t.decode(), r[:60]))
 ask(b"vKill;%x" % tpid)
-srv.stdin.close()
-try:
-    srv.wait(10)
-except subprocess.TimeoutExpired:
-    srv.kill()
+end_server()
 print("PASS: %d malformed conditions refused, 14 stops as the conditions say; non-stop: "
       "20 reads served and 17 threads stopped while threads loop over a false breakpoint; "
       "all-stop: 30 step-overs by %d threads answered by their own thread, a ^C by the one "
