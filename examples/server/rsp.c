@@ -253,6 +253,7 @@ int rsp_conn_next(struct rsp_conn *c, int timeout_ms)
 					return -1;
 				break;
 			case RSP_EV_INTERRUPT:
+				trace(c, "<-", "^C", 2);
 				return RSP_EV_INTERRUPT;
 			default:
 				break;
