@@ -238,6 +238,7 @@ void dbg__mark_exited_if_empty(struct dbg_proc *p);
 /* What /proc/TID/status says about a task. */
 struct dbg__task_status {
 	pid_t tgid, ppid, tracer;
+	int threads; /* of its thread group, zombies and the exiting included */
 	char state;
 };
 int dbg__task_status(pid_t tid, struct dbg__task_status *st);

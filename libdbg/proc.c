@@ -632,19 +632,32 @@ static void proc_free(struct dbg_proc *p)
 	free(p);
 }
 
-static int list_tasks(struct dbg_proc *p, bool *found_new)
+/* One pass over /proc/PID/task, seizing the threads not known yet. *again
+ * says another pass is needed: a thread was new, vanished or was exiting,
+ * or the pass may have been cut short. The kernel's walk of a thread list
+ * ends, silently, at a thread released while the walk stands on it, and
+ * every thread after it is left out: new ones too, such as the child of
+ * a thread seized inside clone() (the child is not traced; it runs on,
+ * and dies of the first breakpoint it meets). Such a walk has fewer
+ * entries than the thread group had when it began: the count in
+ * /proc/PID/status tells. Once every thread is ours and stopped nothing
+ * is released (our zombies wait for us), and a pass is whole. */
+static int list_tasks(struct dbg_proc *p, bool *again)
 {
 	char path[64];
+	struct dbg__task_status st;
+	int before = dbg__task_status(p->pid, &st) == 0 ? st.threads : 0;
 	snprintf(path, sizeof(path), "/proc/%d/task", p->pid);
 	DIR *d = opendir(path);
 	if (!d)
 		return errno == ENOENT ? -ESRCH : -errno;
 	struct dirent *de;
-	int err = 0;
-	*found_new = false;
+	int err = 0, listed = 0;
+	*again = false;
 	while ((de = readdir(d))) {
 		if (de->d_name[0] < '0' || de->d_name[0] > '9')
 			continue;
+		listed++;
 		pid_t tid = atoi(de->d_name);
 		if (dbg__thread_find(p, tid))
 			continue;
@@ -654,17 +667,24 @@ static int list_tasks(struct dbg_proc *p, bool *found_new)
 				err = -ENOMEM;
 				break;
 			}
-			*found_new = true;
+			*again = true;
 			continue;
 		}
 		int e = errno;
-		if (e == ESRCH)
-			continue; /* exited before we got to it */
-		struct dbg__task_status st;
+		if (e == ESRCH) {
+			*again = true; /* exited before we got to it */
+			continue;
+		}
 		if (e == EPERM) {
 			int sr = dbg__task_status(tid, &st);
-			if (sr < 0 || st.state == 'Z' || st.state == 'X')
-				continue; /* exiting: ptrace_attach refuses exit_state */
+			if (sr < 0 || st.state == 'Z' || st.state == 'X') {
+				/* Exiting: ptrace_attach refuses exit_state. Our
+				 * own zombies (their status is ours to reap) and
+				 * a zombie leader stay; they are no reason to go on. */
+				*again |= sr < 0 || (st.tracer != p->tracer_tid &&
+						     (tid != p->pid || !p->leader_zombie));
+				continue;
+			}
 			if (st.tracer == p->tracer_tid) {
 				/* A clone child of a thread we had seized:
 				 * already ours, its first stop is coming. */
@@ -674,7 +694,7 @@ static int list_tasks(struct dbg_proc *p, bool *found_new)
 					break;
 				}
 				t->expect_initial_stop = true;
-				*found_new = true;
+				*again = true;
 				continue;
 			}
 		}
@@ -683,16 +703,17 @@ static int list_tasks(struct dbg_proc *p, bool *found_new)
 		break;
 	}
 	closedir(d);
+	*again |= listed < before;
 	return err;
 }
 
 static int seize_all(struct dbg_proc *p)
 {
 	/* Rounds: threads can be created while we attach; a round that finds
-	 * no new thread once every known one is stopped ends it. */
+	 * nothing new or gone once every known one is stopped ends it. */
 	for (int round = 0; round < 1000; round++) {
-		bool found_new = false;
-		int r = list_tasks(p, &found_new);
+		bool again = false;
+		int r = list_tasks(p, &again);
 		if (r < 0)
 			return r;
 		if (!p->nthreads && p->leader_zombie)
@@ -702,7 +723,7 @@ static int seize_all(struct dbg_proc *p)
 			return dbg__fail(p, -ESRCH, "process %d has no threads", p->pid);
 		if (p->leader_zombie && p->mm_tid == p->pid)
 			p->mm_tid = p->threads[0].tid;
-		if (!found_new && dbg__all_stopped(p))
+		if (!again && dbg__all_stopped(p))
 			return 0;
 		r = stop_all(p, p->stop_timeout_ms);
 		if (r < 0)

@@ -234,6 +234,8 @@ int dbg__task_status(pid_t tid, struct dbg__task_status *st)
 		st->ppid = atoi(s + 7);
 	if ((s = strstr(buf, "\nTracerPid:\t")))
 		st->tracer = atoi(s + 12);
+	if ((s = strstr(buf, "\nThreads:\t")))
+		st->threads = atoi(s + 10);
 	if (!st->tgid)
 		return -DBG_ERRNO_PARSE;
 	return 0;
