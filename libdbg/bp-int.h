@@ -52,9 +52,10 @@ struct dbg__bp_proc {
 	uint64_t r_debug;
 	/* A vfork child runs on our memory: int3s lifted until VFORK_DONE. */
 	bool vfork_lifted;
-	/* This proc is a followed vfork child: its memory is its parent's
-	 * until it execs; detach must not take the int3s out. */
-	bool shared_mm;
+	/* This proc is a followed vfork child: the pid whose memory it runs
+	 * on until it execs or exits (0: its own). Detach leaves its int3s
+	 * there; its exec or exit takes out those its parent has not. */
+	pid_t mm_owner;
 	bool detached;
 	struct dbg_bp_stats stats;
 };

@@ -115,6 +115,53 @@ static bool moribund_has(const struct dbg_proc *p, uint64_t addr)
 	return false;
 }
 
+/* ---- memory shared with other handles ------------------------------------ */
+
+/* The pid whose memory @p runs on: a followed vfork child runs on its
+ * parent's until it execs or exits. */
+static pid_t mm_of(const struct dbg_proc *p)
+{
+	return p->bp.mm_owner ? p->bp.mm_owner : p->pid;
+}
+
+/* A site at @addr of another handle on the same memory (a followed vfork
+ * child and its parent); @armed: only one whose int3 is in. */
+static struct dbg__bp_site *peer_site(struct dbg_proc *p, uint64_t addr, bool armed)
+{
+	for (struct dbg_proc *q = NULL; (q = dbg__proc_next_peer(p, q));) {
+		if (q->exited || mm_of(q) != mm_of(p))
+			continue;
+		struct dbg__bp_site *s = dbg__bp_site_find(q, addr);
+		if (s && (!armed || !s->lifted))
+			return s;
+	}
+	return NULL;
+}
+
+/* A followed vfork child leaves its parent's memory (exec, exit): the
+ * int3s it put there and nobody else wants go. */
+static void leave_owner_mm(struct dbg_proc *p)
+{
+	pid_t owner = p->bp.mm_owner;
+	if (!owner)
+		return;
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", owner);
+	int fd = open(path, O_RDWR | O_CLOEXEC), bad = 0;
+	for (size_t i = 0; i < p->bp.nsites; i++) {
+		const struct dbg__bp_site *s = &p->bp.sites[i];
+		if (!s->lifted && !peer_site(p, s->addr, true) &&
+		    dbg__bp_poke(p, owner, fd, s->addr, &s->orig, 1) < 0)
+			bad++;
+	}
+	if (fd >= 0)
+		close(fd);
+	p->bp.mm_owner = 0;
+	if (bad)
+		dbg__log(p, DBG_LOG_WARN, "%d breakpoints could not be taken out of %d, whose memory "
+			 "vfork child %d ran on", bad, owner, p->pid);
+}
+
 /* Drop one reference to the site at @addr; the last one takes the int3
  * out of the target (when @write: not after an exec). */
 static int site_unref(struct dbg_proc *p, uint64_t addr, bool write)
@@ -146,7 +193,10 @@ int dbg__bp_site_ref(struct dbg_proc *p, uint64_t addr)
 		return 0;
 	}
 	uint8_t orig;
-	ssize_t n = dbg_mem_read(p, addr, &orig, 1);
+	const struct dbg__bp_site *ps = peer_site(p, addr, false);
+	ssize_t n = ps ? 1 : dbg_mem_read(p, addr, &orig, 1);
+	if (ps)
+		orig = ps->orig; /* the byte there may be a peer's int3 */
 	if (n != 1)
 		return n < 0 ? (int)n : -EFAULT;
 	if (b->nsites == b->cap_sites) {
@@ -1025,7 +1075,7 @@ static int bp_setup(struct dbg_proc *p)
 	if (!parent)
 		return 0;
 	p->bp.mode = parent->bp.mode;
-	p->bp.shared_mm = p->vfork_child;
+	p->bp.mm_owner = p->vfork_child ? mm_of(parent) : 0;
 	for (size_t i = 0; i < parent->bp.nbps; i++) {
 		const struct dbg_bp *o = parent->bp.bps[i];
 		if (!o->inserted || o->internal)
@@ -1071,7 +1121,7 @@ static void drop_all(struct dbg_proc *p, const char *why)
 	b->nscratch = 0;
 	b->syscall_insn = 0;
 	b->vfork_lifted = false;
-	b->shared_mm = false;
+	b->mm_owner = 0;
 	for (size_t i = 0; i < p->nthreads; i++) {
 		p->threads[i].bp.on_site = 0;
 		p->threads[i].bp.step_pending = false;
@@ -1086,6 +1136,7 @@ static void drop_all(struct dbg_proc *p, const char *why)
 static void bp_exec(struct dbg_proc *p, struct dbg__thread *t)
 {
 	(void)t;
+	leave_owner_mm(p);
 	drop_all(p, "exec");
 	/* The internal r_debug breakpoint goes with the old program. */
 	if (p->bp.rbrk) {
@@ -1105,7 +1156,9 @@ static void bp_detach(struct dbg_proc *p, struct dbg__thread *t)
 	if (b->detached)
 		return;
 	b->detached = true;
-	if (!b->shared_mm)
+	/* A followed vfork child's int3s are in its parent's memory too:
+	 * they stay for the parent (gdb takes them out of the parent first). */
+	if (!b->mm_owner)
 		for (size_t i = 0; i < b->nsites; i++)
 			if (!b->sites[i].lifted && dbg__bp_site_arm(p, &b->sites[i], false) < 0)
 				dbg__log(p, DBG_LOG_WARN, "breakpoint at %#llx could not be removed",
@@ -1142,6 +1195,8 @@ static void bp_thread_exit(struct dbg_proc *p, struct dbg__thread *t)
 {
 	if (t->bp.internal_addr && p->nthreads > 1)
 		dbg__bp_internal_remove(p, t);
+	if (p->nthreads <= 1)
+		leave_owner_mm(p); /* a vfork child's _exit */
 }
 
 const struct dbg__hooks dbg__bp_hooks = {

@@ -205,6 +205,9 @@ void dbg__log(struct dbg_proc *p, enum dbg_log_level lvl, const char *fmt, ...)
  * host may trace several processes (a followed fork child, a second
  * attach): one handle's waits must never adopt another's tasks. */
 bool dbg__proc_owned_elsewhere(const struct dbg_proc *p, pid_t tgid);
+/* The live handle after @q (NULL: the first) that the thread tracing @p
+ * traces too, @p left out; NULL at the end. */
+struct dbg_proc *dbg__proc_next_peer(const struct dbg_proc *p, const struct dbg_proc *q);
 
 /* The caller check every public entry with a proc does first. */
 int dbg__enter(struct dbg_proc *p);

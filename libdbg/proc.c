@@ -570,6 +570,16 @@ bool dbg__proc_owned_elsewhere(const struct dbg_proc *p, pid_t tgid)
 	return r;
 }
 
+struct dbg_proc *dbg__proc_next_peer(const struct dbg_proc *p, const struct dbg_proc *q)
+{
+	pthread_mutex_lock(&live_lock);
+	struct dbg_proc *r = q ? q->next_live : live_head;
+	while (r && (r == p || r->tracer_tid != p->tracer_tid))
+		r = r->next_live;
+	pthread_mutex_unlock(&live_lock);
+	return r;
+}
+
 static struct dbg_proc *proc_new(pid_t pid, unsigned int flags, int stop_timeout_ms,
 				 dbg_log_fn log_fn, void *log_ctx)
 {

@@ -2563,8 +2563,15 @@ static void z_packet(struct server *s, const char *pkt, struct buf *out)
 		return;
 	}
 	if (type == '0') {
-		/* one the process inherited is taken as gdb's */
+		/* one the process inherited is taken as gdb's; but a vfork
+		 * child's memory is its parent's, where gdb may have taken the
+		 * int3 out (z0 to the parent): there it is put in afresh */
 		struct dbg_bp *bp = inherited_bp(s, addr);
+		struct sproc *cur = proc_find(s, s->pid);
+		if (bp && cur && cur->vfork) {
+			dbg_bp_remove(s->p, bp);
+			bp = NULL;
+		}
 		/* a thread stopped at @addr hits it when resumed: gdb puts
 		 * one at a stepping thread's pc to get a stop there */
 		DBG_OPTS(dbg_bp_opts, bo, .flags = DBG_BP_STANDING_HIT);
