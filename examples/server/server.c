@@ -319,13 +319,29 @@ static pid_t any_thread(struct server *s)
 
 /* The thread an interrupt's SIGINT is reported for: one gdb resumed, as
  * the kernel gives a process's signal to a running thread (gdb, stepping
- * one thread over a breakpoint, asserts on a stop of another one). */
+ * one thread over a breakpoint, asserts on a stop of another one); of the
+ * process last run or attached if it has one (gdbserver signals that
+ * process: gdb makes the stopped thread's inferior the current one, and
+ * gdb.threads/detach-step-over.exp then detaches that inferior), its
+ * leader first, as the kernel prefers. */
 static pid_t interrupted_thread(struct server *s)
 {
-	for (size_t i = 0; i < s->nthr; i++)
-		if (s->thr[i].act && thread_alive(s, s->thr[i].tid))
-			return s->thr[i].tid;
-	return any_thread(s);
+	pid_t r = 0;
+	bool r_sig = false;
+	for (size_t i = 0; i < s->nthr; i++) {
+		pid_t tid = s->thr[i].tid;
+		if (!s->thr[i].act || !thread_alive(s, tid))
+			continue;
+		struct sproc *sp = proc_of_tid(s, tid);
+		bool sig = sp && sp->pid == s->signal_pid;
+		if (sig && tid == s->signal_pid)
+			return tid;
+		if (!r || (sig && !r_sig)) {
+			r = tid;
+			r_sig = sig;
+		}
+	}
+	return r ? r : any_thread(s);
 }
 
 /* The thread g/G/p/P name: Hg's; none when that one is gone (another
@@ -639,6 +655,7 @@ static int do_spawn(struct server *s, char **argv)
 	proc_select(s, sp);
 	s->last_tid = s->pid;
 	s->gtid = s->pid;
+	s->signal_pid = s->pid;
 	logmsg("Process %s created; pid = %d\n", path0 ? path0 : argv[0], (int)s->pid);
 	free(path0);
 	return 0;
@@ -663,6 +680,7 @@ static int do_attach(struct server *s, pid_t pid)
 	}
 	proc_select(s, sp);
 	s->last_tid = pid;
+	s->signal_pid = pid;
 	s->gtid = pid;
 	/* Signals met while stopping are gdb's to see; the stop itself is ours. */
 	struct dbg_event ev;
