@@ -138,6 +138,26 @@ static struct dbg__bp_site *peer_site(struct dbg_proc *p, uint64_t addr, bool ar
 	return NULL;
 }
 
+/* Write the original bytes of @p's sites into @pid's memory (a fork child,
+ * or the parent whose memory a vfork child leaves); @unwanted: only int3s
+ * in that no other handle on that memory has armed. Returns the failures. */
+static int restore_in(struct dbg_proc *p, pid_t pid, bool unwanted)
+{
+	char path[64];
+	snprintf(path, sizeof(path), "/proc/%d/mem", pid);
+	int fd = open(path, O_RDWR | O_CLOEXEC), bad = 0;
+	for (size_t i = 0; i < p->bp.nsites; i++) {
+		const struct dbg__bp_site *s = &p->bp.sites[i];
+		if (unwanted && (s->lifted || peer_site(p, s->addr, true)))
+			continue;
+		if (dbg__bp_poke(p, pid, fd, s->addr, &s->orig, 1) < 0)
+			bad++;
+	}
+	if (fd >= 0)
+		close(fd);
+	return bad;
+}
+
 /* A followed vfork child leaves its parent's memory (exec, exit): the
  * int3s it put there and nobody else wants go. */
 static void leave_owner_mm(struct dbg_proc *p)
@@ -145,17 +165,7 @@ static void leave_owner_mm(struct dbg_proc *p)
 	pid_t owner = p->bp.mm_owner;
 	if (!owner)
 		return;
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", owner);
-	int fd = open(path, O_RDWR | O_CLOEXEC), bad = 0;
-	for (size_t i = 0; i < p->bp.nsites; i++) {
-		const struct dbg__bp_site *s = &p->bp.sites[i];
-		if (!s->lifted && !peer_site(p, s->addr, true) &&
-		    dbg__bp_poke(p, owner, fd, s->addr, &s->orig, 1) < 0)
-			bad++;
-	}
-	if (fd >= 0)
-		close(fd);
+	int bad = restore_in(p, owner, true);
 	p->bp.mm_owner = 0;
 	if (bad)
 		dbg__log(p, DBG_LOG_WARN, "%d breakpoints could not be taken out of %d, whose memory "
@@ -1015,17 +1025,7 @@ static void bp_resume(struct dbg_proc *p, struct dbg__thread *t)
 /* Write every original byte into @child's memory. */
 static void clean_child(struct dbg_proc *p, pid_t child)
 {
-	char path[64];
-	snprintf(path, sizeof(path), "/proc/%d/mem", child);
-	int fd = open(path, O_RDWR | O_CLOEXEC);
-	int bad = 0;
-	for (size_t i = 0; i < p->bp.nsites; i++) {
-		const struct dbg__bp_site *s = &p->bp.sites[i];
-		if (dbg__bp_poke(p, child, fd, s->addr, &s->orig, 1) < 0)
-			bad++;
-	}
-	if (fd >= 0)
-		close(fd);
+	int bad = restore_in(p, child, false);
 	if (bad)
 		dbg__log(p, DBG_LOG_WARN, "%d breakpoints could not be taken out of child %d", bad,
 			 child);
