@@ -344,6 +344,30 @@ static pid_t interrupted_thread(struct server *s)
 	return r ? r : any_thread(s);
 }
 
+/* A ^C that must wait: gdb steps a thread of another process (over a
+ * breakpoint, the rest stopped) and leaves the process last run or
+ * attached stopped. gdbserver's SIGINT goes to that process and is
+ * reported once gdb resumes it; reported now for the stepping thread,
+ * gdb stops in the other inferior and a `detach` then lets the wrong one
+ * go (gdb.threads/detach-step-over.exp). Only a step waits: it ends by
+ * itself, where a continue could run for ever. */
+static bool interrupt_waits(struct server *s)
+{
+	struct sproc *sig = proc_of_tid(s, s->signal_pid);
+	if (!sig || !proc_visible(sig))
+		return false;
+	bool stepping = false;
+	for (size_t i = 0; i < s->nthr; i++) {
+		struct thr *t = &s->thr[i];
+		if (!t->act || !thread_alive(s, t->tid))
+			continue;
+		if (proc_of_tid(s, t->tid) == sig)
+			return false;
+		stepping |= t->act == 's' || t->act == 'r';
+	}
+	return stepping;
+}
+
 /* The thread g/G/p/P name: Hg's; none when that one is gone (another
  * thread's registers would be wrong ones), any when Hg named none. */
 static pid_t reg_thread(struct server *s)
@@ -1317,21 +1341,27 @@ static int wait_and_report(struct server *s, struct buf *b)
 				return send_reply(s, b);
 			}
 		}
-		if (busy && cond_silent < COND_SILENT_MAX && !s->interrupt_pending)
+		bool intr = s->interrupt_pending && !interrupt_waits(s);
+		if (busy && cond_silent < COND_SILENT_MAX && !intr)
 			continue;
-		int ci = s->interrupt_pending ? 1 : poll_input(s, busy ? 0 : 100);
+		int ci = intr ? 1 : poll_input(s, busy ? 0 : 100);
 		cond_silent = 0;
 		if (ci < 0)
 			return -1;
 		if (ci) {
-			int e = s->interrupt_pending ? RSP_EV_INTERRUPT : rsp_conn_next(s->c, 0);
-			s->interrupt_pending = false;
+			int e = intr ? RSP_EV_INTERRUPT : rsp_conn_next(s->c, 0);
+			if (intr)
+				s->interrupt_pending = false;
 			if (e < 0)
 				return -1;
 			if (e == RSP_EV_INTERRUPT ||
 			    (e == RSP_EV_PACKET && !strcmp(s->c->p.data, "vCtrlC"))) {
 				if (e == RSP_EV_PACKET)
 					rsp_send_str(s->c, "OK");
+				if (interrupt_waits(s)) {
+					s->interrupt_pending = true;
+					continue;
+				}
 				stop_all_and_collect(s);
 				/* a kept event goes first; the interrupt stays for
 				 * a later resume, as gdbserver's SIGINT would come

@@ -30,7 +30,10 @@ over stdio with hand-assembled agent expressions (tests/server/srv_cond.c):
   that crossed the stop reply, each answered by T's own stop, never by a
   hit kept for another thread (the ^C's SIGINT may come one resume
   later, when a kept event of T answered first, as gdbserver's signal
-  would); a ^C while only T runs stops T (SIGINT).
+  would); a ^C while only T runs stops T (SIGINT);
+- two processes, B attached after A: a ^C while everything is stopped,
+  then a step of one thread of A, answered by that step's stop, and the
+  SIGINT reported for B at the next resume (gdbserver signals B).
 Usage: rsp_cond.py DBG_SERVER SRV_COND"""
 import os, re, select, struct, subprocess, sys, time
 
@@ -366,7 +369,57 @@ if not r.startswith(b"T02") or tid_of(r) != t:
     fail("^C with only %s running: %r" % (t.decode(), r[:60]))
 ask(b"vKill;%x" % tpid)
 end_server()
+
+# 10. two processes, all-stop: A (run by the server) and B (attached
+# after, so the one gdbserver's SIGINT goes to). A ^C that crossed a stop
+# reply, then gdb steps one thread of A with the rest stopped (a step
+# over a breakpoint): the step ends as a step; the SIGINT is B's, at the
+# next resume that runs B. Reported for the stepping thread of A, gdb
+# made A current and `detach` let A go instead of B
+# (gdb.threads/detach-step-over.exp, extended-remote).
+start_spin()
+note_pid(ask(b"?"))
+pid_a = tpid
+last = b"vCont;c"  # to A's threads spinning
+srv.stdin.write(frame(last)); srv.stdin.flush()
+time.sleep(0.3)
+srv.stdin.write(b"\x03"); srv.stdin.flush()
+if not get_reply(60).startswith(b"T02"):
+    fail("^C of A alone")
+ask(b"!")
+other = subprocess.Popen([target, "spin"])
+time.sleep(0.3)
+r = ask(b"vAttach;%x" % other.pid, timeout=60)
+if not r.startswith(b"T"):
+    other.kill()
+    fail("vAttach: %r" % r[:60])
+tids_a = []
+r = ask(b"qfThreadInfo")
+while r.startswith(b"m"):
+    tids_a += [t for t in r[1:].split(b",") if t.startswith(b"p%x." % pid_a)]
+    r = ask(b"qsThreadInfo")
+spinner = next((t for t in tids_a if t != b"p%x.%x" % (pid_a, pid_a)), None)
+if not spinner:
+    other.kill()
+    fail("no spinning thread of A in the thread list")
+# a step ends fast and its stop may come before the ^C is looked at,
+# hiding a SIGINT given to the stepping thread: several rounds
+for k in range(6):
+    srv.stdin.write(b"\x03"); srv.stdin.flush()  # crosses nothing: all is stopped
+    time.sleep(0.1)
+    r = ask(b"vCont;s:" + spinner, timeout=60)
+    if not r.startswith(b"T05") or tid_of(r) != spinner:
+        other.kill()
+        fail("round %d: step of %s after a ^C: %r (the SIGINT is B's)" % (k, spinner.decode(), r[:60]))
+    r = cont()
+    if not r.startswith(b"T02") or not tid_of(r).startswith(b"p%x." % other.pid):
+        other.kill()
+        fail("round %d: the ^C after the step: %r, not a SIGINT of B (%x)" % (k, r[:60], other.pid))
+ask(b"vKill;%x" % other.pid)
+other.wait()
+ask(b"vKill;%x" % pid_a)
+end_server()
 print("PASS: %d malformed conditions refused, 14 stops as the conditions say; non-stop: "
       "20 reads served and 17 threads stopped while threads loop over a false breakpoint; "
       "all-stop: 30 step-overs by %d threads answered by their own thread, a ^C by the one "
-      "running" % (len(bad), len(hitters)))
+      "running; a ^C during a step of A reported for B" % (len(bad), len(hitters)))
