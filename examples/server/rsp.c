@@ -163,7 +163,7 @@ bool rsp_conn_buffered(const struct rsp_conn *c)
 	return c->rpos < c->rlen;
 }
 
-static int64_t now_ms(void)
+int64_t rsp_now_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -222,7 +222,7 @@ static void trace(struct rsp_conn *c, const char *dir, const char *d, size_t len
 
 int rsp_conn_next(struct rsp_conn *c, int timeout_ms)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t deadline = timeout_ms < 0 ? -1 : rsp_now_ms() + timeout_ms;
 
 	if (c->interrupt) {
 		c->interrupt = false;
@@ -261,7 +261,7 @@ int rsp_conn_next(struct rsp_conn *c, int timeout_ms)
 		}
 		int left = -1;
 		if (deadline >= 0) {
-			int64_t l = deadline - now_ms();
+			int64_t l = deadline - rsp_now_ms();
 			left = l < 0 ? 0 : (int)l;
 		}
 		int r = fill(c, left);
@@ -359,10 +359,10 @@ int rsp_send(struct rsp_conn *c, const void *data, size_t len)
 		if (c->noack)
 			return 0;
 		/* Wait for the ack; anything else is kept for later. */
-		int64_t deadline = now_ms() + 30000;
+		int64_t deadline = rsp_now_ms() + 30000;
 		for (;;) {
 			if (c->rpos >= c->rlen) {
-				int64_t l = deadline - now_ms();
+				int64_t l = deadline - rsp_now_ms();
 				int r = fill(c, l < 0 ? 0 : (int)l);
 				if (r < 0)
 					return -1;

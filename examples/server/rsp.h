@@ -68,6 +68,8 @@ void rsp_conn_fini(struct rsp_conn *c);
 int rsp_conn_next(struct rsp_conn *c, int timeout_ms);
 /* Bytes are waiting in our buffer (poll on in_fd would not show them). */
 bool rsp_conn_buffered(const struct rsp_conn *c);
+/* CLOCK_MONOTONIC in milliseconds. */
+int64_t rsp_now_ms(void);
 /* Send one packet of @len bytes; binary bytes are escaped. 0 or -1. */
 int rsp_send(struct rsp_conn *c, const void *data, size_t len);
 int rsp_send_str(struct rsp_conn *c, const char *s);

@@ -349,8 +349,10 @@ static pid_t interrupted_thread(struct server *s)
  * attached stopped. gdbserver's SIGINT goes to that process and is
  * reported once gdb resumes it; reported now for the stepping thread,
  * gdb stops in the other inferior and a `detach` then lets the wrong one
- * go (gdb.threads/detach-step-over.exp). Only a step waits: it ends by
- * itself, where a continue could run for ever. */
+ * go (gdb.threads/detach-step-over.exp). Only a step waits, as it ends
+ * by itself where a continue could run for ever, and for a second at
+ * most (a step into a system call that blocks): then the stepping thread
+ * gets the SIGINT after all, rather than gdb waiting for ever. */
 static bool interrupt_waits(struct server *s)
 {
 	struct sproc *sig = proc_of_tid(s, s->signal_pid);
@@ -365,7 +367,12 @@ static bool interrupt_waits(struct server *s)
 			return false;
 		stepping |= t->act == 's' || t->act == 'r';
 	}
-	return stepping;
+	if (!stepping)
+		return false;
+	int64_t now = rsp_now_ms();
+	if (!s->interrupt_wait0)
+		s->interrupt_wait0 = now;
+	return now - s->interrupt_wait0 < 1000;
 }
 
 /* The thread g/G/p/P name: Hg's; none when that one is gone (another
@@ -1295,6 +1302,7 @@ static int wait_and_report(struct server *s, struct buf *b)
 {
 	struct dbg_event ev;
 
+	s->interrupt_wait0 = 0; /* a ^C waits for one resume's step at most */
 	while (s->running) {
 		run_released(s);
 		bool busy = false;

@@ -81,6 +81,7 @@ struct server {
 	pid_t join_pid;          /* a program we started, detached: we end when it does */
 	bool running;
 	bool interrupt_pending;  /* a ^C came while all was stopped */
+	int64_t interrupt_wait0; /* when a ^C began to wait for a step (ms), or 0 */
 	pid_t signal_pid;        /* the process last run or attached: a ^C's
 				    SIGINT is its (gdbserver signals that one) */
 	pid_t gtid, ctid;        /* Hg, Hc: 0 any, -1 all */

@@ -33,7 +33,8 @@ over stdio with hand-assembled agent expressions (tests/server/srv_cond.c):
   would); a ^C while only T runs stops T (SIGINT);
 - two processes, B attached after A: a ^C while everything is stopped,
   then a step of one thread of A, answered by that step's stop, and the
-  SIGINT reported for B at the next resume (gdbserver signals B).
+  SIGINT reported for B at the next resume (gdbserver signals B); but a
+  step that blocks in a system call gets the SIGINT after a second.
 Usage: rsp_cond.py DBG_SERVER SRV_COND"""
 import os, re, select, struct, subprocess, sys, time
 
@@ -415,6 +416,25 @@ for k in range(6):
     if not r.startswith(b"T02") or not tid_of(r).startswith(b"p%x." % other.pid):
         other.kill()
         fail("round %d: the ^C after the step: %r, not a SIGINT of B (%x)" % (k, r[:60], other.pid))
+# a step that does not end (A's main thread, asleep in a system call)
+# keeps the ^C waiting a second at most: then it stops that thread
+leader_a = b"p%x.%x" % (pid_a, pid_a)
+srv.stdin.write(b"\x03"); srv.stdin.flush()
+time.sleep(0.1)
+t0 = time.time()
+r = ask(b"vCont;s:" + leader_a, timeout=10)
+waited = time.time() - t0
+if not r.startswith((b"T02", b"T05")) or tid_of(r) != leader_a or waited < 0.9:
+    other.kill()
+    fail("a ^C during a step that blocks: %r after %.1f s, not a stop of %s after 1 s"
+         % (r[:60], waited, leader_a.decode()))
+if r.startswith(b"T05"):
+    # the stop ended the system call and the step with it: that step's
+    # stop went first, the SIGINT is B's at the next resume
+    r = cont()
+    if not r.startswith(b"T02") or not tid_of(r).startswith(b"p%x." % other.pid):
+        other.kill()
+        fail("the ^C after a step that blocked: %r, not a SIGINT of B" % r[:60])
 ask(b"vKill;%x" % other.pid)
 other.wait()
 ask(b"vKill;%x" % pid_a)
