@@ -59,16 +59,18 @@ last = b""
 noack = False
 
 tpid = 0  # the target, from the first stop reply: killed on a failure
+other_pid = 0  # section 10's attached process: killed on a failure
 
 def fail(msg):
     print("FAIL:", msg, "; last sent %r" % last[:120])
     srv.kill()
     srv.wait()
-    if tpid:
-        try:
-            os.kill(tpid, 9)
-        except OSError:
-            pass
+    for pid in (tpid, other_pid):
+        if pid:
+            try:
+                os.kill(pid, 9)
+            except OSError:
+                pass
     sys.exit(1)
 
 def note_pid(reply):
@@ -389,10 +391,10 @@ if not get_reply(60).startswith(b"T02"):
     fail("^C of A alone")
 ask(b"!")
 other = subprocess.Popen([target, "spin"])
+other_pid = other.pid
 time.sleep(0.3)
 r = ask(b"vAttach;%x" % other.pid, timeout=60)
 if not r.startswith(b"T"):
-    other.kill()
     fail("vAttach: %r" % r[:60])
 tids_a = []
 r = ask(b"qfThreadInfo")
@@ -401,7 +403,6 @@ while r.startswith(b"m"):
     r = ask(b"qsThreadInfo")
 spinner = next((t for t in tids_a if t != b"p%x.%x" % (pid_a, pid_a)), None)
 if not spinner:
-    other.kill()
     fail("no spinning thread of A in the thread list")
 # a step ends fast and its stop may come before the ^C is looked at,
 # hiding a SIGINT given to the stepping thread: several rounds
@@ -410,11 +411,9 @@ for k in range(6):
     time.sleep(0.1)
     r = ask(b"vCont;s:" + spinner, timeout=60)
     if not r.startswith(b"T05") or tid_of(r) != spinner:
-        other.kill()
         fail("round %d: step of %s after a ^C: %r (the SIGINT is B's)" % (k, spinner.decode(), r[:60]))
     r = cont()
     if not r.startswith(b"T02") or not tid_of(r).startswith(b"p%x." % other.pid):
-        other.kill()
         fail("round %d: the ^C after the step: %r, not a SIGINT of B (%x)" % (k, r[:60], other.pid))
 # a step that does not end (A's main thread, asleep in a system call)
 # keeps the ^C waiting a second at most: then it stops that thread
@@ -425,7 +424,6 @@ t0 = time.time()
 r = ask(b"vCont;s:" + leader_a, timeout=10)
 waited = time.time() - t0
 if not r.startswith((b"T02", b"T05")) or tid_of(r) != leader_a or waited < 0.9:
-    other.kill()
     fail("a ^C during a step that blocks: %r after %.1f s, not a stop of %s after 1 s"
          % (r[:60], waited, leader_a.decode()))
 if r.startswith(b"T05"):
@@ -433,10 +431,10 @@ if r.startswith(b"T05"):
     # stop went first, the SIGINT is B's at the next resume
     r = cont()
     if not r.startswith(b"T02") or not tid_of(r).startswith(b"p%x." % other.pid):
-        other.kill()
         fail("the ^C after a step that blocked: %r, not a SIGINT of B" % r[:60])
 ask(b"vKill;%x" % other.pid)
 other.wait()
+other_pid = 0
 ask(b"vKill;%x" % pid_a)
 end_server()
 print("PASS: %d malformed conditions refused, 14 stops as the conditions say; non-stop: "
