@@ -52,6 +52,11 @@ print(f"{variant}: {len(results)} tests, {len(failed)} failed, {len(skipped)} sk
       f"{secs} s of tests")
 for n, rc in failed:
     print(f"{variant}: FAILED {n} (exit {rc})")
+    # what the test printed (the guest prefixes each line with its name):
+    # its last lines say why, without the log file, which CI does not keep
+    said = [l for l in text.splitlines() if l.startswith(f"  {n}: ")]
+    for l in said[-12:]:
+        print(f"{variant}: {l.strip()}")
 for l in splats[:20]:
     print(f"{variant}: SPLAT {l}")
 if cpus and int(cpus.group(1)) < 2:
