@@ -8,7 +8,8 @@
 # stock runs what the comparison needs: the read-path, layout and write
 # tests and the benchmark (mode baseline); debug runs the read-path and
 # write tests and 5 minutes of stress (mode stress).
-# HARNESS_MODE=full|baseline|stress forces one mode for all.
+# HARNESS_MODE=full|baseline|stress forces one mode for all; HARNESS_ONLY=a,b
+# runs only tests/test_a and test_b, three times each.
 # Kernels come from build-kernel.sh (cached outside the clone), or
 # HARNESS_KERNEL. Prints a
 # results table and the contention table of the stock and patched kernels.
@@ -28,7 +29,7 @@ boot() { # boot KERNEL MODE LOG SECONDS EXTRA_APPEND SMP ACCEL...
 	shift 6
 	timeout "$secs" qemu-system-x86_64 "$@" -smp "$smp" -m 3G -nographic -no-reboot \
 		-kernel "$kernel" -initrd "$initramfs" \
-		-append "console=ttyS0 panic=-1 oops=panic loglevel=5 no_timer_check transparent_hugepage=madvise secretmem.enable=1 harness_mode=$mode$extra" \
+		-append "console=ttyS0 panic=-1 oops=panic loglevel=5 no_timer_check transparent_hugepage=madvise secretmem.enable=1 harness_mode=$mode${HARNESS_ONLY:+ harness_only=$HARNESS_ONLY}$extra" \
 		< /dev/null > "$log" 2>&1 || true
 }
 # no_timer_check: on a loaded host TCG can miss the IO-APIC timer check's
