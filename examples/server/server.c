@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/personality.h>
+#include <sys/ptrace.h> /* PTRACE_EVENT_STOP: the si_code of our stops */
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -692,6 +693,65 @@ static int do_spawn(struct server *s, char **argv)
 	return 0;
 }
 
+/* The signals of thread @tid that it would take as soon as it ran: its
+ * own and the process's pending ones it does not block, without SIGKILL
+ * and the stop signals (a mask, bit N-1 for signal N). */
+static uint64_t deliverable(pid_t pid, pid_t tid)
+{
+	char path[64];
+	struct buf b = { 0 };
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)pid, (int)tid);
+	uint64_t m = 0;
+	if (buf_read_file(path, &b) == 0) {
+		const char *sp = strstr(b.d, "\nSigPnd:"), *sh = strstr(b.d, "\nShdPnd:"),
+			   *bl = strstr(b.d, "\nSigBlk:");
+		if (sp && sh && bl)
+			m = (strtoull(sp + 9, NULL, 16) | strtoull(sh + 9, NULL, 16)) &
+			    ~strtoull(bl + 9, NULL, 16);
+	}
+	free(b.d);
+	static const int never[] = { SIGKILL, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGCONT };
+	for (size_t i = 0; i < sizeof(never) / sizeof(never[0]); i++)
+		m &= ~(1ull << (never[i] - 1));
+	return m;
+}
+
+/* A signal pending in a thread when the attach stopped it (PTRACE_SEIZE's
+ * interrupt stops a thread before it dequeues one) is the stop gdb is to
+ * see, as after gdbserver's PTRACE_ATTACH, whose SIGSTOP queues behind it
+ * (gdb.threads/attach-into-signal.exp: the SIGALRM the handler raised
+ * again, and gdb's $_siginfo of that thread, 14 and not our interrupt's
+ * SIGTRAP). Such a thread is resumed: it takes the signal before it runs
+ * an instruction and stops in its delivery, kept as a signal met while
+ * stopping. Threads with an event already kept are left as they are. */
+static void take_pending_signals(struct server *s, struct dbg_proc *p, pid_t pid)
+{
+	pid_t tids[256];
+	int n = dbg_proc_threads(p, tids, 256);
+	for (int i = 0; i < n && i < 256 && s->npending < MAX_PENDING; i++) {
+		bool kept = false;
+		for (size_t k = 0; k < s->npending; k++)
+			kept |= s->pending[k].tid == tids[i];
+		/* not one in a group-stop: resumed, it would run on */
+		if (kept || dbg_proc_thread_state(p, tids[i]) != DBG_THREAD_STOPPED ||
+		    !deliverable(pid, tids[i]) ||
+		    dbg_proc_resume_thread(p, tids[i]) < 0)
+			continue;
+		struct dbg_event ev;
+		int r = dbg_proc_wait(p, 200, &ev);
+		if (r == 0 && ev.kind == DBG_EVENT_SIGNAL) {
+			s->pending[s->npending++] = ev;
+			continue;
+		}
+		/* it did not stop in a signal (another thread took it, or it
+		 * was blocked meanwhile): stopped again, its event kept */
+		if (r < 0)
+			dbg_proc_stop_thread(p, tids[i]);
+		else if (s->npending < MAX_PENDING && ev.kind != DBG_EVENT_THREAD_EXIT)
+			s->pending[s->npending++] = ev;
+	}
+}
+
 static int do_attach(struct server *s, pid_t pid)
 {
 	DBG_OPTS(dbg_attach_opts, o, .log_fn = lib_log, .flags = DBG_ATTACH_FOLLOW_FORK);
@@ -719,6 +779,7 @@ static int do_attach(struct server *s, pid_t pid)
 		if (ev.kind == DBG_EVENT_SIGNAL && s->npending < MAX_PENDING)
 			s->pending[s->npending++] = ev;
 	}
+	take_pending_signals(s, p, pid);
 	logmsg("Attached; pid = %d\n", (int)pid);
 	return 0;
 }
@@ -1895,6 +1956,28 @@ static void build_threads_xml(struct server *s, struct buf *x)
 	free(tids);
 }
 
+/* A thread in a stop of ours (PTRACE_INTERRUPT: the attach, a stop-all,
+ * gdb's vCont;t) has the kernel's siginfo of that trap, SIGTRAP with
+ * PTRACE_EVENT_STOP in si_code. gdbserver and gdb's native target stop
+ * threads with SIGSTOP, and gdb (its tests too) takes a debugger's stop
+ * to read as that: a SIGSTOP sent by us (gdb.threads/attach-into-signal.exp
+ * asks a thread the attach stopped for its $_siginfo: 14, a SIGALRM,
+ * or 19). */
+static void stop_as_sigstop(uint8_t *raw)
+{
+	siginfo_t si;
+	_Static_assert(sizeof(si) == DBG_SIGINFO_SIZE, "siginfo size");
+	memcpy(&si, raw, sizeof(si));
+	if (si.si_signo != SIGTRAP || si.si_code != (SIGTRAP | PTRACE_EVENT_STOP << 8))
+		return;
+	memset(&si, 0, sizeof(si));
+	si.si_signo = SIGSTOP;
+	si.si_code = SI_USER;
+	si.si_pid = getpid();
+	si.si_uid = getuid();
+	memcpy(raw, &si, sizeof(si));
+}
+
 /* qXfer:siginfo:write::offset:data (the data already unescaped): gdb
  * changed $_siginfo of the selected thread, which the kernel delivers
  * with the signal on the next resume. */
@@ -2026,6 +2109,7 @@ static void handle_qxfer(struct server *s, const char *pkt, size_t plen, struct 
 			buf_printf(out, "E01");
 			goto done;
 		}
+		stop_as_sigstop(si);
 		buf_add(&x, si, sizeof(si));
 	} else {
 		buf_reset(out);

@@ -13,7 +13,9 @@
  * child that exits at once (gdb steps over the syscall by instruction).
  * With "alarm", main raises SIGALRM, whose handler raises it again, for
  * ever: a SIGALRM lost by a debugger that attaches and detaches makes
- * raise() return, and the program aborts.
+ * raise() return, and the program aborts. "alarm2" does the same in a
+ * second thread while main waits in pthread_join
+ * (gdb.threads/attach-into-signal.c, threaded).
  * With "signals", main sends SIGUSR1 to four threads blocked in read(2)
  * at once and exits 0 when every handler ran within 20 s (else 3): a
  * signal gdb passes to one thread while another's stop is kept must not
@@ -117,6 +119,15 @@ static void on_alarm(int sig, siginfo_t *si, void *uc)
 	raise(SIGALRM);
 }
 
+static void *alarm_loop(void *arg)
+{
+	(void)arg;
+	struct sigaction sa = { .sa_sigaction = on_alarm, .sa_flags = SA_RESTART | SA_SIGINFO };
+	sigaction(SIGALRM, &sa, NULL);
+	raise(SIGALRM);
+	abort();
+}
+
 static void *reader(void *arg)
 {
 	sig_tids[(long)arg] = (pid_t)syscall(SYS_gettid);
@@ -214,11 +225,14 @@ int main(int argc, char **argv)
 		pthread_join(t, NULL);
 		return 1; /* the exec failed */
 	}
-	if (argc > 1 && !strcmp(argv[1], "alarm")) {
-		struct sigaction sa = { .sa_sigaction = on_alarm, .sa_flags = SA_RESTART | SA_SIGINFO };
-		sigaction(SIGALRM, &sa, NULL);
-		raise(SIGALRM);
-		abort();
+	if (argc > 1 && !strcmp(argv[1], "alarm"))
+		alarm_loop(NULL);
+	if (argc > 1 && !strcmp(argv[1], "alarm2")) {
+		pthread_t t;
+		if (pthread_create(&t, NULL, alarm_loop, NULL) != 0)
+			return 1;
+		pthread_join(t, NULL);
+		return 1;
 	}
 	if (argc > 1 && !strcmp(argv[1], "vfork1")) {
 		pid_t c = vfork();
