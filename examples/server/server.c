@@ -726,9 +726,9 @@ static uint64_t deliverable(pid_t pid, pid_t tid)
  * stopping. Threads with an event already kept are left as they are. */
 static void take_pending_signals(struct server *s, struct dbg_proc *p, pid_t pid)
 {
-	pid_t tids[256];
-	int n = dbg_proc_threads(p, tids, 256);
-	for (int i = 0; i < n && i < 256 && s->npending < MAX_PENDING; i++) {
+	pid_t *tids;
+	int n = proc_threads(p, &tids);
+	for (int i = 0; i < n && s->npending < MAX_PENDING; i++) {
 		bool kept = false;
 		for (size_t k = 0; k < s->npending; k++)
 			kept |= s->pending[k].tid == tids[i];
@@ -747,9 +747,10 @@ static void take_pending_signals(struct server *s, struct dbg_proc *p, pid_t pid
 		 * was blocked meanwhile): stopped again, its event kept */
 		if (r < 0)
 			dbg_proc_stop_thread(p, tids[i]);
-		else if (s->npending < MAX_PENDING && ev.kind != DBG_EVENT_THREAD_EXIT)
+		else if (ev.kind != DBG_EVENT_THREAD_EXIT)
 			s->pending[s->npending++] = ev;
 	}
+	free(tids);
 }
 
 static int do_attach(struct server *s, pid_t pid)
